@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Provisions what Solum needs on a Debian host: npm dependencies, a Docker engine, the stock
+# language-pack images and (with --postgres) a running PostgreSQL for the test suite.
+# Idempotent: each step checks before it acts, and it stops only processes it started itself.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${SOLUM_PROVISION_DIR:-$ROOT/.provision}"
+BASE_IMAGE="${SOLUM_BASE_IMAGE:-solum/base:bookworm}"
+mkdir -p "$STATE"
+
+log() { printf -- '-----> %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  if [ ! -f "$STATE/apt-updated" ]; then as_root apt-get update -qq; touch "$STATE/apt-updated"; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_node_modules() {
+  if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    log "installing npm dependencies"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  log "compiling TypeScript"
+  (cd "$ROOT" && npx tsc -p tsconfig.json)
+}
+
+docker_up() { timeout 5 docker info >/dev/null 2>&1; }
+
+ensure_docker() {
+  command -v git >/dev/null || apt_install git
+  if docker_up; then return 0; fi
+  command -v dockerd >/dev/null || apt_install docker.io
+  command -v docker >/dev/null || apt_install docker.io
+  # A dockerd killed with its session leaves its pid file behind; drop it only when no live
+  # process owns it.
+  if [ -f /var/run/docker.pid ]; then
+    local pid; pid="$(cat /var/run/docker.pid)"
+    if ! kill -0 "$pid" 2>/dev/null; then as_root rm -f /var/run/docker.pid; fi
+  fi
+  log "starting dockerd (no bridge, no iptables: builders use network none or host)"
+  as_root sh -c "nohup dockerd --bridge=none --iptables=false --ip-masq=false >'$STATE/dockerd.log' 2>&1 & echo \$! >'$STATE/dockerd.pid'"
+  for _ in $(seq 1 60); do docker_up && return 0; sleep 0.5; done
+  log "dockerd did not come up; its log:"; tail -n 30 "$STATE/dockerd.log" >&2; exit 1
+}
+
+ensure_base_image() {
+  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then return 0; fi
+  apt_install debootstrap
+  local dir="$STATE/rootfs"
+  log "making $BASE_IMAGE with debootstrap (no registry needed)"
+  as_root rm -rf "$dir"
+  as_root debootstrap --variant=minbase bookworm "$dir" >"$STATE/debootstrap.log" 2>&1 \
+    || { tail -n 30 "$STATE/debootstrap.log" >&2; exit 1; }
+  as_root rm -rf "$dir/var/cache/apt/archives"/*.deb "$dir/var/lib/apt/lists"/*
+  as_root tar -C "$dir" -c . | docker import - "$BASE_IMAGE" >/dev/null
+  as_root rm -rf "$dir"
+}
+
+# Stock language packs: one image per folder under language-packs/, built FROM the base image.
+ensure_language_packs() {
+  for dir in "$ROOT"/language-packs/*/; do
+    local name; name="$(basename "$dir")"
+    local image="solum/lp-$name:latest"
+    local stamp; stamp="$(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+    if [ "$(docker image inspect -f '{{index .Config.Labels "io.solum.language-pack.source"}}' "$image" 2>/dev/null || true)" = "$stamp" ]; then
+      continue
+    fi
+    log "building language pack $name"
+    docker build --network host -q \
+      --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+      --label "io.solum.language-pack.source=$stamp" \
+      -t "$image" "$dir" >/dev/null
+  done
+}
+
+ensure_postgres() {
+  if [ -n "${SOLUM_TEST_DATABASE_URL:-}" ]; then return 0; fi
+  apt_install postgresql
+  local ver; ver="$(ls /usr/lib/postgresql | sort -n | tail -n 1)"
+  local bin="/usr/lib/postgresql/$ver/bin"
+  local pgdata="$STATE/pgdata" port="${SOLUM_TEST_PG_PORT:-55432}"
+  if ! pg_isready -h 127.0.0.1 -p "$port" -q 2>/dev/null; then
+    if [ ! -f "$pgdata/PG_VERSION" ]; then
+      log "initialising a PostgreSQL cluster for the tests"
+      mkdir -p "$pgdata"; chown postgres: "$pgdata" "$STATE"
+      as_root su postgres -c "$bin/initdb -D '$pgdata' -A trust -U postgres" >/dev/null
+    fi
+    rm -f "$pgdata/postmaster.pid.stale"
+    log "starting PostgreSQL on 127.0.0.1:$port"
+    as_root su postgres -c "$bin/pg_ctl -D '$pgdata' -l '$STATE/postgres.log' -o '-c listen_addresses=127.0.0.1 -p $port -k /tmp' -w start" >/dev/null
+  fi
+  echo "postgres://postgres@127.0.0.1:$port/postgres" >"$STATE/test-database-url"
+}
+
+main() {
+  local want_pg=0
+  for arg in "$@"; do case "$arg" in --postgres) want_pg=1 ;; esac; done
+  ensure_node_modules
+  ensure_docker
+  ensure_base_image
+  ensure_language_packs
+  [ "$want_pg" = 1 ] && ensure_postgres
+  return 0
+}
+
+main "$@"

@@ -1,0 +1,116 @@
+// Composition root: builds every long-lived object once and passes dependencies explicitly.
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { createAuthenticator } from './access/authenticator.js';
+import { ensureAdmin } from './access/bootstrap.js';
+import type { PolicySettings } from './access/policy.js';
+import { createBuildEvents } from './build/build-events.js';
+import { createBuildQueue } from './build/build-queue.js';
+import { createBuildRunner } from './build/build-runner.js';
+import { createBuildWorker } from './build/build-worker.js';
+import { createDockerEngine } from './build/docker-engine.js';
+import { loadStockPacks } from './build/language-packs.js';
+import type { ContainerEngine } from './build/container-engine.js';
+import type { Config } from './config.js';
+import { createAppStore } from './db/app-store.js';
+import { createBuildStore } from './db/build-store.js';
+import { createDatabase } from './db/database.js';
+import { createUserStore } from './db/user-store.js';
+import { createGitAccess } from './git/git-access.js';
+import { loadOrCreateHostKey } from './git/host-key.js';
+import { gitHttpMiddleware } from './git/http-transport.js';
+import { createRepoStore } from './git/repo-store.js';
+import { createSshTransport } from './git/ssh-transport.js';
+import { hookScript } from './hooks/hook-installer.js';
+import { createPushHandler } from './hooks/push-handler.js';
+import { createPushSessions } from './hooks/push-sessions.js';
+import { createApiApp } from './http/api.js';
+import { createHookServer } from './http/hook-server.js';
+import type { Logger } from './logger.js';
+
+export interface Solum {
+  start(): Promise<{ httpPort: number; sshPort: number }>;
+  stop(): Promise<void>;
+}
+
+export interface SolumOverrides {
+  /** A different container engine (tests of worker logic only). */
+  readonly engine?: ContainerEngine;
+  readonly policy?: PolicySettings;
+}
+
+export async function createSolum(config: Config, logger: Logger, overrides: SolumOverrides = {}): Promise<Solum> {
+  await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(config.archivesDir, { recursive: true, mode: 0o700 });
+  const db = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const users = createUserStore(db.knex);
+  const apps = createAppStore(db.knex);
+  const builds = createBuildStore(db.knex);
+  const policy = overrides.policy ?? { createAppsOnPush: true };
+  const authenticator = createAuthenticator({ users });
+  const repos = createRepoStore({ reposDir: config.reposDir, hookScript: hookScript() });
+  const pushSessions = createPushSessions({ ttlMs: 2 * 60 * 60 * 1000 });
+  const engine = overrides.engine ?? createDockerEngine({ dockerHost: config.dockerHost });
+  const packs = await loadStockPacks(config.languagePacksDir);
+  const events = createBuildEvents();
+  const workerId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  let notify = (): void => undefined;
+  const queue = createBuildQueue({ apps, builds, archivesDir: config.archivesDir, notify: () => { notify(); } });
+  const runner = createBuildRunner({ engine, packs: () => packs, limits: config.buildLimits, builderNetwork: config.builderNetwork });
+  const worker = createBuildWorker({ builds, apps, runner, events, engine, logger, workerId, concurrency: config.buildConcurrency, archivesDir: config.archivesDir });
+  notify = () => { worker.notify(); };
+  const pushHandler = createPushHandler({ apps, queue, events, logger });
+  const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
+  const access = createGitAccess({ apps, repos, pushSessions, policy, hookUrl: () => hookServer.url() });
+  const api = createApiApp({
+    authenticator,
+    users,
+    apps,
+    builds,
+    policy,
+    logger,
+    git: gitHttpMiddleware({ authenticator, access, repos, logger }),
+  });
+  const httpServer = http.createServer(api.callback());
+  // Pushes upload for as long as they need and then wait for their build: Node's 300 s request
+  // timeout would cut them off. Headers must still arrive promptly.
+  httpServer.requestTimeout = 0;
+  httpServer.headersTimeout = 30_000;
+  let ssh: ReturnType<typeof createSshTransport> | undefined;
+
+  return {
+    async start() {
+      await db.migrate();
+      const admin = await ensureAdmin(users, config.dataDir);
+      if (admin.created) logger.info({ tokenFile: admin.tokenFile }, 'created user admin; its API token is in the token file');
+      const hostKey = await loadOrCreateHostKey(config.dataDir);
+      logger.info({ fingerprint: hostKey.fingerprint, created: hostKey.created }, 'ssh host key');
+      const hooks = await repos.reinstallHooks();
+      await hookServer.start();
+      await worker.start();
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.httpPort, config.bind, resolve);
+      });
+      const httpPort = (httpServer.address() as AddressInfo).port;
+      ssh = createSshTransport({ hostKey: hostKey.privateKey, bind: config.bind, port: config.sshPort, authenticator, access, logger });
+      const sshPort = await ssh.start();
+      logger.info({ httpPort, sshPort, bind: config.bind, database: db.dialect, repos: hooks, packs: packs.map((p) => p.name) }, 'solum started');
+      return { httpPort, sshPort };
+    },
+    async stop() {
+      // New work stops first; running builds finish and their pushes get their answer; then the rest.
+      await ssh?.stop();
+      const closed = new Promise<void>((resolve) => httpServer.close(() => { resolve(); }));
+      httpServer.closeIdleConnections();
+      await worker.stop();
+      await hookServer.stop();
+      httpServer.closeAllConnections();
+      await closed;
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// A build's log: splits output into lines, publishes each at once and stores them in batches.
+import type { BuildStore } from '../db/build-store.js';
+import type { BuildEvents } from './build-events.js';
+
+export interface BuildLog {
+  /** Raw output from the builder; partial lines are held until their newline. */
+  output(chunk: Buffer | string): void;
+  /** A whole line from Solum itself (headings, results). */
+  line(text: string): void;
+  /** Flushes what is pending to the store. */
+  close(): Promise<void>;
+}
+
+const FLUSH_MS = 250;
+const FLUSH_BYTES = 64 * 1024;
+// Terminal control sequences and carriage-return progress bars make no sense in a stored log.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+
+export function createBuildLog(deps: { buildId: number; store: BuildStore; events: BuildEvents; onStoreError: (err: unknown) => void }): BuildLog {
+  let partial = '';
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let seq = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  const decoder = new TextDecoder('utf-8');
+
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return writing;
+    const chunk = pending.join('');
+    pending = [];
+    pendingBytes = 0;
+    const n = ++seq;
+    writing = writing.then(() => deps.store.appendLog(deps.buildId, n, chunk)).catch(deps.onStoreError);
+    return writing;
+  };
+
+  const emit = (text: string): void => {
+    const clean = text.replace(ANSI, '');
+    const line = clean.includes('\r') ? (clean.split('\r').filter((s) => s !== '').pop() ?? '') : clean;
+    deps.events.line(deps.buildId, line);
+    pending.push(`${line}\n`);
+    pendingBytes += line.length + 1;
+    if (pendingBytes >= FLUSH_BYTES) void flush();
+    else timer ??= setTimeout(() => void flush(), FLUSH_MS);
+  };
+
+  return {
+    output(chunk) {
+      partial += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      let nl;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        emit(partial.slice(0, nl));
+        partial = partial.slice(nl + 1);
+      }
+    },
+    line(text) {
+      if (partial !== '') {
+        emit(partial);
+        partial = '';
+      }
+      emit(text);
+    },
+    async close() {
+      if (partial !== '') {
+        emit(partial);
+        partial = '';
+      }
+      await flush();
+    },
+  };
+}

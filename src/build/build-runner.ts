@@ -1,0 +1,116 @@
+// Runs one build: archive → builder container from the language pack → build command → DU commit.
+import type { Build, BuildOutcome } from '../db/build-store.js';
+import type { App } from '../db/app-store.js';
+import { archiveWithFiles, inspectArchive } from './archive.js';
+import type { ContainerEngine } from './container-engine.js';
+import { detectPack, type LanguagePack } from './language-packs.js';
+import type { BuildLog } from './build-log.js';
+import { parseProcfile } from './procfile.js';
+
+export interface BuildRunnerOptions {
+  readonly engine: ContainerEngine;
+  readonly packs: () => readonly LanguagePack[];
+  readonly limits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number };
+  readonly builderNetwork: {
+    readonly caBundle: string | undefined;
+    readonly httpProxy: string | undefined;
+    readonly httpsProxy: string | undefined;
+    readonly noProxy: string | undefined;
+  };
+}
+
+export type BuildRunner = (input: { build: Build; app: App; archive: string; log: BuildLog }) => Promise<BuildOutcome>;
+
+const CA_PATH = '/etc/ssl/certs/ca-certificates.crt';
+export const duRepository = (app: string): string => `solum/${app}`;
+
+/** Env a builder sees only while building: passed on its command line so `docker commit` keeps none of it. */
+function buildOnlyEnv(net: BuildRunnerOptions['builderNetwork']): string[] {
+  const env: string[] = [];
+  if (net.caBundle) env.push(`NODE_EXTRA_CA_CERTS=${CA_PATH}`, `SSL_CERT_FILE=${CA_PATH}`);
+  for (const [k, v] of [
+    ['HTTP_PROXY', net.httpProxy],
+    ['HTTPS_PROXY', net.httpsProxy],
+    ['NO_PROXY', net.noProxy],
+  ] as const) {
+    if (v) env.push(`${k}=${v}`, `${k.toLowerCase()}=${v}`);
+  }
+  return env;
+}
+
+/** A Dockerfile LABEL/ENV value, double-quoted with JSON escaping (which Docker's parser accepts). */
+const quote = (v: string): string => JSON.stringify(v);
+
+export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
+  return async ({ build, app, archive, log }) => {
+    const summary = await inspectArchive(archive);
+    const packs = opts.packs();
+    const pack = app.languagePack ? packs.find((p) => p.name === app.languagePack) : detectPack(packs, summary.rootNames);
+    const base = { languagePack: pack?.name ?? null, languagePackImage: null, duId: null, duImage: null };
+    if (!pack) return { ...base, status: 'failed', exitCode: null, error: `language pack '${app.languagePack ?? '(detected)'}' is not available` };
+    const packImage = await opts.engine.imageId(pack.image);
+    if (!packImage) {
+      return { ...base, status: 'failed', exitCode: null, error: `the image ${pack.image} of language pack '${pack.name}' is missing: run scripts/provision.sh` };
+    }
+    const processTypes = parseProcfile(summary.procfile ?? '');
+    const web = processTypes.get('web') ?? pack.run;
+    log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack ${pack.name}`);
+
+    const labels = { 'io.solum.app': app.name, 'io.solum.build': String(build.number), 'io.solum.build-id': String(build.id) };
+    const container = await opts.engine.createBuilder({
+      image: pack.image,
+      cmd: ['/usr/bin/env', ...buildOnlyEnv(opts.builderNetwork), '/bin/sh', '-c', pack.build],
+      workingDir: '/app',
+      labels: { ...labels, 'io.solum.role': 'builder' },
+      network: pack.network,
+      ...opts.limits,
+      readOnlyMounts: opts.builderNetwork.caBundle ? [[opts.builderNetwork.caBundle, CA_PATH]] : [],
+    });
+    try {
+      const metadata = JSON.stringify(
+        { app: app.name, build: build.number, ref: build.ref, commit: build.commit, languagePack: pack.name, processTypes: Object.fromEntries(processTypes) },
+        null,
+        2,
+      );
+      await container.putArchive(archiveWithFiles(archive, new Map([['.solum/build.json', `${metadata}\n`]])), '/app');
+      const exitCode = await container.run((chunk) => {
+        log.output(chunk);
+      });
+      if (exitCode !== 0) {
+        const error = exitCode === 137 ? 'the build was killed (out of memory, or stopped)' : `the build command exited with status ${exitCode}`;
+        return { ...base, languagePackImage: packImage, status: 'failed', exitCode, error };
+      }
+      log.line('-----> Committing deployment unit');
+      const duLabels: Record<string, string> = {
+        ...labels,
+        // Overrides the builder's role label (and any the pack image carries) in the DU.
+        'io.solum.role': 'deployment-unit',
+        'io.solum.language-pack': pack.name,
+        'io.solum.language-pack.image': packImage,
+        'io.solum.process-types': JSON.stringify(Object.fromEntries(processTypes)),
+        'org.opencontainers.image.revision': build.commit,
+      };
+      const duId = await container.commit({
+        repo: duRepository(app.name),
+        tag: String(build.number),
+        changes: [
+          'WORKDIR /app',
+          'ENTRYPOINT []',
+          `CMD ${JSON.stringify(['/bin/sh', '-c', web])}`,
+          ...Object.entries(duLabels).map(([k, v]) => `LABEL ${k}=${quote(v)}`),
+        ],
+      });
+      return {
+        languagePack: pack.name,
+        languagePackImage: packImage,
+        status: 'succeeded',
+        exitCode,
+        error: null,
+        duId,
+        duImage: `${duRepository(app.name)}:${build.number}`,
+      };
+    } finally {
+      await container.remove();
+    }
+  };
+}

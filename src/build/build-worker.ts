@@ -1,0 +1,145 @@
+// The build worker: claims queued builds from the builds table, runs them, heartbeats while they
+// run, and turns builds whose worker vanished into `abandoned`.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AppStore } from '../db/app-store.js';
+import type { Build, BuildOutcome, BuildStore } from '../db/build-store.js';
+import type { Logger } from '../logger.js';
+import type { BuildEvents } from './build-events.js';
+import { createBuildLog } from './build-log.js';
+import type { BuildRunner } from './build-runner.js';
+import type { ContainerEngine } from './container-engine.js';
+
+export interface BuildWorker {
+  start(): Promise<void>;
+  /** Wakes the worker: a build was queued. */
+  notify(): void;
+  /** Stops claiming and waits for running builds to finish. */
+  stop(): Promise<void>;
+}
+
+export interface BuildWorkerOptions {
+  readonly builds: BuildStore;
+  readonly apps: AppStore;
+  readonly runner: BuildRunner;
+  readonly events: BuildEvents;
+  readonly engine: Pick<ContainerEngine, 'removeContainers'>;
+  readonly logger: Logger;
+  readonly workerId: string;
+  readonly concurrency: number;
+  readonly archivesDir: string;
+  readonly heartbeatMs?: number;
+  readonly staleMs?: number;
+  readonly pollMs?: number;
+}
+
+export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
+  const heartbeatMs = o.heartbeatMs ?? 5_000;
+  const staleMs = o.staleMs ?? 30_000;
+  const pollMs = o.pollMs ?? 2_000;
+  const log = o.logger.child({ component: 'build-worker', workerId: o.workerId });
+  const running = new Map<number, Promise<void>>();
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+
+  const sweep = async (): Promise<void> => {
+    const abandoned = await o.builds.abandonStale(new Date(Date.now() - staleMs));
+    for (const b of abandoned) {
+      log.warn({ buildId: b.id, app: b.app }, 'build abandoned: its worker stopped heartbeating');
+      await o.engine.removeContainers({ 'io.solum.build-id': String(b.id) });
+      o.events.finished(b);
+    }
+  };
+
+  const runOne = async (build: Build): Promise<void> => {
+    const blog = log.child({ buildId: build.id, app: build.app, number: build.number });
+    const buildLog = createBuildLog({
+      buildId: build.id,
+      store: o.builds,
+      events: o.events,
+      onStoreError: (err) => { blog.error({ err }, 'storing build log failed'); },
+    });
+    const beat = setInterval(() => {
+      o.builds.heartbeat(build.id, o.workerId).catch((err: unknown) => { blog.error({ err }, 'heartbeat failed'); });
+    }, heartbeatMs);
+    const archive = build.archive ? path.join(o.archivesDir, build.archive) : undefined;
+    const started = Date.now();
+    let outcome: BuildOutcome;
+    try {
+      const app = await o.apps.findAppById(build.appId);
+      if (!app) throw new Error(`app ${build.appId} of build ${build.id} not found`);
+      if (!archive) throw new Error('the build has no source archive');
+      blog.info('build started');
+      outcome = await o.runner({ build, app, archive, log: buildLog });
+    } catch (err) {
+      blog.error({ err }, 'build crashed');
+      outcome = { status: 'failed', exitCode: null, error: 'internal error while building (see the server log)', languagePack: null, languagePackImage: null, duId: null, duImage: null };
+    } finally {
+      clearInterval(beat);
+    }
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (outcome.status === 'succeeded') {
+      buildLog.line(`-----> Build #${build.number} succeeded in ${seconds}s`);
+      buildLog.line(`       Deployment unit ${outcome.duId ?? ''} (${outcome.duImage ?? ''})`);
+    } else {
+      buildLog.line(`!     Build #${build.number} failed after ${seconds}s: ${outcome.error ?? outcome.status}`);
+    }
+    await buildLog.close();
+    const recorded = await o.builds.finish(build.id, o.workerId, outcome);
+    if (!recorded) blog.warn('build was taken from this worker before it finished');
+    if (archive) await fs.rm(archive, { force: true });
+    blog.info({ status: outcome.status, duId: outcome.duId, seconds: Number(seconds) }, 'build finished');
+    const final = await o.builds.getBuild(build.id);
+    if (final) o.events.finished(final);
+  };
+
+  const claimLoop = async (): Promise<void> => {
+    while (!stopping) {
+      if (running.size < o.concurrency) {
+        let build: Build | undefined;
+        try {
+          build = await o.builds.claim(o.workerId);
+        } catch (err) {
+          log.error({ err }, 'claiming a build failed');
+        }
+        if (build) {
+          const id = build.id;
+          running.set(id, runOne(build).finally(() => { running.delete(id); wake?.(); }));
+          continue;
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, pollMs);
+        wake = () => {
+          clearTimeout(t);
+          wake = undefined;
+          resolve();
+        };
+      });
+    }
+  };
+
+  return {
+    async start() {
+      await sweep();
+      // Builder containers of builds no longer running (a crash mid-build) are garbage.
+      const live = new Set<string>();
+      const removed = await o.engine.removeContainers({ 'io.solum.role': 'builder' }, (labels) => live.has(labels['io.solum.build-id'] ?? ''));
+      if (removed > 0) log.info({ removed }, 'removed leftover builder containers');
+      sweeper = setInterval(() => { sweep().catch((err: unknown) => { log.error({ err }, 'sweep failed'); }); }, heartbeatMs);
+      loop = claimLoop();
+    },
+    notify() {
+      wake?.();
+    },
+    async stop() {
+      stopping = true;
+      if (sweeper) clearInterval(sweeper);
+      wake?.();
+      await loop;
+      await Promise.allSettled(running.values());
+    },
+  };
+}

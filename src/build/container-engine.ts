@@ -1,0 +1,34 @@
+// What the build runner needs from a container engine; docker-engine.ts implements it with Docker.
+import type { Readable } from 'node:stream';
+
+export interface BuilderSpec {
+  readonly image: string;
+  readonly cmd: readonly string[];
+  readonly workingDir: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly network: 'none' | 'host';
+  readonly memoryBytes: number;
+  readonly nanoCpus: number;
+  readonly pids: number;
+  /** host path → container path, read-only */
+  readonly readOnlyMounts: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface BuilderContainer {
+  readonly id: string;
+  putArchive(tar: Readable, dir: string): Promise<void>;
+  /** Starts the container and resolves with its exit code; output arrives through `onOutput`. */
+  run(onOutput: (chunk: Buffer) => void): Promise<number>;
+  /** Commits the container as an image; returns the image ID. */
+  commit(opts: { repo: string; tag: string; changes: readonly string[] }): Promise<string>;
+  remove(): Promise<void>;
+}
+
+export interface ContainerEngine {
+  /** The image ID (sha256:…) of a reference, or undefined when there is no such image. */
+  imageId(ref: string): Promise<string | undefined>;
+  createBuilder(spec: BuilderSpec): Promise<BuilderContainer>;
+  /** Removes containers carrying all the given labels; returns how many. */
+  removeContainers(labels: Readonly<Record<string, string>>, keep?: (labels: Readonly<Record<string, string>>) => boolean): Promise<number>;
+  ping(): Promise<void>;
+}

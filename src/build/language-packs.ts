@@ -1,0 +1,49 @@
+// Language packs: a builder image plus its manifest; stock packs ship in language-packs/<name>/.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+export interface LanguagePack {
+  readonly name: string;
+  readonly version: string;
+  /** The builder image reference (tag); its ID is resolved at build time. */
+  readonly image: string;
+  /** Files at the root of the source tree that select this pack; empty for a fallback pack. */
+  readonly detect: readonly string[];
+  readonly build: string;
+  readonly run: string;
+  readonly network: 'none' | 'host';
+}
+
+const manifestSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
+  version: z.string().min(1),
+  detect: z.array(z.string().min(1)).default([]),
+  build: z.string().min(1),
+  run: z.string().min(1),
+  network: z.enum(['none', 'host']).default('none'),
+});
+
+export const stockPackImage = (name: string): string => `solum/lp-${name}:latest`;
+
+export async function loadStockPacks(dir: string): Promise<LanguagePack[]> {
+  const entries = await fs.readdir(dir, { withFileTypes: true });
+  const packs: LanguagePack[] = [];
+  for (const e of entries.filter((x) => x.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const file = path.join(dir, e.name, 'solum-pack.json');
+    const parsed = manifestSchema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
+    if (!parsed.success) throw new Error(`invalid language pack manifest ${file}: ${parsed.error.message}`);
+    if (parsed.data.name !== e.name) throw new Error(`language pack manifest ${file} names '${parsed.data.name}', not '${e.name}'`);
+    packs.push({ ...parsed.data, image: stockPackImage(parsed.data.name) });
+  }
+  return packs;
+}
+
+/**
+ * Detection order: packs with detection rules, in name order, first match wins; then the first
+ * fallback pack (no rules). With the stock packs: package.json → node, else shell.
+ */
+export function detectPack(packs: readonly LanguagePack[], rootNames: ReadonlySet<string>): LanguagePack | undefined {
+  const ruled = packs.filter((p) => p.detect.length > 0);
+  return ruled.find((p) => p.detect.some((f) => rootNames.has(f))) ?? packs.find((p) => p.detect.length === 0);
+}

@@ -1,0 +1,87 @@
+// Configuration: the only reader of process.env; parsed once with zod and frozen.
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z.object({
+  SOLUM_DATA_DIR: z.string().min(1).default('./data'),
+  SOLUM_HTTP_PORT: port.default(3000),
+  SOLUM_SSH_PORT: port.default(2222),
+  SOLUM_BIND: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.string().url().optional(),
+  DOCKER_HOST: z.string().min(1).optional(),
+  SOLUM_BUILD_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  SOLUM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SOLUM_LANGUAGE_PACKS_DIR: z.string().min(1).optional(),
+  SOLUM_BUILD_MEMORY_MB: z.coerce.number().int().min(64).default(2048),
+  SOLUM_BUILD_CPUS: z.coerce.number().min(0.1).max(64).default(2),
+  SOLUM_BUILD_PIDS: z.coerce.number().int().min(32).default(1024),
+  SOLUM_BUILD_CA_BUNDLE: z.string().min(1).optional(),
+  HTTP_PROXY: z.string().optional(),
+  HTTPS_PROXY: z.string().optional(),
+  NO_PROXY: z.string().optional(),
+  SOLUM_PUBLIC_HOST: z.string().min(1).optional(),
+});
+
+export interface Config {
+  readonly dataDir: string;
+  readonly reposDir: string;
+  readonly archivesDir: string;
+  readonly httpPort: number;
+  readonly sshPort: number;
+  readonly bind: string;
+  /** Host name printed in git remote URLs. */
+  readonly publicHost: string;
+  readonly databaseUrl: string | undefined;
+  readonly dockerHost: string | undefined;
+  readonly buildConcurrency: number;
+  readonly logLevel: string;
+  readonly languagePacksDir: string;
+  readonly buildLimits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number };
+  /** What builders need to reach package registries from behind a TLS-inspecting proxy. */
+  readonly builderNetwork: {
+    readonly caBundle: string | undefined;
+    readonly httpProxy: string | undefined;
+    readonly httpsProxy: string | undefined;
+    readonly noProxy: string | undefined;
+  };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${detail}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(cwd, e.SOLUM_DATA_DIR);
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  const wildcard = e.SOLUM_BIND === '0.0.0.0' || e.SOLUM_BIND === '::';
+  return Object.freeze({
+    dataDir,
+    reposDir: path.join(dataDir, 'repos'),
+    archivesDir: path.join(dataDir, 'archives'),
+    httpPort: e.SOLUM_HTTP_PORT,
+    sshPort: e.SOLUM_SSH_PORT,
+    bind: e.SOLUM_BIND,
+    publicHost: e.SOLUM_PUBLIC_HOST ?? (wildcard ? '127.0.0.1' : e.SOLUM_BIND),
+    databaseUrl: e.DATABASE_URL,
+    dockerHost: e.DOCKER_HOST,
+    buildConcurrency: e.SOLUM_BUILD_CONCURRENCY,
+    logLevel: e.SOLUM_LOG_LEVEL,
+    // dist/src/config.js → ../../language-packs
+    languagePacksDir: path.resolve(cwd, e.SOLUM_LANGUAGE_PACKS_DIR ?? path.join(here, '..', '..', 'language-packs')),
+    buildLimits: Object.freeze({
+      memoryBytes: e.SOLUM_BUILD_MEMORY_MB * 1024 * 1024,
+      nanoCpus: Math.round(e.SOLUM_BUILD_CPUS * 1e9),
+      pids: e.SOLUM_BUILD_PIDS,
+    }),
+    builderNetwork: Object.freeze({
+      caBundle: e.SOLUM_BUILD_CA_BUNDLE,
+      httpProxy: e.HTTP_PROXY,
+      httpsProxy: e.HTTPS_PROXY,
+      noProxy: e.NO_PROXY,
+    }),
+  });
+}

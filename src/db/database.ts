@@ -1,0 +1,61 @@
+// Database factory: PGlite in the data dir by default, PostgreSQL through `pg` when a URL is given.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+import * as init from '../../migrations/0001-init.js';
+
+export type Dialect = 'pglite' | 'postgres';
+
+export interface Database {
+  readonly knex: Knex;
+  readonly dialect: Dialect;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+// Listed explicitly so the compiled tree needs no directory scanning and order is code, not file names.
+const migrations: ReadonlyArray<readonly [string, Migration]> = [['0001-init', init]];
+
+const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
+  getMigrations: () => Promise.resolve([...migrations]),
+  getMigrationName: (m) => m[0],
+  getMigration: (m) => Promise.resolve(m[1]),
+};
+
+// COUNT(*) and BIGINT come back as strings from pg; every id and count here fits in a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+
+export async function createDatabase(options: { url?: string | undefined; dataDir?: string }): Promise<Database> {
+  let knex: Knex;
+  let dialect: Dialect;
+  if (options.url) {
+    dialect = 'postgres';
+    knex = knexFactory({ client: 'pg', connection: options.url, pool: { min: 0, max: 10 } });
+  } else {
+    dialect = 'pglite';
+    const connection: Record<string, string> = {};
+    if (options.dataDir) {
+      const dir = path.join(options.dataDir, 'pgdata');
+      await fs.mkdir(dir, { recursive: true });
+      connection.filename = dir;
+    }
+    knex = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection });
+  }
+  return {
+    knex,
+    dialect,
+    async migrate() {
+      await knex.migrate.latest({ migrationSource });
+    },
+    async close() {
+      await knex.destroy();
+    },
+  };
+}

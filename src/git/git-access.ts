@@ -1,0 +1,62 @@
+// Decides and prepares a git operation for either transport: policy, app creation on first push,
+// and the environment receive-pack needs so its hook can reach the server for this push only.
+import type { AppStore, App } from '../db/app-store.js';
+import type { User } from '../db/user-store.js';
+import { decide, type PolicySettings } from '../access/policy.js';
+import { AppError } from '../errors.js';
+import type { PushSessions } from '../hooks/push-sessions.js';
+import type { AppName } from '../names.js';
+import type { GitService } from './exec-command.js';
+import { gitEnv } from './git-process.js';
+import type { RepoStore } from './repo-store.js';
+
+export interface GitOperation {
+  readonly app: App;
+  readonly repoPath: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Releases what the operation holds (the push token); call when git exits. */
+  readonly done: () => void;
+}
+
+export interface GitAccess {
+  /**
+   * Authorizes `service` on `appName` for `user`. `withHook` mints the per-push token (only the
+   * request that really runs receive-pack needs one; the ref advertisement does not).
+   */
+  open(user: User | null, appName: AppName, service: GitService, options: { withHook: boolean; gitProtocol?: string | undefined }): Promise<GitOperation>;
+}
+
+const GIT_PROTOCOL = /^version=[0-2](:[a-z0-9=._-]+)*$/i;
+
+export function createGitAccess(deps: {
+  apps: AppStore;
+  repos: RepoStore;
+  pushSessions: PushSessions;
+  policy: PolicySettings;
+  hookUrl: () => string;
+}): GitAccess {
+  return {
+    async open(user, appName, service, options) {
+      const push = service === 'receive-pack';
+      let app = await deps.apps.findApp(appName);
+      const decision = decide(user, { kind: 'app', appName, app: app ?? null, need: push ? 'write' : 'read', createIfMissing: push }, deps.policy);
+      if (!decision.allow) throw new AppError(decision.code, decision.message);
+      if (!app) {
+        if (!decision.create || !user) throw new AppError('not_found', `app '${appName}' does not exist`);
+        app = (await deps.apps.createApp(appName, user.id)).app;
+      }
+      const repoPath = await (decision.create || push ? deps.repos.ensure(app.name, app.deployBranch) : Promise.resolve(deps.repos.pathOf(app.name)));
+      if (!push && !(await deps.repos.exists(app.name))) throw new AppError('not_found', `app '${appName}' has no repository yet: push to it first`);
+      const extra: Record<string, string> = {};
+      if (options.gitProtocol && GIT_PROTOCOL.test(options.gitProtocol)) extra.GIT_PROTOCOL = options.gitProtocol;
+      let done = (): void => undefined;
+      if (push && options.withHook && user) {
+        const session = deps.pushSessions.open({ appId: app.id, app: app.name, userId: user.id, repoPath });
+        extra.SOLUM_HOOK_URL = deps.hookUrl();
+        extra.SOLUM_PUSH_TOKEN = session.token;
+        done = session.end;
+      }
+      return { app, repoPath, env: gitEnv(extra), done };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// Bare repositories on disk: one per app, created with Solum's hook and server-side settings.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AppName } from '../names.js';
+import { runGitOk } from './git-process.js';
+
+export interface RepoStore {
+  pathOf(app: AppName): string;
+  exists(app: AppName): Promise<boolean>;
+  /** Creates the bare repo when missing (idempotent) and (re)writes its hook. */
+  ensure(app: AppName, deployBranch: string): Promise<string>;
+  /** Rewrites the hook of every repo, so a moved install or upgraded hook takes effect. */
+  reinstallHooks(): Promise<number>;
+}
+
+// Settings every app repo gets: integrity checks on what is pushed, keep-alives while hooks run.
+const repoConfig: ReadonlyArray<readonly [string, string]> = [
+  ['receive.fsckObjects', 'true'],
+  ['receive.keepAlive', '5'],
+  ['receive.advertisePushOptions', 'true'],
+  ['core.logAllRefUpdates', 'true'],
+  ['uploadpack.allowFilter', 'true'],
+  ['gc.auto', '0'],
+];
+
+export function createRepoStore(deps: { reposDir: string; hookScript: string }): RepoStore {
+  const pathOf = (app: AppName): string => path.join(deps.reposDir, `${app}.git`);
+  const writeHook = async (repo: string): Promise<void> => {
+    const hooks = path.join(repo, 'hooks');
+    await fs.mkdir(hooks, { recursive: true });
+    const tmp = path.join(hooks, `.pre-receive.${process.pid}`);
+    await fs.writeFile(tmp, deps.hookScript, { mode: 0o755 });
+    await fs.rename(tmp, path.join(hooks, 'pre-receive'));
+  };
+  return {
+    pathOf,
+    async exists(app) {
+      try {
+        await fs.access(path.join(pathOf(app), 'HEAD'));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async ensure(app, deployBranch) {
+      const repo = pathOf(app);
+      await fs.mkdir(deps.reposDir, { recursive: true });
+      try {
+        await fs.access(path.join(repo, 'HEAD'));
+      } catch {
+        // Build in a temporary dir and rename: a half-made repo is never visible under the app's path.
+        const tmp = await fs.mkdtemp(path.join(deps.reposDir, `.new-${app}-`));
+        await runGitOk(['init', '--quiet', '--bare', `--initial-branch=${deployBranch}`, tmp]);
+        await fs.rm(path.join(tmp, 'hooks'), { recursive: true, force: true });
+        for (const [k, v] of repoConfig) await runGitOk(['config', k, v], { cwd: tmp });
+        await writeHook(tmp);
+        try {
+          await fs.rename(tmp, repo);
+        } catch (err) {
+          await fs.rm(tmp, { recursive: true, force: true });
+          if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+      }
+      await writeHook(repo);
+      return repo;
+    },
+    async reinstallHooks() {
+      let entries: string[];
+      try {
+        entries = await fs.readdir(deps.reposDir);
+      } catch {
+        return 0;
+      }
+      const repos = entries.filter((e) => e.endsWith('.git'));
+      for (const r of repos) await writeHook(path.join(deps.reposDir, r));
+      return repos.length;
+    },
+  };
+}

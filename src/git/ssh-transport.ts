@@ -1,0 +1,194 @@
+// SSH git transport (ssh2): public-key authentication bound only after a verified signature, exec
+// of git-receive-pack / git-upload-pack for one app, and nothing else.
+import type { AddressInfo } from 'node:net';
+import ssh2 from 'ssh2';
+import type { Authenticator } from '../access/authenticator.js';
+import type { User } from '../db/user-store.js';
+import { publicError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { parseGitExec } from './exec-command.js';
+import type { GitAccess } from './git-access.js';
+import { spawnGit } from './git-process.js';
+
+export interface SshTransportOptions {
+  readonly hostKey: string;
+  readonly bind: string;
+  readonly port: number;
+  readonly authenticator: Authenticator;
+  readonly access: GitAccess;
+  readonly logger: Logger;
+  /** Failed authentication attempts allowed per connection. */
+  readonly maxAuthAttempts?: number;
+  /** Time a connection may take to authenticate. */
+  readonly preAuthTimeoutMs?: number;
+}
+
+export interface SshTransport {
+  start(): Promise<number>;
+  stop(): Promise<void>;
+  activeSessions(): number;
+}
+
+/** The key type named inside an SSH wire-format public key blob. */
+function blobType(blob: Buffer): string | undefined {
+  if (blob.length < 4) return undefined;
+  const len = blob.readUInt32BE(0);
+  if (len > 64 || 4 + len > blob.length) return undefined;
+  return blob.subarray(4, 4 + len).toString('latin1');
+}
+
+/** True only when `signature` over `data` verifies with the public key `blob`. */
+export function verifySignature(blob: Buffer, data: Buffer, signature: Buffer, hashAlgo: string | undefined): boolean {
+  const type = blobType(blob);
+  if (!type) return false;
+  // RSA keys must sign with SHA-2 (rsa-sha2-256/512), never SHA-1.
+  if (type === 'ssh-rsa' && hashAlgo !== 'sha256' && hashAlgo !== 'sha512') return false;
+  const key = ssh2.utils.parseKey(`${type} ${blob.toString('base64')}`);
+  if (key instanceof Error || Array.isArray(key)) return false;
+  // verify() returns an Error object (truthy) on failure: only `true` counts.
+  return key.verify(data, signature, hashAlgo) === true;
+}
+
+const GIT_PROTOCOL = /^version=[0-2](:[a-z0-9=._-]+)*$/i;
+
+export function createSshTransport(o: SshTransportOptions): SshTransport {
+  const log = o.logger.child({ component: 'ssh' });
+  const maxAttempts = o.maxAuthAttempts ?? 6;
+  const preAuthMs = o.preAuthTimeoutMs ?? 20_000;
+  const clients = new Set<ssh2.Connection>();
+  let sessions = 0;
+
+  const server = new ssh2.Server({ hostKeys: [o.hostKey], ident: 'Solum' }, (client, info) => {
+    clients.add(client);
+    const peer = { ip: info.ip, port: info.port };
+    let user: User | null = null;
+    let failures = 0;
+    const preAuth = setTimeout(() => {
+      log.info(peer, 'ssh connection closed: authentication timed out');
+      client.end();
+    }, preAuthMs);
+
+    const refuse = (ctx: ssh2.AuthContext): void => {
+      failures++;
+      ctx.reject(['publickey']);
+      if (failures >= maxAttempts) {
+        log.info({ ...peer, failures }, 'ssh connection closed: too many failed authentication attempts');
+        client.end();
+      }
+    };
+
+    client.on('authentication', (ctx) => {
+      if (ctx.method !== 'publickey') {
+        refuse(ctx);
+        return;
+      }
+      const blob = ctx.key.data;
+      if (!ctx.signature || !ctx.blob) {
+        // The unsigned probe: answer whether we would accept this key, bind nothing.
+        o.authenticator.isKnownPublicKey(blob).then(
+          (known) => { if (known) ctx.accept(); else refuse(ctx); },
+          (err: unknown) => { log.error({ err }, 'key lookup failed'); refuse(ctx); },
+        );
+        return;
+      }
+      if (!verifySignature(blob, ctx.blob, ctx.signature, ctx.hashAlgo)) {
+        refuse(ctx);
+        return;
+      }
+      o.authenticator.userForPublicKey(blob).then(
+        (found) => {
+          if (!found) {
+            refuse(ctx);
+            return;
+          }
+          user = found.user;
+          clearTimeout(preAuth);
+          log.info({ ...peer, user: found.user.name, keyId: found.keyId }, 'ssh user authenticated');
+          ctx.accept();
+        },
+        (err: unknown) => { log.error({ err }, 'key lookup failed'); refuse(ctx); },
+      );
+    });
+
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        let gitProtocol: string | undefined;
+        session.on('env', (accept, reject, env) => {
+          if (env.key === 'GIT_PROTOCOL' && GIT_PROTOCOL.test(env.val)) {
+            gitProtocol = env.val;
+            accept?.();
+          } else reject?.();
+        });
+        for (const ev of ['pty', 'shell', 'subsystem', 'x11', 'auth-agent'] as const) {
+          session.on(ev as 'pty', (_accept: unknown, reject?: () => void) => {
+            log.info({ ...peer, request: ev }, 'ssh request refused');
+            reject?.();
+          });
+        }
+        session.on('exec', (accept, _reject, execInfo) => {
+          const channel = accept();
+          sessions++;
+          const finish = (code: number): void => {
+            sessions--;
+            channel.exit(code);
+            channel.end();
+          };
+          void (async () => {
+            let exec;
+            let op;
+            try {
+              exec = parseGitExec(execInfo.command);
+              op = await o.access.open(user, exec.app, exec.service, { withHook: true, gitProtocol });
+            } catch (err) {
+              const pub = publicError(err);
+              if (pub.status >= 500) log.error({ err }, 'ssh exec failed');
+              channel.stderr.write(`solum: ${pub.message}\n`);
+              finish(pub.status === 500 ? 1 : 128);
+              return;
+            }
+            const child = spawnGit([exec.service, op.repoPath], { env: op.env });
+            channel.pipe(child.stdin);
+            child.stdin.on('error', () => undefined);
+            child.stdout.pipe(channel, { end: false });
+            child.stderr.pipe(channel.stderr, { end: false });
+            channel.on('close', () => {
+              if (child.exitCode === null) child.kill();
+            });
+            child.on('error', (err) => { log.error({ err }, 'git failed to start'); });
+            child.on('close', (code) => {
+              op.done();
+              log.info({ ...peer, user: user?.name, app: op.app.name, service: exec.service, code }, 'ssh git command ended');
+              finish(code ?? 1);
+            });
+          })();
+        });
+      });
+    });
+
+    // No port forwarding of any kind.
+    client.on('tcpip', (_accept, reject) => { reject(); });
+    client.on('openssh.streamlocal', (_accept, reject) => { reject(); });
+    client.on('request', (_accept, reject) => { reject?.(); });
+    client.on('error', (err) => { log.debug({ err, ...peer }, 'ssh connection error'); });
+    client.on('close', () => {
+      clearTimeout(preAuth);
+      clients.delete(client);
+    });
+  });
+
+  return {
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(o.port, o.bind, () => { resolve(); });
+      });
+      return (server.address() as AddressInfo).port;
+    },
+    async stop() {
+      for (const c of clients) c.end();
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+    },
+    activeSessions: () => sessions,
+  };
+}

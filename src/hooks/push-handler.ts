@@ -1,0 +1,77 @@
+// Handles a pre-receive hook call: plans the push, snapshots the pushed commit out of git's
+// quarantine, queues its build and streams the build back until it ends.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AppStore } from '../db/app-store.js';
+import type { Build } from '../db/build-store.js';
+import { AppError } from '../errors.js';
+import { snapshotCommit } from '../build/archive.js';
+import type { BuildEvents } from '../build/build-events.js';
+import type { BuildQueue } from '../build/build-queue.js';
+import { gitEnv } from '../git/git-process.js';
+import type { Logger } from '../logger.js';
+import type { HookRequest } from './hook-protocol.js';
+import { isValidUpdate, planPush } from './push-plan.js';
+import type { PushSession } from './push-sessions.js';
+
+export interface PushOutput {
+  line(text: string): void;
+}
+
+export interface PushHandler {
+  /** Returns the hook's exit code: 0 lets git update the refs, anything else rejects the push. */
+  preReceive(session: PushSession, request: HookRequest, out: PushOutput): Promise<number>;
+}
+
+/**
+ * The quarantine variables the hook hands over, accepted only when they point inside the app's
+ * own objects directory: a token holder cannot make the server read another repository.
+ */
+export async function quarantineEnv(repoPath: string, q: HookRequest['quarantine']): Promise<Record<string, string>> {
+  const objects = await fs.realpath(path.join(repoPath, 'objects'));
+  const inside = async (p: string): Promise<string> => {
+    const real = await fs.realpath(path.resolve(repoPath, p)).catch(() => '');
+    if (real !== objects && !real.startsWith(`${objects}${path.sep}`)) throw new AppError('bad_request', 'quarantine path outside the repository');
+    return real;
+  };
+  const env: Record<string, string> = {};
+  if (q.objectDirectory) env.GIT_OBJECT_DIRECTORY = await inside(q.objectDirectory);
+  if (q.alternateObjectDirectories) {
+    const dirs = await Promise.all(q.alternateObjectDirectories.split(':').filter((d) => d !== '').map(inside));
+    env.GIT_ALTERNATE_OBJECT_DIRECTORIES = dirs.join(':');
+  }
+  if (q.quarantinePath) env.GIT_QUARANTINE_PATH = await inside(q.quarantinePath);
+  return env;
+}
+
+export function createPushHandler(deps: { apps: AppStore; queue: BuildQueue; events: BuildEvents; logger: Logger }): PushHandler {
+  const log = deps.logger.child({ component: 'push-handler' });
+  return {
+    async preReceive(session, request, out) {
+      const app = await deps.apps.findAppById(session.appId);
+      if (!app) throw new AppError('not_found', `app '${session.app}' no longer exists`);
+      if (!request.refs.every(isValidUpdate)) throw new AppError('bad_request', 'malformed ref update');
+      const plan = planPush(request.refs, app.deployBranch);
+      for (const s of plan.stored) out.line(`-----> ${s}`);
+      if (!plan.build) return 0;
+
+      const env = gitEnv({ GIT_DIR: session.repoPath, ...(await quarantineEnv(session.repoPath, request.quarantine)) });
+      const archivePath = deps.queue.newArchivePath();
+      await snapshotCommit({ commit: plan.build.newSha, env, dest: archivePath });
+
+      let unsubscribe = (): void => undefined;
+      let finish: (b: Build) => void = () => undefined;
+      const finished = new Promise<Build>((resolve) => (finish = resolve));
+      // Subscribed before the worker is woken, so not a line of the build can be missed.
+      const build = await deps.queue.enqueue({ app, ref: plan.build.ref, commit: plan.build.newSha, archivePath }, (queued) => {
+        unsubscribe = deps.events.subscribe(queued.id, { onLine: (l) => { out.line(l); }, onFinished: finish });
+      });
+      log.info({ app: app.name, buildId: build.id, number: build.number, commit: build.commit }, 'push queued a build');
+      const result = await finished;
+      unsubscribe();
+      if (result.status === 'succeeded') return 0;
+      out.line(`!     Push rejected: build #${result.number} ${result.status}; ${app.deployBranch} is unchanged`);
+      return 1;
+    },
+  };
+}

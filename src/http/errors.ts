@@ -1,0 +1,43 @@
+// Koa error translation: every thrown error becomes JSON {code, message} with its status, once.
+import type Koa from 'koa';
+import { AppError, publicError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+export function errorMiddleware(logger: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
+        ctx.status = 404;
+        ctx.body = { code: 'not_found', message: `no route for ${ctx.method} ${ctx.path}` };
+      }
+    } catch (err) {
+      const pub = publicError(err);
+      if (pub.status >= 500) logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+      if (ctx.headerSent || !ctx.writable) {
+        ctx.res.destroy();
+        return;
+      }
+      ctx.status = pub.status;
+      ctx.body = { code: pub.code, message: pub.message };
+      if (pub.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="solum", charset="UTF-8"');
+    }
+  };
+}
+
+/** Reads a JSON request body of at most `limit` bytes. */
+export async function readJson(ctx: Koa.Context, limit = 64 * 1024): Promise<unknown> {
+  if (!ctx.is('application/json')) throw new AppError('bad_request', 'expected a JSON body (Content-Type: application/json)');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of ctx.req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new AppError('bad_request', `request body larger than ${limit} bytes`);
+    chunks.push(c as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new AppError('bad_request', 'request body is not valid JSON');
+  }
+}

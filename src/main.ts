@@ -1,0 +1,47 @@
+// Process entry: config → createSolum → start; SIGTERM/SIGINT → graceful stop.
+import { createSolum } from './app.js';
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel);
+  const solum = await createSolum(config, logger);
+  const { httpPort, sshPort } = await solum.start();
+  const host = config.publicHost;
+  process.stderr.write(
+    [
+      '',
+      `Solum is running (data in ${config.dataDir})`,
+      `  git over SSH:   ssh://git@${host}:${sshPort}/<app>.git`,
+      `  git over HTTP:  http://${host}:${httpPort}/<app>.git   (any user name, API token as password)`,
+      `  API:            http://${host}:${httpPort}/v1`,
+      `  admin token:    ${config.dataDir}/admin-token`,
+      '',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    solum.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => { stop('SIGTERM'); });
+  process.on('SIGINT', () => { stop('SIGINT'); });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`solum: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
