@@ -1,16 +1,36 @@
-// Lint rules: typescript-eslint strict-type-checked, plus the layering rule from ARCHITECTURE.md.
+// Lint rules: typescript-eslint strict-type-checked, plus the layering rules from ARCHITECTURE.md.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const inward = (from, forbidden) => ({
-  files: [`src/${from}/**/*.ts`],
-  rules: {
-    'no-restricted-imports': ['error', { patterns: forbidden.map((f) => ({ group: [f], message: `src/${from} must not depend on this layer (see ARCHITECTURE.md)` })) }],
-  },
+// Dependencies point inward: transports (git/*-transport, http, cli) → services (access, hooks,
+// build, deploy) → stores and adapters (db, docker adapter, git processes) → core.
+const transports = ['**/git/ssh-transport.js', '**/git/http-transport.js', '**/http/*', '**/cli/*'];
+const forbiddenBy = {
+  db: [...transports, '**/access/*', '**/git/*', '**/hooks/*', '**/build/*', '**/deploy/*'],
+  access: [...transports, '**/hooks/*', '**/build/*', '**/deploy/*', '**/git/*'],
+  build: [...transports, '**/hooks/*', '**/deploy/*'],
+  hooks: [...transports, '**/deploy/*'],
+  deploy: [...transports, '**/hooks/*'],
+  git: ['**/http/api.js', '**/http/hook-server.js', '**/cli/*', '**/build/*', '**/deploy/*'],
+  http: ['**/cli/*'],
+  cli: ['**/db/*', '**/git/*', '**/build/*', '**/hooks/*', '**/access/*', '**/deploy/*'],
+};
+
+const restrict = (patterns, allowDockerode = false) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      paths: allowDockerode ? [] : [{ name: 'dockerode', message: 'only src/build/docker-engine.ts talks to Docker' }],
+      patterns: [
+        { group: ['**/app.js'], message: 'only main.ts may import the composition root' },
+        ...patterns.map((p) => ({ group: [p], message: 'this import points outward (see ARCHITECTURE.md)' })),
+      ],
+    },
+  ],
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', '.provision/**', 'eslint.config.js', 'language-packs/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', '.provision/**', 'eslint.config.js', 'ava.config.js', 'language-packs/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -20,12 +40,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  // Dependencies point inward: transports → services → stores/adapters → core. Nothing imports app.ts.
-  { files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/app.js', '../app.js'], message: 'only main.ts may import the composition root' }] }] } },
-  inward('db', ['../git/*', '../http/*', '../build/*', '../hooks/*', '../access/*', '../deploy/*', '../cli/*', '**/app.js']),
-  inward('access', ['../git/*', '../http/*', '../build/*', '../hooks/*', '../deploy/*', '../cli/*', '**/app.js']),
-  inward('build', ['../git/ssh-transport.js', '../git/http-transport.js', '../http/*', '../hooks/*', '../cli/*', '**/app.js']),
-  inward('hooks', ['../git/ssh-transport.js', '../git/http-transport.js', '../http/*', '../cli/*', '**/app.js']),
-  { files: ['src/build/**/*.ts', '!src/build/docker-engine.ts'], rules: {} },
+  { files: ['src/*.ts'], ignores: ['src/main.ts'], rules: restrict([]) },
+  ...Object.entries(forbiddenBy).map(([dir, patterns]) => ({ files: [`src/${dir}/**/*.ts`], rules: restrict(patterns) })),
+  { files: ['src/build/docker-engine.ts'], rules: restrict(forbiddenBy.build, true) },
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },
 );

@@ -2,6 +2,10 @@
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {
+  await knex.schema.createTable('settings', (t) => {
+    t.text('key').primary();
+    t.text('value').notNullable();
+  });
   await knex.schema.createTable('users', (t) => {
     t.increments('id').primary();
     t.text('name').notNullable().unique();
@@ -71,7 +75,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['build_logs', 'builds', 'apps', 'api_tokens', 'ssh_keys', 'users']) {
+  for (const table of ['build_logs', 'builds', 'apps', 'api_tokens', 'ssh_keys', 'users', 'settings']) {
     await knex.schema.dropTableIfExists(table);
   }
 }

@@ -80,20 +80,25 @@ ensure_language_packs() {
 }
 
 ensure_postgres() {
-  if [ -n "${SOLUM_TEST_DATABASE_URL:-}" ]; then return 0; fi
+  if [ -n "${SOLUM_TEST_DATABASE_URL:-}" ]; then echo "$SOLUM_TEST_DATABASE_URL" >"$STATE/test-database-url"; return 0; fi
   apt_install postgresql
   local ver; ver="$(ls /usr/lib/postgresql | sort -n | tail -n 1)"
   local bin="/usr/lib/postgresql/$ver/bin"
-  local pgdata="$STATE/pgdata" port="${SOLUM_TEST_PG_PORT:-55432}"
+  # Outside the checkout: the postgres user must reach it whatever the checkout's parents allow.
+  local pgdir="${SOLUM_TEST_PG_DIR:-/var/tmp/solum-test-postgres}" port="${SOLUM_TEST_PG_PORT:-55432}"
   if ! pg_isready -h 127.0.0.1 -p "$port" -q 2>/dev/null; then
-    if [ ! -f "$pgdata/PG_VERSION" ]; then
-      log "initialising a PostgreSQL cluster for the tests"
-      mkdir -p "$pgdata"; chown postgres: "$pgdata" "$STATE"
-      as_root su postgres -c "$bin/initdb -D '$pgdata' -A trust -U postgres" >/dev/null
+    as_root mkdir -p "$pgdir"
+    as_root chown postgres: "$pgdir"
+    if [ ! -f "$pgdir/data/PG_VERSION" ]; then
+      log "initialising a PostgreSQL cluster for the tests in $pgdir"
+      as_root su postgres -s /bin/sh -c "$bin/initdb -D '$pgdir/data' -A trust -U postgres" >/dev/null
     fi
-    rm -f "$pgdata/postmaster.pid.stale"
+    # A cluster killed with its session leaves its pid file behind.
+    if [ -f "$pgdir/data/postmaster.pid" ] && ! kill -0 "$(head -n 1 "$pgdir/data/postmaster.pid")" 2>/dev/null; then
+      as_root rm -f "$pgdir/data/postmaster.pid"
+    fi
     log "starting PostgreSQL on 127.0.0.1:$port"
-    as_root su postgres -c "$bin/pg_ctl -D '$pgdata' -l '$STATE/postgres.log' -o '-c listen_addresses=127.0.0.1 -p $port -k /tmp' -w start" >/dev/null
+    as_root su postgres -s /bin/sh -c "$bin/pg_ctl -D '$pgdir/data' -l '$pgdir/postgres.log' -o '-c listen_addresses=127.0.0.1 -p $port -k /tmp -c max_connections=200 -c fsync=off' -w start" >/dev/null
   fi
   echo "postgres://postgres@127.0.0.1:$port/postgres" >"$STATE/test-database-url"
 }

@@ -18,6 +18,7 @@ import type { Config } from './config.js';
 import { createAppStore } from './db/app-store.js';
 import { createBuildStore } from './db/build-store.js';
 import { createDatabase } from './db/database.js';
+import { createSettingsStore } from './db/settings-store.js';
 import { createUserStore } from './db/user-store.js';
 import { createGitAccess } from './git/git-access.js';
 import { loadOrCreateHostKey } from './git/host-key.js';
@@ -46,6 +47,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   await fs.mkdir(config.archivesDir, { recursive: true, mode: 0o700 });
   const db = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  await db.migrate();
+  const installation = await createSettingsStore(db.knex).installationId();
   const users = createUserStore(db.knex);
   const apps = createAppStore(db.knex);
   const builds = createBuildStore(db.knex);
@@ -59,8 +62,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const workerId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   let notify = (): void => undefined;
   const queue = createBuildQueue({ apps, builds, archivesDir: config.archivesDir, notify: () => { notify(); } });
-  const runner = createBuildRunner({ engine, packs: () => packs, limits: config.buildLimits, builderNetwork: config.builderNetwork });
-  const worker = createBuildWorker({ builds, apps, runner, events, engine, logger, workerId, concurrency: config.buildConcurrency, archivesDir: config.archivesDir });
+  const runner = createBuildRunner({ engine, installation, packs: () => packs, limits: config.buildLimits, builderNetwork: config.builderNetwork });
+  const worker = createBuildWorker({ builds, apps, runner, events, engine, installation, logger, workerId, concurrency: config.buildConcurrency, archivesDir: config.archivesDir });
   notify = () => { worker.notify(); };
   const pushHandler = createPushHandler({ apps, queue, events, logger });
   const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
@@ -74,7 +77,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     logger,
     git: gitHttpMiddleware({ authenticator, access, repos, logger }),
   });
-  const httpServer = http.createServer(api.callback());
+  const handle = api.callback();
+  const httpServer = http.createServer((req, res) => { void handle(req, res); });
   // Pushes upload for as long as they need and then wait for their build: Node's 300 s request
   // timeout would cut them off. Headers must still arrive promptly.
   httpServer.requestTimeout = 0;
@@ -83,7 +87,6 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
 
   return {
     async start() {
-      await db.migrate();
       const admin = await ensureAdmin(users, config.dataDir);
       if (admin.created) logger.info({ tokenFile: admin.tokenFile }, 'created user admin; its API token is in the token file');
       const hostKey = await loadOrCreateHostKey(config.dataDir);

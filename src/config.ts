@@ -9,7 +9,7 @@ const schema = z.object({
   SOLUM_HTTP_PORT: port.default(3000),
   SOLUM_SSH_PORT: port.default(2222),
   SOLUM_BIND: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: z.string().url().optional(),
+  DATABASE_URL: z.url().optional(),
   DOCKER_HOST: z.string().min(1).optional(),
   SOLUM_BUILD_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   SOLUM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

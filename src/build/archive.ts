@@ -44,7 +44,7 @@ export async function inspectArchive(file: string): Promise<ArchiveSummary> {
     const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
     const root = name.split('/')[0];
     if (root) rootNames.add(root);
-    if (name === 'Procfile' && header.type === 'file' && (header.size ?? 0) <= PROCFILE_LIMIT) {
+    if (name === 'Procfile' && header.type === 'file' && header.size <= PROCFILE_LIMIT) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => chunks.push(c as Buffer));
       stream.on('end', () => {

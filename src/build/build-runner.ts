@@ -9,6 +9,8 @@ import { parseProcfile } from './procfile.js';
 
 export interface BuildRunnerOptions {
   readonly engine: ContainerEngine;
+  /** Labels every builder and DU as this installation's (see SettingsStore.installationId). */
+  readonly installation: string;
   readonly packs: () => readonly LanguagePack[];
   readonly limits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number };
   readonly builderNetwork: {
@@ -56,7 +58,12 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
     const web = processTypes.get('web') ?? pack.run;
     log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack ${pack.name}`);
 
-    const labels = { 'io.solum.app': app.name, 'io.solum.build': String(build.number), 'io.solum.build-id': String(build.id) };
+    const labels = {
+      'io.solum.installation': opts.installation,
+      'io.solum.app': app.name,
+      'io.solum.build': String(build.number),
+      'io.solum.build-id': String(build.id),
+    };
     const container = await opts.engine.createBuilder({
       image: pack.image,
       cmd: ['/usr/bin/env', ...buildOnlyEnv(opts.builderNetwork), '/bin/sh', '-c', pack.build],

@@ -23,7 +23,8 @@ export interface BuildWorkerOptions {
   readonly apps: AppStore;
   readonly runner: BuildRunner;
   readonly events: BuildEvents;
-  readonly engine: Pick<ContainerEngine, 'removeContainers'>;
+  readonly engine: Pick<ContainerEngine, 'listContainers' | 'removeContainer'>;
+  readonly installation: string;
   readonly logger: Logger;
   readonly workerId: string;
   readonly concurrency: number;
@@ -48,7 +49,9 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     const abandoned = await o.builds.abandonStale(new Date(Date.now() - staleMs));
     for (const b of abandoned) {
       log.warn({ buildId: b.id, app: b.app }, 'build abandoned: its worker stopped heartbeating');
-      await o.engine.removeContainers({ 'io.solum.build-id': String(b.id) });
+      for (const c of await o.engine.listContainers({ 'io.solum.installation': o.installation, 'io.solum.build-id': String(b.id) })) {
+        await o.engine.removeContainer(c.id);
+      }
       o.events.finished(b);
     }
   };
@@ -124,9 +127,15 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
   return {
     async start() {
       await sweep();
-      // Builder containers of builds no longer running (a crash mid-build) are garbage.
-      const live = new Set<string>();
-      const removed = await o.engine.removeContainers({ 'io.solum.role': 'builder' }, (labels) => live.has(labels['io.solum.build-id'] ?? ''));
+      // Builders of this installation whose build is no longer running (a crash mid-build) are garbage;
+      // those of builds other workers are running are not.
+      let removed = 0;
+      for (const c of await o.engine.listContainers({ 'io.solum.installation': o.installation, 'io.solum.role': 'builder' })) {
+        const build = await o.builds.getBuild(Number(c.labels['io.solum.build-id']));
+        if (build?.status === 'running') continue;
+        await o.engine.removeContainer(c.id);
+        removed++;
+      }
       if (removed > 0) log.info({ removed }, 'removed leftover builder containers');
       sweeper = setInterval(() => { sweep().catch((err: unknown) => { log.error({ err }, 'sweep failed'); }); }, heartbeatMs);
       loop = claimLoop();

@@ -28,7 +28,9 @@ export interface ContainerEngine {
   /** The image ID (sha256:…) of a reference, or undefined when there is no such image. */
   imageId(ref: string): Promise<string | undefined>;
   createBuilder(spec: BuilderSpec): Promise<BuilderContainer>;
-  /** Removes containers carrying all the given labels; returns how many. */
-  removeContainers(labels: Readonly<Record<string, string>>, keep?: (labels: Readonly<Record<string, string>>) => boolean): Promise<number>;
+  /** Containers (running or not) carrying all the given labels. */
+  listContainers(labels: Readonly<Record<string, string>>): Promise<Array<{ id: string; labels: Readonly<Record<string, string>> }>>;
+  /** Force-removes a container; a missing one is not an error. */
+  removeContainer(id: string): Promise<void>;
   ping(): Promise<void>;
 }

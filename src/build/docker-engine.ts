@@ -41,7 +41,9 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
       try {
         await container.remove({ force: true, v: true });
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+        // 404: already gone; 409: a removal is already under way.
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status !== 404 && status !== 409) throw err;
       }
     },
   });
@@ -84,16 +86,13 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
       });
       return wrap(container);
     },
-    async removeContainers(labels, keep) {
+    async listContainers(labels) {
       const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
       const list = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
-      let n = 0;
-      for (const c of list) {
-        if (keep?.(c.Labels)) continue;
-        await wrap(docker.getContainer(c.Id)).remove();
-        n++;
-      }
-      return n;
+      return list.map((c) => ({ id: c.Id, labels: c.Labels }));
+    },
+    async removeContainer(id) {
+      await wrap(docker.getContainer(id)).remove();
     },
     async ping() {
       await docker.ping();

@@ -147,7 +147,7 @@ export function createBuildStore(knex: Knex): BuildStore {
     async abandonStale(staleBefore) {
       const rows = await knex('builds')
         .where({ status: 'running' })
-        .where((q) => q.whereNull('heartbeat_at').orWhere('heartbeat_at', '<', staleBefore))
+        .where((q) => { void q.whereNull('heartbeat_at').orWhere('heartbeat_at', '<', staleBefore); })
         .update({ status: 'abandoned', error: 'the worker running this build stopped', finished_at: knex.fn.now() })
         .returning<{ id: number }[]>('id');
       const builds = await Promise.all(rows.map((r) => byId(r.id)));

@@ -111,7 +111,7 @@ export function createUserStore(knex: Knex): UserStore {
         .join('api_tokens', 'api_tokens.user_id', 'users.id')
         .where('api_tokens.token_hash', tokenHash)
         .whereNull('api_tokens.revoked_at')
-        .where((q) => q.whereNull('api_tokens.expires_at').orWhere('api_tokens.expires_at', '>', now))
+        .where((q) => { void q.whereNull('api_tokens.expires_at').orWhere('api_tokens.expires_at', '>', now); })
         .first<UserRow | undefined>('users.*');
       return row && toUser(row);
     },

@@ -45,7 +45,8 @@ export function verifySignature(blob: Buffer, data: Buffer, signature: Buffer, h
   if (type === 'ssh-rsa' && hashAlgo !== 'sha256' && hashAlgo !== 'sha512') return false;
   const key = ssh2.utils.parseKey(`${type} ${blob.toString('base64')}`);
   if (key instanceof Error || Array.isArray(key)) return false;
-  // verify() returns an Error object (truthy) on failure: only `true` counts.
+  // verify() returns an Error object (truthy) on failure, whatever its type says: only `true` counts.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
   return key.verify(data, signature, hashAlgo) === true;
 }
 
@@ -114,12 +115,16 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
       client.on('session', (acceptSession) => {
         const session = acceptSession();
         let gitProtocol: string | undefined;
+        // accept/reject are undefined when the client wants no reply (OpenSSH's env requests),
+        // whatever ssh2's types say.
+        /* eslint-disable @typescript-eslint/no-unnecessary-condition */
         session.on('env', (accept, reject, env) => {
           if (env.key === 'GIT_PROTOCOL' && GIT_PROTOCOL.test(env.val)) {
             gitProtocol = env.val;
             accept?.();
           } else reject?.();
         });
+        /* eslint-enable @typescript-eslint/no-unnecessary-condition */
         for (const ev of ['pty', 'shell', 'subsystem', 'x11', 'auth-agent'] as const) {
           session.on(ev as 'pty', (_accept: unknown, reject?: () => void) => {
             log.info({ ...peer, request: ev }, 'ssh request refused');

@@ -65,7 +65,8 @@ export function createHookApp(deps: { sessions: PushSessions; handler: PushHandl
 }
 
 export function createHookServer(deps: { sessions: PushSessions; handler: PushHandler; logger: Logger }): HookServer {
-  const server = http.createServer(createHookApp(deps).callback());
+  const handle = createHookApp(deps).callback();
+  const server = http.createServer((req, res) => { void handle(req, res); });
   // A pre-receive call lasts as long as its build: no request or idle timeout applies.
   server.requestTimeout = 0;
   server.timeout = 0;

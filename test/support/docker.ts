@@ -1,0 +1,23 @@
+// Real Docker for assertions: image labels, running a DU, cleaning up what a test made.
+import { run } from './solum.js';
+
+export async function imageLabels(image: string): Promise<Record<string, string>> {
+  const r = await run('docker', ['image', 'inspect', '-f', '{{json .Config.Labels}}', image]);
+  if (r.code !== 0) throw new Error(`no image ${image}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, string>;
+}
+
+export async function imageExists(ref: string): Promise<boolean> {
+  return (await run('docker', ['image', 'inspect', ref])).code === 0;
+}
+
+export async function removeAppImages(app: string): Promise<void> {
+  const r = await run('docker', ['images', '-q', '--filter', `label=io.solum.app=${app}`]);
+  const ids = [...new Set(r.stdout.split('\n').filter((l) => l.trim() !== ''))];
+  if (ids.length > 0) await run('docker', ['rmi', '-f', ...ids]);
+}
+
+export async function containersLabelled(label: string): Promise<string[]> {
+  const r = await run('docker', ['ps', '-aq', '--filter', `label=${label}`]);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '');
+}

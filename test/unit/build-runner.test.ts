@@ -1,0 +1,181 @@
+// Worker logic against a fake container engine (no Docker): what the runner asks of the engine,
+// and that a builder is removed whatever happens.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import test from 'ava';
+import tar from 'tar-stream';
+import { createBuildEvents } from '../../src/build/build-events.js';
+import { createBuildLog } from '../../src/build/build-log.js';
+import { createBuildRunner } from '../../src/build/build-runner.js';
+import type { BuilderContainer, BuilderSpec, ContainerEngine } from '../../src/build/container-engine.js';
+import type { LanguagePack } from '../../src/build/language-packs.js';
+import { detectPack } from '../../src/build/language-packs.js';
+import type { App } from '../../src/db/app-store.js';
+import type { Build, BuildStore } from '../../src/db/build-store.js';
+import type { AppName } from '../../src/names.js';
+
+const packs: LanguagePack[] = [
+  { name: 'node', version: '1', image: 'solum/lp-node:latest', detect: ['package.json'], build: '/solum/bin/build', run: 'npm start', network: 'host' },
+  { name: 'shell', version: '1', image: 'solum/lp-shell:latest', detect: [], build: '/solum/bin/build', run: 'false', network: 'none' },
+];
+
+async function tarFile(files: Record<string, string>): Promise<string> {
+  const pack = tar.pack();
+  for (const [name, content] of Object.entries(files)) pack.entry({ name }, content);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'solum-ar-')), 'src.tar');
+  await fs.writeFile(file, Buffer.concat(chunks));
+  return file;
+}
+
+async function entries(stream: Readable): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const extract = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (h, s, next) => {
+      const parts: Buffer[] = [];
+      s.on('data', (c: unknown) => parts.push(c as Buffer));
+      s.on('end', () => {
+        out.set(h.name, Buffer.concat(parts).toString());
+        next();
+      });
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  stream.pipe(extract);
+  await done;
+  return out;
+}
+
+interface FakeRecord {
+  spec?: BuilderSpec;
+  archive?: Map<string, string>;
+  commit?: { repo: string; tag: string; changes: readonly string[] };
+  removed: number;
+}
+
+function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: string }): { engine: ContainerEngine; rec: FakeRecord } {
+  const rec: FakeRecord = { removed: 0 };
+  const engine: ContainerEngine = {
+    imageId: (ref) => Promise.resolve(ref.startsWith('solum/lp-') ? `sha256:${ref.length.toString(16).padStart(64, '0')}` : undefined),
+    createBuilder(spec) {
+      rec.spec = spec;
+      const c: BuilderContainer = {
+        id: 'c1',
+        async putArchive(stream) {
+          if (behaviour.failPut) throw new Error('disk full');
+          rec.archive = await entries(stream);
+        },
+        run(onOutput) {
+          onOutput(Buffer.from(behaviour.output ?? 'building\n'));
+          return Promise.resolve(behaviour.exitCode ?? 0);
+        },
+        commit(opts) {
+          rec.commit = opts;
+          return Promise.resolve('sha256:du');
+        },
+        remove() {
+          rec.removed++;
+          return Promise.resolve();
+        },
+      };
+      return Promise.resolve(c);
+    },
+    listContainers: () => Promise.resolve([]),
+    removeContainer: () => Promise.resolve(),
+    ping: () => Promise.resolve(),
+  };
+  return { engine, rec };
+}
+
+const app: App = { id: 1, name: 'hello' as AppName, ownerId: 1, deployBranch: 'main', languagePack: null, createdAt: new Date() };
+const build: Build = {
+  id: 7, appId: 1, app: 'hello' as AppName, number: 3, status: 'running', ref: 'refs/heads/main', commit: 'abc'.padEnd(40, '0'),
+  languagePack: null, languagePackImage: null, duId: null, duImage: null, exitCode: null, error: null,
+  createdAt: new Date(), startedAt: new Date(), finishedAt: null, archive: 'x.tar',
+};
+
+function memoryLog(): { log: ReturnType<typeof createBuildLog>; lines: string[] } {
+  const lines: string[] = [];
+  const events = createBuildEvents();
+  events.subscribe(build.id, { onLine: (l) => lines.push(l), onFinished: () => undefined });
+  const store = { appendLog: () => Promise.resolve() } as unknown as BuildStore;
+  return { log: createBuildLog({ buildId: build.id, store, events, onStoreError: () => undefined }), lines };
+}
+
+const runnerWith = (engine: ContainerEngine) =>
+  createBuildRunner({
+    engine,
+    installation: 'test',
+    packs: () => packs,
+    limits: { memoryBytes: 1 << 30, nanoCpus: 1e9, pids: 256 },
+    builderNetwork: { caBundle: '/etc/ca.crt', httpProxy: undefined, httpsProxy: 'http://proxy:3128', noProxy: undefined },
+  });
+
+test('detection: package.json selects node, anything else falls back to shell', (t) => {
+  t.is(detectPack(packs, new Set(['package.json', 'x']))?.name, 'node');
+  t.is(detectPack(packs, new Set(['main.sh']))?.name, 'shell');
+});
+
+test('a good build: metadata appended, forged .solum dropped, limits and build-only env set, DU committed with CMD and labels', async (t) => {
+  const { engine, rec } = fakeEngine({});
+  const archive = await tarFile({ Procfile: 'web: ./serve --port $PORT\n', 'package.json': '{}', '.solum/build.json': 'forged' });
+  const { log, lines } = memoryLog();
+  const outcome = await runnerWith(engine)({ build, app, archive, log });
+  await log.close();
+  t.like(outcome, { status: 'succeeded', exitCode: 0, duId: 'sha256:du', duImage: 'solum/hello:3', languagePack: 'node' });
+  t.is(rec.spec?.network, 'host');
+  t.is(rec.spec?.pids, 256);
+  t.deepEqual(rec.spec?.readOnlyMounts, [['/etc/ca.crt', '/etc/ssl/certs/ca-certificates.crt']]);
+  t.true(rec.spec?.cmd.includes('HTTPS_PROXY=http://proxy:3128'));
+  t.is(rec.spec?.labels['io.solum.role'], 'builder');
+  t.is(JSON.parse(rec.archive?.get('.solum/build.json') ?? '{}').commit, build.commit);
+  t.is(rec.archive?.get('Procfile'), 'web: ./serve --port $PORT\n');
+  t.like(rec.commit, { repo: 'solum/hello', tag: '3' });
+  t.true(rec.commit?.changes.includes('CMD ["/bin/sh","-c","./serve --port $PORT"]'));
+  t.true(rec.commit?.changes.includes('LABEL io.solum.role="deployment-unit"'));
+  t.true(rec.commit?.changes.includes(`LABEL org.opencontainers.image.revision="${build.commit}"`));
+  t.false(rec.commit?.changes.some((c) => c.includes('PROXY')), 'build-only env stays out of the DU');
+  t.is(rec.removed, 1);
+  t.true(lines.includes('building'));
+});
+
+test('a failing build command: failed, no commit, builder removed', async (t) => {
+  const { engine, rec } = fakeEngine({ exitCode: 2 });
+  const { log } = memoryLog();
+  const outcome = await runnerWith(engine)({ build, app, archive: await tarFile({ 'a.sh': '' }), log });
+  t.like(outcome, { status: 'failed', exitCode: 2, duId: null, languagePack: 'shell' });
+  t.regex(outcome.error ?? '', /exited with status 2/);
+  t.is(rec.commit, undefined);
+  t.is(rec.removed, 1);
+});
+
+test('an engine error mid-build still removes the builder', async (t) => {
+  const { engine, rec } = fakeEngine({ failPut: true });
+  const { log } = memoryLog();
+  await t.throwsAsync(runnerWith(engine)({ build, app, archive: await tarFile({ 'a.sh': '' }), log }), { message: 'disk full' });
+  t.is(rec.removed, 1);
+});
+
+test('a pinned pack whose image is missing fails clearly without creating a builder', async (t) => {
+  const { engine, rec } = fakeEngine({});
+  const { log } = memoryLog();
+  const outcome = await runnerWith(engine)({ build, app: { ...app, languagePack: 'python' }, archive: await tarFile({ 'a.sh': '' }), log });
+  t.like(outcome, { status: 'failed' });
+  t.regex(outcome.error ?? '', /python/);
+  t.is(rec.spec, undefined);
+});
+
+test('build log: lines split across chunks, progress bars and colour codes cleaned', async (t) => {
+  const { log, lines } = memoryLog();
+  log.output('par');
+  log.output('tial\nprogress 10%\rprogress 100%\n\u001b[32mgreen\u001b[0m\n');
+  log.output('tail');
+  await log.close();
+  t.deepEqual(lines, ['partial', 'progress 100%', 'green', 'tail']);
+});

@@ -1,0 +1,121 @@
+// The stores on both databases: PGlite (embedded) and PostgreSQL, same migrations, same queries.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { hashToken } from '../../src/access/tokens.js';
+import { createAppStore } from '../../src/db/app-store.js';
+import { createBuildStore, type BuildOutcome } from '../../src/db/build-store.js';
+import { createDatabase, type Database } from '../../src/db/database.js';
+import { createUserStore } from '../../src/db/user-store.js';
+import { parseAppName, parseUserName } from '../../src/names.js';
+import { createTestDatabase, databaseKinds } from '../support/database.js';
+
+async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database; done: () => Promise<void> }> {
+  const t = await createTestDatabase(kind);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-db-'));
+  const db = await createDatabase({ url: t.url, dataDir: dir });
+  await db.migrate();
+  return {
+    db,
+    done: async () => {
+      await db.close();
+      await t.drop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const ok: BuildOutcome = { status: 'succeeded', exitCode: 0, error: null, languagePack: 'shell', languagePackImage: 'sha256:p', duId: 'sha256:d', duImage: 'solum/a:1' };
+
+for (const kind of databaseKinds) {
+  test(`users, keys and tokens [${kind}]`, async (t) => {
+    const { db, done } = await open(kind);
+    t.teardown(done);
+    const users = createUserStore(db.knex);
+    const alice = await users.createUser(parseUserName('alice'), false);
+    const bob = await users.createUser(parseUserName('bob'), false);
+    const key = { name: 'laptop', algo: 'ssh-ed25519', blob: 'QUJD', fingerprint: 'SHA256:x' };
+    const added = await users.addKey(alice.id, key);
+    t.not(added, 'duplicate');
+    t.is(await users.addKey(bob.id, { ...key, name: 'other' }), 'duplicate', 'a key belongs to at most one user');
+    t.is(await users.addKey(alice.id, { ...key, blob: 'REVG' }), 'duplicate', 'key names are unique per user');
+    t.is<string | undefined, string>((await users.findKeyOwner('QUJD'))?.user.name, 'alice');
+    t.is(await users.findKeyOwner('nope'), undefined);
+    t.is((await users.listKeys(alice.id)).length, 1);
+
+    const now = new Date();
+    await users.addToken(alice.id, 'live', hashToken('t-live'), null);
+    await users.addToken(alice.id, 'future', hashToken('t-future'), new Date(now.getTime() + 60_000));
+    await users.addToken(alice.id, 'expired', hashToken('t-expired'), new Date(now.getTime() - 1));
+    t.is<string | undefined, string>((await users.findUserByTokenHash(hashToken('t-live'), now))?.name, 'alice');
+    t.is<string | undefined, string>((await users.findUserByTokenHash(hashToken('t-future'), now))?.name, 'alice');
+    t.is(await users.findUserByTokenHash(hashToken('t-expired'), now), undefined);
+    t.is(await users.findUserByTokenHash(hashToken('t-unknown'), now), undefined);
+    await db.knex('api_tokens').where({ name: 'live' }).update({ revoked_at: now });
+    t.is(await users.findUserByTokenHash(hashToken('t-live'), now), undefined, 'revoked');
+  });
+
+  test(`apps: created once, numbered builds [${kind}]`, async (t) => {
+    const { db, done } = await open(kind);
+    t.teardown(done);
+    const users = createUserStore(db.knex);
+    const apps = createAppStore(db.knex);
+    const owner = await users.createUser(parseUserName('owner'), false);
+    const name = parseAppName('hello');
+    const [a, b] = await Promise.all([apps.createApp(name, owner.id), apps.createApp(name, owner.id)]);
+    t.is(a.app.id, b.app.id);
+    t.is([a.created, b.created].filter(Boolean).length, 1);
+    const numbers = await Promise.all([1, 2, 3, 4, 5].map(() => apps.nextBuildNumber(a.app.id)));
+    t.deepEqual(numbers.sort(), [1, 2, 3, 4, 5]);
+    t.deepEqual((await apps.listApps({ ownerId: owner.id })).map((x) => x.name), ['hello']);
+    t.deepEqual(await apps.listApps({ ownerId: owner.id + 1 }), []);
+  });
+
+  test(`build queue: FIFO, each build claimed exactly once by concurrent workers, conditional finish [${kind}]`, async (t) => {
+    const { db, done } = await open(kind);
+    t.teardown(done);
+    const users = createUserStore(db.knex);
+    const apps = createAppStore(db.knex);
+    const builds = createBuildStore(db.knex);
+    const owner = await users.createUser(parseUserName('owner'), false);
+    const { app } = await apps.createApp(parseAppName('queue'), owner.id);
+    const ids: number[] = [];
+    for (let i = 1; i <= 12; i++) ids.push((await builds.createBuild({ appId: app.id, number: i, ref: 'refs/heads/main', commit: 'c'.repeat(40), archive: `${i}.tar` })).id);
+
+    const first = await builds.claim('w0');
+    t.is(first?.id, ids[0], 'oldest first');
+    t.is(first?.status, 'running');
+
+    const claimed: number[] = [];
+    await Promise.all(
+      ['w1', 'w2', 'w3', 'w4'].map(async (w) => {
+        for (;;) {
+          const b = await builds.claim(w);
+          if (!b) return;
+          claimed.push(b.id);
+        }
+      }),
+    );
+    t.deepEqual(claimed.sort((x, y) => x - y), ids.slice(1));
+    t.is(await builds.claim('w5'), undefined);
+
+    t.false(await builds.finish(ids[0]!, 'someone-else', ok), 'only the holder may finish a build');
+    t.true(await builds.finish(ids[0]!, 'w0', ok));
+    t.false(await builds.finish(ids[0]!, 'w0', ok), 'a finished build stays finished');
+    t.like(await builds.getBuild(ids[0]!), { status: 'succeeded', duId: 'sha256:d', app: 'queue' });
+    t.false(await builds.heartbeat(ids[0]!, 'w0'));
+
+    // Running builds whose heartbeat went stale are abandoned; fresh ones are not.
+    await db.knex('builds').where({ id: ids[1] }).update({ heartbeat_at: new Date(Date.now() - 60_000) });
+    const abandoned = await builds.abandonStale(new Date(Date.now() - 30_000));
+    t.deepEqual(abandoned.map((b) => b.id), [ids[1]]);
+    t.is((await builds.getBuild(ids[1]!))?.status, 'abandoned');
+    t.is((await builds.getBuild(ids[2]!))?.status, 'running');
+
+    await builds.appendLog(ids[0]!, 1, 'one\n');
+    await builds.appendLog(ids[0]!, 2, 'two\n');
+    t.is(await builds.readLog(ids[0]!), 'one\ntwo\n');
+    t.deepEqual((await builds.listBuilds(app.id)).map((b) => b.number), [12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+  });
+}
