@@ -11,6 +11,7 @@ const forbiddenBy = {
   build: [...transports, '**/hooks/*', '**/deploy/*'],
   hooks: [...transports, '**/deploy/*'],
   deploy: [...transports, '**/hooks/*'],
+  apps: [...transports, '**/hooks/*', '**/deploy/*'],
   git: ['**/http/api.js', '**/http/hook-server.js', '**/cli/*', '**/build/*', '**/deploy/*'],
   http: ['**/cli/*'],
   cli: ['**/db/*', '**/git/*', '**/build/*', '**/hooks/*', '**/access/*', '**/deploy/*'],

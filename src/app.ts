@@ -4,7 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { createAccountService } from './access/account-service.js';
 import { createAuthenticator } from './access/authenticator.js';
+import { createAppService } from './apps/app-service.js';
 import { ensureAdmin } from './access/bootstrap.js';
 import type { PolicySettings } from './access/policy.js';
 import { createBuildEvents } from './build/build-events.js';
@@ -24,6 +26,7 @@ import { createGitAccess } from './git/git-access.js';
 import { loadOrCreateHostKey } from './git/host-key.js';
 import { gitHttpMiddleware } from './git/http-transport.js';
 import { createRepoStore } from './git/repo-store.js';
+import { createSshCommands } from './git/ssh-commands.js';
 import { createSshTransport } from './git/ssh-transport.js';
 import { hookScript } from './hooks/hook-installer.js';
 import { createPushHandler } from './hooks/push-handler.js';
@@ -52,7 +55,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const users = createUserStore(db.knex);
   const apps = createAppStore(db.knex);
   const builds = createBuildStore(db.knex);
-  const policy = overrides.policy ?? { createAppsOnPush: true };
+  const policy = overrides.policy ?? { createAppsOnPush: config.createAppsOnPush };
   const authenticator = createAuthenticator({ users });
   const repos = createRepoStore({ reposDir: config.reposDir, hookScript: hookScript() });
   const pushSessions = createPushSessions({ ttlMs: 2 * 60 * 60 * 1000 });
@@ -68,12 +71,24 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const pushHandler = createPushHandler({ apps, queue, events, logger });
   const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
   const access = createGitAccess({ apps, repos, pushSessions, policy, hookUrl: () => hookServer.url() });
-  const api = createApiApp({
-    authenticator,
-    users,
+  const accounts = createAccountService({ users, policy, ownedApps: async (id) => (await apps.listOwnedBy(id)).map((a) => a.name) });
+  const appService = createAppService({
     apps,
     builds,
+    users,
+    repos,
     policy,
+    removeImages: async (app) => {
+      await engine.removeImages({ 'io.solum.installation': installation, 'io.solum.app': app });
+    },
+  });
+  const commands = createSshCommands({ accounts, apps: appService, builds });
+  const api = createApiApp({
+    authenticator,
+    accounts,
+    appService,
+    users,
+    builds,
     logger,
     git: gitHttpMiddleware({ authenticator, access, repos, logger }),
   });
@@ -99,7 +114,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
         httpServer.listen(config.httpPort, config.bind, resolve);
       });
       const httpPort = (httpServer.address() as AddressInfo).port;
-      ssh = createSshTransport({ hostKey: hostKey.privateKey, bind: config.bind, port: config.sshPort, authenticator, access, logger });
+      ssh = createSshTransport({ hostKey: hostKey.privateKey, bind: config.bind, port: config.sshPort, authenticator, access, commands, logger });
       const sshPort = await ssh.start();
       logger.info({ httpPort, sshPort, bind: config.bind, database: db.dialect, repos: hooks, packs: packs.map((p) => p.name) }, 'solum started');
       return { httpPort, sshPort };

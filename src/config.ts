@@ -22,6 +22,7 @@ const schema = z.object({
   HTTPS_PROXY: z.string().optional(),
   NO_PROXY: z.string().optional(),
   SOLUM_PUBLIC_HOST: z.string().min(1).optional(),
+  SOLUM_CREATE_APPS_ON_PUSH: z.enum(['true', 'false']).default('true'),
 });
 
 export interface Config {
@@ -36,6 +37,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dockerHost: string | undefined;
   readonly buildConcurrency: number;
+  /** Whether any signed-in user may create an app by pushing to a new name (admins always may). */
+  readonly createAppsOnPush: boolean;
   readonly logLevel: string;
   readonly languagePacksDir: string;
   readonly buildLimits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number };
@@ -69,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     databaseUrl: e.DATABASE_URL,
     dockerHost: e.DOCKER_HOST,
     buildConcurrency: e.SOLUM_BUILD_CONCURRENCY,
+    createAppsOnPush: e.SOLUM_CREATE_APPS_ON_PUSH === 'true',
     logLevel: e.SOLUM_LOG_LEVEL,
     // dist/src/config.js → ../../language-packs
     languagePacksDir: path.resolve(cwd, e.SOLUM_LANGUAGE_PACKS_DIR ?? path.join(here, '..', '..', 'language-packs')),

@@ -7,6 +7,8 @@ export interface Authenticator {
   userForToken(token: string | undefined): Promise<User | undefined>;
   /** Whether a public key blob is registered (answers the unsigned probe; binds no identity). */
   isKnownPublicKey(blob: Buffer): Promise<boolean>;
+  /** Whether an authenticated SSH key is still registered (checked before every command). */
+  isKeyStillValid(keyId: number): Promise<boolean>;
   /** The user owning an SSH public key blob; the caller must have verified a signature first. */
   userForPublicKey(blob: Buffer): Promise<{ user: User; keyId: number } | undefined>;
 }
@@ -21,6 +23,7 @@ export function createAuthenticator(deps: { users: UserStore; now?: () => Date }
     async isKnownPublicKey(blob) {
       return (await deps.users.findKeyOwner(blob.toString('base64'))) !== undefined;
     },
+    isKeyStillValid: (keyId) => deps.users.keyExists(keyId),
     async userForPublicKey(blob) {
       const found = await deps.users.findKeyOwner(blob.toString('base64'));
       if (!found) return undefined;

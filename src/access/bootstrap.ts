@@ -9,6 +9,7 @@ export async function ensureAdmin(users: UserStore, dataDir: string): Promise<{ 
   const tokenFile = path.join(dataDir, 'admin-token');
   if (await users.findUserByName('admin')) return { created: false, tokenFile };
   const admin = await users.createUser(parseUserName('admin'), true);
+  if (admin === 'duplicate') return { created: false, tokenFile };
   const token = generateToken('solum');
   await users.addToken(admin.id, 'initial admin token', hashToken(token), null);
   await fs.writeFile(tokenFile, `${token}\n`, { mode: 0o600 });

@@ -30,6 +30,8 @@ export interface ContainerEngine {
   createBuilder(spec: BuilderSpec): Promise<BuilderContainer>;
   /** Containers (running or not) carrying all the given labels. */
   listContainers(labels: Readonly<Record<string, string>>): Promise<Array<{ id: string; labels: Readonly<Record<string, string>> }>>;
+  /** Removes images carrying all the given labels (and their tags); returns how many. */
+  removeImages(labels: Readonly<Record<string, string>>): Promise<number>;
   /** Force-removes a container; a missing one is not an error. */
   removeContainer(id: string): Promise<void>;
   ping(): Promise<void>;

@@ -91,6 +91,18 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
       const list = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
       return list.map((c) => ({ id: c.Id, labels: c.Labels }));
     },
+    async removeImages(labels) {
+      const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+      const images = await docker.listImages({ filters: JSON.stringify(filters) });
+      for (const img of images) {
+        try {
+          await docker.getImage(img.Id).remove({ force: true });
+        } catch (err) {
+          if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+        }
+      }
+      return images.length;
+    },
     async removeContainer(id) {
       await wrap(docker.getContainer(id)).remove();
     },

@@ -1,6 +1,7 @@
-// Apps: the named things users push to.
+// Apps: the named things users push to, and who may do what to them.
 import type { Knex } from 'knex';
-import type { AppName } from '../names.js';
+import type { AppRole } from '../roles.js';
+import type { AppName, UserName } from '../names.js';
 
 export interface App {
   readonly id: number;
@@ -8,7 +9,15 @@ export interface App {
   readonly ownerId: number;
   readonly deployBranch: string;
   readonly languagePack: string | null;
+  /** Anyone may clone it over HTTP without credentials. */
+  readonly public: boolean;
   readonly createdAt: Date;
+}
+
+export interface Collaborator {
+  readonly userId: number;
+  readonly user: UserName;
+  readonly role: AppRole;
 }
 
 interface AppRow {
@@ -17,6 +26,7 @@ interface AppRow {
   owner_id: number;
   deploy_branch: string;
   language_pack: string | null;
+  public: boolean;
   build_seq: number;
   created_at: Date;
 }
@@ -27,6 +37,7 @@ const toApp = (r: AppRow): App => ({
   ownerId: r.owner_id,
   deployBranch: r.deploy_branch,
   languagePack: r.language_pack,
+  public: r.public,
   createdAt: r.created_at,
 });
 
@@ -35,9 +46,17 @@ export interface AppStore {
   createApp(name: AppName, ownerId: number): Promise<{ app: App; created: boolean }>;
   findApp(name: AppName): Promise<App | undefined>;
   findAppById(id: number): Promise<App | undefined>;
-  listApps(filter: { ownerId?: number }): Promise<App[]>;
+  /** All apps (admins), or those a user owns or collaborates on. */
+  listApps(filter: { visibleTo?: number }): Promise<App[]>;
+  listOwnedBy(userId: number): Promise<App[]>;
+  update(id: number, changes: { public?: boolean }): Promise<App | undefined>;
+  deleteApp(id: number): Promise<boolean>;
   /** Reserves the next build number of an app (1, 2, …). */
   nextBuildNumber(appId: number): Promise<number>;
+  roleOf(appId: number, userId: number): Promise<AppRole | null>;
+  listCollaborators(appId: number): Promise<Collaborator[]>;
+  setCollaborator(appId: number, userId: number, role: AppRole): Promise<void>;
+  removeCollaborator(appId: number, userId: number): Promise<boolean>;
 }
 
 export function createAppStore(knex: Knex): AppStore {
@@ -60,8 +79,23 @@ export function createAppStore(knex: Knex): AppStore {
     },
     async listApps(filter) {
       const q = knex<AppRow>('apps').orderBy('name');
-      if (filter.ownerId !== undefined) void q.where({ owner_id: filter.ownerId });
+      const userId = filter.visibleTo;
+      if (userId !== undefined) {
+        void q.where((w) => {
+          void w.where({ owner_id: userId }).orWhereIn('id', knex('collaborators').where({ user_id: userId }).select('app_id'));
+        });
+      }
       return (await q).map(toApp);
+    },
+    async listOwnedBy(userId) {
+      return (await knex<AppRow>('apps').where({ owner_id: userId }).orderBy('name')).map(toApp);
+    },
+    async update(id, changes) {
+      const [row] = await knex<AppRow>('apps').where({ id }).update(changes).returning('*');
+      return row && toApp(row);
+    },
+    async deleteApp(id) {
+      return (await knex('apps').where({ id }).delete()) === 1;
     },
     async nextBuildNumber(appId) {
       const [row] = await knex<AppRow>('apps')
@@ -70,6 +104,24 @@ export function createAppStore(knex: Knex): AppStore {
         .returning<{ build_seq: number }[]>('build_seq');
       if (!row) throw new Error(`app ${appId} not found`);
       return row.build_seq;
+    },
+    async roleOf(appId, userId) {
+      const row = await knex('collaborators').where({ app_id: appId, user_id: userId }).first<{ role: AppRole } | undefined>('role');
+      return row?.role ?? null;
+    },
+    async listCollaborators(appId) {
+      const rows = await knex('collaborators')
+        .join('users', 'users.id', 'collaborators.user_id')
+        .where({ app_id: appId })
+        .orderBy('users.name')
+        .select<{ user_id: number; name: string; role: AppRole }[]>('collaborators.user_id', 'users.name', 'collaborators.role');
+      return rows.map((r) => ({ userId: r.user_id, user: r.name as UserName, role: r.role }));
+    },
+    async setCollaborator(appId, userId, role) {
+      await knex('collaborators').insert({ app_id: appId, user_id: userId, role }).onConflict(['app_id', 'user_id']).merge(['role']);
+    },
+    async removeCollaborator(appId, userId) {
+      return (await knex('collaborators').where({ app_id: appId, user_id: userId }).delete()) === 1;
     },
   };
 }

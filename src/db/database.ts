@@ -2,9 +2,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import * as init from '../../migrations/0001-init.js';
+import * as collaborators from '../../migrations/0002-collaborators.js';
+import { PgLiteClient } from './pglite-client.js';
 
 export type Dialect = 'pglite' | 'postgres';
 
@@ -21,7 +22,10 @@ interface Migration {
 }
 
 // Listed explicitly so the compiled tree needs no directory scanning and order is code, not file names.
-const migrations: ReadonlyArray<readonly [string, Migration]> = [['0001-init', init]];
+const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['0001-init', init],
+  ['0002-collaborators', collaborators],
+];
 
 const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
   getMigrations: () => Promise.resolve([...migrations]),
@@ -46,7 +50,7 @@ export async function createDatabase(options: { url?: string | undefined; dataDi
       await fs.mkdir(dir, { recursive: true });
       connection.filename = dir;
     }
-    knex = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection });
+    knex = knexFactory({ client: PgLiteClient, dialect: 'postgres', connection });
   }
   return {
     knex,

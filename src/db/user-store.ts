@@ -19,6 +19,23 @@ export interface SshKey {
   readonly lastUsedAt: Date | null;
 }
 
+export interface ApiToken {
+  readonly id: number;
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+interface TokenRow {
+  id: number;
+  user_id: number;
+  name: string;
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+}
+
 interface UserRow {
   id: number;
   name: string;
@@ -38,6 +55,7 @@ interface KeyRow {
 }
 
 const toUser = (r: UserRow): User => ({ id: r.id, name: r.name as UserName, isAdmin: r.is_admin, createdAt: r.created_at });
+const toToken = (r: TokenRow): ApiToken => ({ id: r.id, name: r.name, createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at });
 const toKey = (r: KeyRow): SshKey => ({
   id: r.id,
   userId: r.user_id,
@@ -49,15 +67,24 @@ const toKey = (r: KeyRow): SshKey => ({
 });
 
 export interface UserStore {
-  createUser(name: UserName, isAdmin: boolean): Promise<User>;
+  /** Creates a user; 'duplicate' when the name is taken. */
+  createUser(name: UserName, isAdmin: boolean): Promise<User | 'duplicate'>;
+  listUsers(): Promise<User[]>;
+  /** Deletes a user with their keys and tokens; false when there was none. */
+  deleteUser(id: number): Promise<boolean>;
   findUserByName(name: string): Promise<User | undefined>;
   findUserById(id: number): Promise<User | undefined>;
   addKey(userId: number, key: { name: string; algo: string; blob: string; fingerprint: string }): Promise<SshKey | 'duplicate'>;
   listKeys(userId: number): Promise<SshKey[]>;
+  removeKey(userId: number, name: string): Promise<boolean>;
+  /** Whether a key is still registered (a removed key ends access at once, even mid-connection). */
+  keyExists(keyId: number): Promise<boolean>;
   /** The user owning a public key blob, for SSH authentication. */
   findKeyOwner(blob: string): Promise<{ user: User; key: SshKey } | undefined>;
   touchKey(keyId: number): Promise<void>;
   addToken(userId: number, name: string, tokenHash: string, expiresAt: Date | null): Promise<number>;
+  listTokens(userId: number): Promise<ApiToken[]>;
+  revokeToken(userId: number, tokenId: number): Promise<boolean>;
   /** The user behind a live token (not revoked, not expired). */
   findUserByTokenHash(tokenHash: string, now: Date): Promise<User | undefined>;
 }
@@ -65,9 +92,14 @@ export interface UserStore {
 export function createUserStore(knex: Knex): UserStore {
   return {
     async createUser(name, isAdmin) {
-      const [row] = await knex<UserRow>('users').insert({ name, is_admin: isAdmin }).returning('*');
-      if (!row) throw new Error('insert returned no row');
-      return toUser(row);
+      const [row] = await knex<UserRow>('users').insert({ name, is_admin: isAdmin }).onConflict('name').ignore().returning('*');
+      return row ? toUser(row) : 'duplicate';
+    },
+    async listUsers() {
+      return (await knex<UserRow>('users').orderBy('name')).map(toUser);
+    },
+    async deleteUser(id) {
+      return (await knex('users').where({ id }).delete()) === 1;
     },
     async findUserByName(name) {
       const row = await knex<UserRow>('users').where({ name }).first();
@@ -90,6 +122,12 @@ export function createUserStore(knex: Knex): UserStore {
       const rows = await knex<KeyRow>('ssh_keys').where({ user_id: userId }).orderBy('id');
       return rows.map(toKey);
     },
+    async removeKey(userId, name) {
+      return (await knex('ssh_keys').where({ user_id: userId, name }).delete()) === 1;
+    },
+    async keyExists(keyId) {
+      return (await knex('ssh_keys').where({ id: keyId }).first('id')) !== undefined;
+    },
     async findKeyOwner(blob) {
       const row = await knex<KeyRow>('ssh_keys').where({ blob }).first();
       if (!row) return undefined;
@@ -105,6 +143,12 @@ export function createUserStore(knex: Knex): UserStore {
         .returning<{ id: number }[]>('id');
       if (!row) throw new Error('insert returned no row');
       return row.id;
+    },
+    async listTokens(userId) {
+      return (await knex<TokenRow>('api_tokens').where({ user_id: userId }).orderBy('id')).map(toToken);
+    },
+    async revokeToken(userId, tokenId) {
+      return (await knex('api_tokens').where({ user_id: userId, id: tokenId }).whereNull('revoked_at').update({ revoked_at: knex.fn.now() })) === 1;
     },
     async findUserByTokenHash(tokenHash, now) {
       const row = await knex<UserRow>('users')

@@ -23,7 +23,12 @@ export interface GitAccess {
    * Authorizes `service` on `appName` for `user`. `withHook` mints the per-push token (only the
    * request that really runs receive-pack needs one; the ref advertisement does not).
    */
-  open(user: User | null, appName: AppName, service: GitService, options: { withHook: boolean; gitProtocol?: string | undefined }): Promise<GitOperation>;
+  open(
+    user: User | null,
+    appName: AppName,
+    service: GitService,
+    options: { withHook: boolean; gitProtocol?: string | undefined; publicRead?: boolean },
+  ): Promise<GitOperation>;
 }
 
 const GIT_PROTOCOL = /^version=[0-2](:[a-z0-9=._-]+)*$/i;
@@ -39,7 +44,12 @@ export function createGitAccess(deps: {
     async open(user, appName, service, options) {
       const push = service === 'receive-pack';
       let app = await deps.apps.findApp(appName);
-      const decision = decide(user, { kind: 'app', appName, app: app ?? null, need: push ? 'write' : 'read', createIfMissing: push }, deps.policy);
+      const membership = app && user ? await deps.apps.roleOf(app.id, user.id) : null;
+      const decision = decide(
+        user,
+        { kind: 'app', appName, app: app ?? null, membership, need: push ? 'write' : 'read', createIfMissing: push, publicRead: options.publicRead === true },
+        deps.policy,
+      );
       if (!decision.allow) throw new AppError(decision.code, decision.message);
       if (!app) {
         if (!decision.create || !user) throw new AppError('not_found', `app '${appName}' does not exist`);
@@ -51,7 +61,7 @@ export function createGitAccess(deps: {
       if (options.gitProtocol && GIT_PROTOCOL.test(options.gitProtocol)) extra.GIT_PROTOCOL = options.gitProtocol;
       let done = (): void => undefined;
       if (push && options.withHook && user) {
-        const session = deps.pushSessions.open({ appId: app.id, app: app.name, userId: user.id, repoPath });
+        const session = deps.pushSessions.open({ appId: app.id, app: app.name, userId: user.id, repoPath, role: decision.role ?? 'write' });
         extra.SOLUM_HOOK_URL = deps.hookUrl();
         extra.SOLUM_PUSH_TOKEN = session.token;
         done = session.end;

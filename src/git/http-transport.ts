@@ -62,11 +62,12 @@ export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
     const gitProtocol = ctx.get('Git-Protocol') || undefined;
 
     if (route.kind === 'dumb') {
-      await deps.access.open(user, route.app, 'upload-pack', { withHook: false });
+      await deps.access.open(user, route.app, 'upload-pack', { withHook: false, publicRead: true });
       throw new AppError('not_found', 'the dumb HTTP protocol is not served: use a git client with smart HTTP');
     }
 
-    const op = await deps.access.open(user, route.app, route.service, { withHook: route.kind === 'rpc', gitProtocol });
+    // Anonymous clones of public apps are an HTTP-only, read-only affair.
+    const op = await deps.access.open(user, route.app, route.service, { withHook: route.kind === 'rpc', gitProtocol, publicRead: route.service === 'upload-pack' });
     ctx.respond = false;
     ctx.req.setTimeout(0);
     if (route.service === 'upload-pack') {

@@ -9,6 +9,8 @@ export interface RepoStore {
   exists(app: AppName): Promise<boolean>;
   /** Creates the bare repo when missing (idempotent) and (re)writes its hook. */
   ensure(app: AppName, deployBranch: string): Promise<string>;
+  /** Deletes an app's repository (moved aside first, so a half-deleted repo is never served). */
+  remove(app: AppName): Promise<void>;
   /** Rewrites the hook of every repo, so a moved install or upgraded hook takes effect. */
   reinstallHooks(): Promise<number>;
 }
@@ -63,6 +65,16 @@ export function createRepoStore(deps: { reposDir: string; hookScript: string }):
       }
       await writeHook(repo);
       return repo;
+    },
+    async remove(app) {
+      const doomed = path.join(deps.reposDir, `.deleted-${app}-${Date.now()}`);
+      try {
+        await fs.rename(pathOf(app), doomed);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      await fs.rm(doomed, { recursive: true, force: true });
     },
     async reinstallHooks() {
       let entries: string[];

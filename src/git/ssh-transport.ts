@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { parseGitExec } from './exec-command.js';
 import type { GitAccess } from './git-access.js';
 import { spawnGit } from './git-process.js';
+import { splitCommand, type SshCommands } from './ssh-commands.js';
 
 export interface SshTransportOptions {
   readonly hostKey: string;
@@ -16,6 +17,7 @@ export interface SshTransportOptions {
   readonly port: number;
   readonly authenticator: Authenticator;
   readonly access: GitAccess;
+  readonly commands: SshCommands;
   readonly logger: Logger;
   /** Failed authentication attempts allowed per connection. */
   readonly maxAuthAttempts?: number;
@@ -59,10 +61,38 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
   const clients = new Set<ssh2.Connection>();
   let sessions = 0;
 
+  const runCommand = async (actor: User, command: string, channel: ssh2.ServerChannel, finish: (code: number) => void): Promise<void> => {
+    let words: string[];
+    try {
+      words = splitCommand(command);
+    } catch (err) {
+      channel.stderr.write(`solum: ${publicError(err).message}\n`);
+      finish(2);
+      return;
+    }
+    const readStdin = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        channel.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > 64 * 1024) reject(new Error('standard input too large'));
+          else chunks.push(c);
+        });
+        channel.on('end', () => { resolve(Buffer.concat(chunks).toString('utf8')); });
+      });
+    const result = await o.commands.run(actor, words, readStdin);
+    log.info({ user: actor.name, command: words[0], code: result.code }, 'ssh command');
+    if (result.stdout) channel.write(result.stdout);
+    if (result.stderr) channel.stderr.write(result.stderr);
+    finish(result.code);
+  };
+
   const server = new ssh2.Server({ hostKeys: [o.hostKey], ident: 'Solum' }, (client, info) => {
     clients.add(client);
     const peer = { ip: info.ip, port: info.port };
     let user: User | null = null;
+    let keyId: number | null = null;
     let failures = 0;
     const preAuth = setTimeout(() => {
       log.info(peer, 'ssh connection closed: authentication timed out');
@@ -103,6 +133,7 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
             return;
           }
           user = found.user;
+          keyId = found.keyId;
           clearTimeout(preAuth);
           log.info({ ...peer, user: found.user.name, keyId: found.keyId }, 'ssh user authenticated');
           ctx.accept();
@@ -139,11 +170,23 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
             channel.exit(code);
             channel.end();
           };
+          const command = execInfo.command;
           void (async () => {
+            // A key removed while this connection is open ends its access at the next command.
+            if (!user || keyId === null || !(await o.authenticator.isKeyStillValid(keyId))) {
+              channel.stderr.write('solum: your key is no longer registered\n');
+              finish(1);
+              client.end();
+              return;
+            }
+            if (!/^git[- ]/.test(command)) {
+              await runCommand(user, command, channel, finish);
+              return;
+            }
             let exec;
             let op;
             try {
-              exec = parseGitExec(execInfo.command);
+              exec = parseGitExec(command);
               op = await o.access.open(user, exec.app, exec.service, { withHook: true, gitProtocol });
             } catch (err) {
               const pub = publicError(err);

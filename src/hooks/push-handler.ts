@@ -11,7 +11,7 @@ import type { BuildQueue } from '../build/build-queue.js';
 import { gitEnv } from '../git/git-process.js';
 import type { Logger } from '../logger.js';
 import type { HookRequest } from './hook-protocol.js';
-import { isValidUpdate, planPush } from './push-plan.js';
+import { isValidUpdate, planPush, refusedUpdates } from './push-plan.js';
 import type { PushSession } from './push-sessions.js';
 
 export interface PushOutput {
@@ -51,6 +51,11 @@ export function createPushHandler(deps: { apps: AppStore; queue: BuildQueue; eve
       const app = await deps.apps.findAppById(session.appId);
       if (!app) throw new AppError('not_found', `app '${session.app}' no longer exists`);
       if (!request.refs.every(isValidUpdate)) throw new AppError('bad_request', 'malformed ref update');
+      const refused = refusedUpdates(session.role, request.refs, app.deployBranch);
+      if (refused.length > 0) {
+        for (const r of refused) out.line(`!     ${r}`);
+        return 1;
+      }
       const plan = planPush(request.refs, app.deployBranch);
       for (const s of plan.stored) out.line(`-----> ${s}`);
       if (!plan.build) return 0;

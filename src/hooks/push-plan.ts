@@ -19,6 +19,18 @@ export function isValidUpdate(u: RefUpdate): boolean {
   return SHA.test(u.oldSha) && SHA.test(u.newSha) && /^refs\/[^\s\\]{1,250}$/.test(u.ref) && !u.ref.includes('..');
 }
 
+/**
+ * Ref updates the pusher's role does not allow, with the reason: deleting the deploy branch takes
+ * the admin role (write lets a collaborator push and force-push, not remove what deploys).
+ */
+export function refusedUpdates(role: 'read' | 'write' | 'admin', updates: readonly RefUpdate[], deployBranch: string): string[] {
+  if (role === 'read') return updates.map((u) => `${u.ref}: your role on this app is read`);
+  if (role === 'admin') return [];
+  return updates
+    .filter((u) => ZERO.test(u.newSha) && u.ref === `refs/heads/${deployBranch}`)
+    .map((u) => `${u.ref}: deleting the deploy branch takes the admin role`);
+}
+
 export function planPush(updates: readonly RefUpdate[], deployBranch: string): PushPlan {
   const deployRef = `refs/heads/${deployBranch}`;
   let build: RefUpdate | undefined;

@@ -2,12 +2,15 @@
 // usable by its hook once, gone when the push ends or expires.
 import { generateToken, hashToken } from '../access/tokens.js';
 import type { AppName } from '../names.js';
+import type { AppRole } from '../roles.js';
 
 export interface PushSession {
   readonly appId: number;
   readonly app: AppName;
   readonly userId: number;
   readonly repoPath: string;
+  /** The pusher's role on the app when the push started. */
+  readonly role: AppRole;
   readonly expiresAt: number;
 }
 

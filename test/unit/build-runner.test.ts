@@ -87,13 +87,14 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
       return Promise.resolve(c);
     },
     listContainers: () => Promise.resolve([]),
+    removeImages: () => Promise.resolve(0),
     removeContainer: () => Promise.resolve(),
     ping: () => Promise.resolve(),
   };
   return { engine, rec };
 }
 
-const app: App = { id: 1, name: 'hello' as AppName, ownerId: 1, deployBranch: 'main', languagePack: null, createdAt: new Date() };
+const app: App = { id: 1, name: 'hello' as AppName, ownerId: 1, deployBranch: 'main', languagePack: null, public: false, createdAt: new Date() };
 const build: Build = {
   id: 7, appId: 1, app: 'hello' as AppName, number: 3, status: 'running', ref: 'refs/heads/main', commit: 'abc'.padEnd(40, '0'),
   languagePack: null, languagePackImage: null, duId: null, duImage: null, exitCode: null, error: null,

@@ -26,6 +26,12 @@ async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database; done: 
   };
 }
 
+const created = async <T>(p: Promise<T | 'duplicate'>): Promise<T> => {
+  const v = await p;
+  if (v === 'duplicate') throw new Error('unexpected duplicate');
+  return v;
+};
+
 const ok: BuildOutcome = { status: 'succeeded', exitCode: 0, error: null, languagePack: 'shell', languagePackImage: 'sha256:p', duId: 'sha256:d', duImage: 'solum/a:1' };
 
 for (const kind of databaseKinds) {
@@ -33,8 +39,9 @@ for (const kind of databaseKinds) {
     const { db, done } = await open(kind);
     t.teardown(done);
     const users = createUserStore(db.knex);
-    const alice = await users.createUser(parseUserName('alice'), false);
-    const bob = await users.createUser(parseUserName('bob'), false);
+    const alice = await created(users.createUser(parseUserName('alice'), false));
+    const bob = await created(users.createUser(parseUserName('bob'), false));
+    t.is(await users.createUser(parseUserName('bob'), false), 'duplicate');
     const key = { name: 'laptop', algo: 'ssh-ed25519', blob: 'QUJD', fingerprint: 'SHA256:x' };
     const added = await users.addKey(alice.id, key);
     t.not(added, 'duplicate');
@@ -54,6 +61,17 @@ for (const kind of databaseKinds) {
     t.is(await users.findUserByTokenHash(hashToken('t-unknown'), now), undefined);
     await db.knex('api_tokens').where({ name: 'live' }).update({ revoked_at: now });
     t.is(await users.findUserByTokenHash(hashToken('t-live'), now), undefined, 'revoked');
+    t.deepEqual((await users.listTokens(alice.id)).map((x) => [x.name, x.revokedAt !== null]), [['live', true], ['future', false], ['expired', false]]);
+    const future = (await users.listTokens(alice.id)).find((x) => x.name === 'future');
+    t.false(await users.revokeToken(bob.id, future!.id), "another user's token");
+    t.true(await users.revokeToken(alice.id, future!.id));
+    t.is(await users.findUserByTokenHash(hashToken('t-future'), now), undefined);
+    const keyId = (await users.listKeys(alice.id))[0]!.id;
+    t.true(await users.keyExists(keyId));
+    t.true(await users.removeKey(alice.id, 'laptop'));
+    t.false(await users.keyExists(keyId));
+    t.true(await users.deleteUser(bob.id));
+    t.is(await users.findUserByName('bob'), undefined);
   });
 
   test(`apps: created once, numbered builds [${kind}]`, async (t) => {
@@ -61,15 +79,27 @@ for (const kind of databaseKinds) {
     t.teardown(done);
     const users = createUserStore(db.knex);
     const apps = createAppStore(db.knex);
-    const owner = await users.createUser(parseUserName('owner'), false);
+    const owner = await created(users.createUser(parseUserName('owner'), false));
     const name = parseAppName('hello');
     const [a, b] = await Promise.all([apps.createApp(name, owner.id), apps.createApp(name, owner.id)]);
     t.is(a.app.id, b.app.id);
     t.is([a.created, b.created].filter(Boolean).length, 1);
     const numbers = await Promise.all([1, 2, 3, 4, 5].map(() => apps.nextBuildNumber(a.app.id)));
     t.deepEqual(numbers.sort(), [1, 2, 3, 4, 5]);
-    t.deepEqual((await apps.listApps({ ownerId: owner.id })).map((x) => x.name), ['hello']);
-    t.deepEqual(await apps.listApps({ ownerId: owner.id + 1 }), []);
+    t.deepEqual((await apps.listApps({ visibleTo: owner.id })).map((x) => x.name), ['hello']);
+    const other = await created(users.createUser(parseUserName('other'), false));
+    t.deepEqual(await apps.listApps({ visibleTo: other.id }), []);
+    await apps.setCollaborator(a.app.id, other.id, 'read');
+    t.is(await apps.roleOf(a.app.id, other.id), 'read');
+    await apps.setCollaborator(a.app.id, other.id, 'write');
+    t.is(await apps.roleOf(a.app.id, other.id), 'write');
+    t.deepEqual((await apps.listApps({ visibleTo: other.id })).map((x) => x.name), ['hello']);
+    t.deepEqual((await apps.listCollaborators(a.app.id)).map((c) => [c.user, c.role]), [['other', 'write']]);
+    t.true(await apps.removeCollaborator(a.app.id, other.id));
+    t.is(await apps.roleOf(a.app.id, other.id), null);
+    t.true((await apps.update(a.app.id, { public: true }))?.public ?? false);
+    t.true(await apps.deleteApp(a.app.id));
+    t.is(await apps.findApp(name), undefined);
   });
 
   test(`build queue: FIFO, each build claimed exactly once by concurrent workers, conditional finish [${kind}]`, async (t) => {
@@ -78,7 +108,7 @@ for (const kind of databaseKinds) {
     const users = createUserStore(db.knex);
     const apps = createAppStore(db.knex);
     const builds = createBuildStore(db.knex);
-    const owner = await users.createUser(parseUserName('owner'), false);
+    const owner = await created(users.createUser(parseUserName('owner'), false));
     const { app } = await apps.createApp(parseAppName('queue'), owner.id);
     const ids: number[] = [];
     for (let i = 1; i <= 12; i++) ids.push((await builds.createBuild({ appId: app.id, number: i, ref: 'refs/heads/main', commit: 'c'.repeat(40), archive: `${i}.tar` })).id);

@@ -1,0 +1,91 @@
+// Apps as users manage them: create, list, inspect, destroy, publish, collaborators.
+import { decide, effectiveRole, type PolicySettings } from '../access/policy.js';
+import type { App, AppStore, Collaborator } from '../db/app-store.js';
+import type { BuildStore } from '../db/build-store.js';
+import type { User, UserStore } from '../db/user-store.js';
+import { AppError, badRequest, conflict, notFound } from '../errors.js';
+import type { RepoStore } from '../git/repo-store.js';
+import { parseAppName } from '../names.js';
+import type { AppRole } from '../roles.js';
+
+export interface AppService {
+  list(actor: User | null): Promise<App[]>;
+  create(actor: User | null, name: string): Promise<App>;
+  /** The app, once the actor is known to hold at least `need` on it; also their role. */
+  require(actor: User | null, name: string, need: AppRole): Promise<{ app: App; role: AppRole | null }>;
+  destroy(actor: User | null, name: string): Promise<void>;
+  setPublic(actor: User | null, name: string, isPublic: boolean): Promise<App>;
+  collaborators(actor: User | null, name: string): Promise<Collaborator[]>;
+  addCollaborator(actor: User | null, name: string, userName: string, role: AppRole): Promise<void>;
+  removeCollaborator(actor: User | null, name: string, userName: string): Promise<void>;
+}
+
+export function createAppService(deps: {
+  apps: AppStore;
+  builds: BuildStore;
+  users: UserStore;
+  repos: RepoStore;
+  policy: PolicySettings;
+  /** Removes the app's deployment-unit images. */
+  removeImages: (app: string) => Promise<void>;
+}): AppService {
+  const require = async (actor: User | null, rawName: string, need: AppRole): Promise<{ app: App; role: AppRole | null }> => {
+    const appName = parseAppName(rawName);
+    const app = (await deps.apps.findApp(appName)) ?? null;
+    const membership = app && actor ? await deps.apps.roleOf(app.id, actor.id) : null;
+    const d = decide(actor, { kind: 'app', appName, app, membership, need, createIfMissing: false }, deps.policy);
+    if (!d.allow) throw new AppError(d.code, d.message);
+    if (!app) throw notFound(`app '${appName}' does not exist`);
+    return { app, role: effectiveRole(actor, app, membership) };
+  };
+
+  return {
+    async list(actor) {
+      const d = decide(actor, { kind: 'signed-in' }, deps.policy);
+      if (!d.allow || !actor) throw new AppError(d.allow ? 'unauthenticated' : d.code, d.allow ? 'authentication required' : d.message);
+      return deps.apps.listApps(actor.isAdmin ? {} : { visibleTo: actor.id });
+    },
+    async create(actor, rawName) {
+      const appName = parseAppName(rawName);
+      const existing = await deps.apps.findApp(appName);
+      const d = decide(actor, { kind: 'app', appName, app: null, membership: null, need: 'write', createIfMissing: true }, deps.policy);
+      if (!d.allow || !actor) throw new AppError(d.allow ? 'unauthenticated' : d.code, d.allow ? 'authentication required' : d.message);
+      if (existing) throw conflict(`app '${appName}' already exists`);
+      const { app, created } = await deps.apps.createApp(appName, actor.id);
+      if (!created) throw conflict(`app '${appName}' already exists`);
+      await deps.repos.ensure(app.name, app.deployBranch);
+      return app;
+    },
+    require,
+    async destroy(actor, name) {
+      const { app } = await require(actor, name, 'admin');
+      const active = (await deps.builds.listBuilds(app.id)).find((b) => b.status === 'queued' || b.status === 'running');
+      if (active) throw conflict(`build #${active.number} of '${app.name}' is ${active.status}: wait for it to finish`);
+      await deps.apps.deleteApp(app.id);
+      await deps.repos.remove(app.name);
+      await deps.removeImages(app.name);
+    },
+    async setPublic(actor, name, isPublic) {
+      const { app } = await require(actor, name, 'admin');
+      const updated = await deps.apps.update(app.id, { public: isPublic });
+      if (!updated) throw notFound(`app '${app.name}' does not exist`);
+      return updated;
+    },
+    async collaborators(actor, name) {
+      const { app } = await require(actor, name, 'read');
+      return deps.apps.listCollaborators(app.id);
+    },
+    async addCollaborator(actor, name, userName, role) {
+      const { app } = await require(actor, name, 'admin');
+      const user = await deps.users.findUserByName(userName);
+      if (!user) throw notFound(`user '${userName}' does not exist`);
+      if (user.id === app.ownerId) throw badRequest(`'${userName}' owns '${app.name}' already`);
+      await deps.apps.setCollaborator(app.id, user.id, role);
+    },
+    async removeCollaborator(actor, name, userName) {
+      const { app } = await require(actor, name, 'admin');
+      const user = await deps.users.findUserByName(userName);
+      if (!user || !(await deps.apps.removeCollaborator(app.id, user.id))) throw notFound(`'${userName}' is not a collaborator on '${app.name}'`);
+    },
+  };
+}

@@ -1,0 +1,312 @@
+// SSH commands in the style of Dokku and Soft Serve (`ssh git@host keys:list`): parsed strictly,
+// run through the same services as the API; human text by default, JSON with --json.
+import type { AccountService } from '../access/account-service.js';
+import type { AppService } from '../apps/app-service.js';
+import type { BuildStore } from '../db/build-store.js';
+import type { User } from '../db/user-store.js';
+import { AppError, publicError } from '../errors.js';
+import { parseAppRole } from '../roles.js';
+import { appView, buildView, collaboratorView, keyView, tokenView, userView } from '../views.js';
+
+export interface SshCommandDeps {
+  readonly accounts: AccountService;
+  readonly apps: AppService;
+  readonly builds: BuildStore;
+}
+
+export interface SshCommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const usage = (message: string): AppError => new AppError('invalid_command', message);
+
+/** Splits a command line into words: whitespace-separated, '…' and "…" quoting, no expansion of any kind. */
+export function splitCommand(line: string): string[] {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(line)) throw usage('control characters are not allowed in commands');
+  if (line.length > 1024) throw usage('command too long');
+  const words: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (const ch of line) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (ch === ' ' || ch === '\t') {
+      if (inWord) words.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw usage('unterminated quote');
+  if (inWord) words.push(cur);
+  return words;
+}
+
+interface Parsed {
+  readonly args: string[];
+  readonly flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(['--role', '--expires-in-days']);
+
+function parseArgs(words: readonly string[]): Parsed {
+  const args: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] ?? '';
+    if (w.startsWith('--')) {
+      const eq = w.indexOf('=');
+      if (eq > 0) flags.set(w.slice(0, eq), w.slice(eq + 1));
+      else if (VALUE_FLAGS.has(w)) {
+        const v = words[++i];
+        if (v === undefined) throw usage(`${w} needs a value`);
+        flags.set(w, v);
+      } else flags.set(w, true);
+    } else args.push(w);
+  }
+  return { args, flags };
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+const when = (d: string | null): string => (d ? d.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
+
+interface Command {
+  readonly usage: string;
+  readonly help: string;
+  readonly args: number;
+  readonly stdin?: boolean;
+  run(actor: User, p: Parsed, stdin: string): Promise<{ json: unknown; text: string }>;
+}
+
+export function createSshCommands(deps: SshCommandDeps) {
+  const { accounts, apps } = deps;
+  const self = (actor: User): string => actor.name;
+  const commands: Record<string, Command> = {
+    whoami: {
+      usage: 'whoami',
+      help: 'show who you are signed in as',
+      args: 0,
+      run: (actor) => Promise.resolve({ json: userView(actor), text: `${actor.name}${actor.isAdmin ? ' (admin)' : ''}\n` }),
+    },
+    'keys:list': {
+      usage: 'keys:list',
+      help: 'list your SSH keys',
+      args: 0,
+      async run(actor) {
+        const keys = (await accounts.listKeys(actor, self(actor))).map(keyView);
+        return { json: keys, text: keys.length === 0 ? 'no keys\n' : table([['NAME', 'TYPE', 'FINGERPRINT', 'ADDED', 'LAST USED'], ...keys.map((k) => [k.name, k.type, k.fingerprint, when(k.createdAt), when(k.lastUsedAt)])]) };
+      },
+    },
+    'keys:add': {
+      usage: 'keys:add NAME < key.pub',
+      help: 'add the public key given on standard input',
+      args: 1,
+      stdin: true,
+      async run(actor, p, stdin) {
+        const key = keyView(await accounts.addKey(actor, self(actor), p.args[0] ?? '', stdin));
+        return { json: key, text: `added key ${key.name} (${key.type} ${key.fingerprint})\n` };
+      },
+    },
+    'keys:remove': {
+      usage: 'keys:remove NAME',
+      help: 'remove one of your keys (access with it ends at once)',
+      args: 1,
+      async run(actor, p) {
+        await accounts.removeKey(actor, self(actor), p.args[0] ?? '');
+        return { json: { removed: p.args[0] }, text: `removed key ${p.args[0] ?? ''}\n` };
+      },
+    },
+    'tokens:list': {
+      usage: 'tokens:list',
+      help: 'list your API tokens',
+      args: 0,
+      async run(actor) {
+        const tokens = (await accounts.listTokens(actor, self(actor))).map(tokenView);
+        return { json: tokens, text: table([['ID', 'NAME', 'CREATED', 'EXPIRES', 'REVOKED'], ...tokens.map((t) => [String(t.id), t.name, when(t.createdAt), when(t.expiresAt), when(t.revokedAt)])]) };
+      },
+    },
+    'tokens:create': {
+      usage: 'tokens:create NAME [--expires-in-days N]',
+      help: 'create an API token (shown once)',
+      args: 1,
+      async run(actor, p) {
+        const days = p.flags.get('--expires-in-days');
+        let expires: Date | null = null;
+        if (typeof days === 'string') {
+          if (!/^[1-9][0-9]{0,4}$/.test(days)) throw usage('--expires-in-days takes a whole number of days');
+          expires = new Date(Date.now() + Number(days) * 86_400_000);
+        }
+        const created = await accounts.createToken(actor, self(actor), p.args[0] ?? '', expires);
+        return { json: { ...tokenView(created.info), token: created.token }, text: `${created.token}\n(shown once: store it now)\n` };
+      },
+    },
+    'tokens:revoke': {
+      usage: 'tokens:revoke ID',
+      help: 'revoke one of your API tokens',
+      args: 1,
+      async run(actor, p) {
+        const id = p.args[0] ?? '';
+        if (!/^[1-9][0-9]{0,9}$/.test(id)) throw usage('token IDs are positive integers');
+        await accounts.revokeToken(actor, self(actor), Number(id));
+        return { json: { revoked: Number(id) }, text: `revoked token ${id}\n` };
+      },
+    },
+    'apps:list': {
+      usage: 'apps:list',
+      help: 'list the apps you can see',
+      args: 0,
+      async run(actor) {
+        const list = (await apps.list(actor)).map(appView);
+        return { json: list, text: list.length === 0 ? 'no apps\n' : table([['NAME', 'PUBLIC', 'CREATED'], ...list.map((a) => [a.name, a.public ? 'yes' : 'no', when(a.createdAt)])]) };
+      },
+    },
+    'apps:create': {
+      usage: 'apps:create NAME',
+      help: 'create an app (pushing to a new name does too)',
+      args: 1,
+      async run(actor, p) {
+        const app = appView(await apps.create(actor, p.args[0] ?? ''));
+        return { json: app, text: `created app ${app.name}\n` };
+      },
+    },
+    'apps:info': {
+      usage: 'apps:info NAME',
+      help: 'show an app',
+      args: 1,
+      async run(actor, p) {
+        const { app, role } = await apps.require(actor, p.args[0] ?? '', 'read');
+        const v = { ...appView(app), role };
+        return { json: v, text: table([['name', v.name], ['deploy branch', v.deployBranch], ['public', v.public ? 'yes' : 'no'], ['your role', role ?? '-'], ['created', when(v.createdAt)]]) };
+      },
+    },
+    'apps:destroy': {
+      usage: 'apps:destroy NAME --force',
+      help: 'destroy an app: its repository, builds and deployment units',
+      args: 1,
+      async run(actor, p) {
+        const name = p.args[0] ?? '';
+        if (p.flags.get('--force') !== true) throw usage(`this destroys ${name} and everything in it: repeat with --force`);
+        await apps.destroy(actor, name);
+        return { json: { destroyed: name }, text: `destroyed app ${name}\n` };
+      },
+    },
+    'apps:collaborators': {
+      usage: 'apps:collaborators APP',
+      help: "list an app's collaborators",
+      args: 1,
+      async run(actor, p) {
+        const list = (await apps.collaborators(actor, p.args[0] ?? '')).map(collaboratorView);
+        return { json: list, text: list.length === 0 ? 'no collaborators\n' : table([['USER', 'ROLE'], ...list.map((c) => [c.user, c.role])]) };
+      },
+    },
+    'apps:collaborators:add': {
+      usage: 'apps:collaborators:add APP USER --role read|write|admin',
+      help: 'give a user a role on an app',
+      args: 2,
+      async run(actor, p) {
+        const raw = p.flags.get('--role');
+        const role = typeof raw === 'string' ? parseAppRole(raw) : undefined;
+        if (!role) throw usage('--role must be read, write or admin');
+        await apps.addCollaborator(actor, p.args[0] ?? '', p.args[1] ?? '', role);
+        return { json: { app: p.args[0], user: p.args[1], role }, text: `${p.args[1] ?? ''} has ${role} access to ${p.args[0] ?? ''}\n` };
+      },
+    },
+    'apps:collaborators:remove': {
+      usage: 'apps:collaborators:remove APP USER',
+      help: "remove a user's role on an app",
+      args: 2,
+      async run(actor, p) {
+        await apps.removeCollaborator(actor, p.args[0] ?? '', p.args[1] ?? '');
+        return { json: { app: p.args[0], removed: p.args[1] }, text: `removed ${p.args[1] ?? ''} from ${p.args[0] ?? ''}\n` };
+      },
+    },
+    'apps:public': {
+      usage: 'apps:public APP on|off',
+      help: 'allow or stop anonymous clones over HTTP',
+      args: 2,
+      async run(actor, p) {
+        const v = p.args[1];
+        if (v !== 'on' && v !== 'off') throw usage('say on or off');
+        const app = appView(await apps.setPublic(actor, p.args[0] ?? '', v === 'on'));
+        return { json: app, text: `${app.name} is ${app.public ? 'public' : 'private'}\n` };
+      },
+    },
+    builds: {
+      usage: 'builds APP',
+      help: "list an app's builds, newest first",
+      args: 1,
+      async run(actor, p) {
+        const { app } = await apps.require(actor, p.args[0] ?? '', 'read');
+        const list = (await deps.builds.listBuilds(app.id)).map(buildView);
+        return { json: list, text: list.length === 0 ? 'no builds\n' : table([['#', 'STATUS', 'COMMIT', 'DU', 'CREATED'], ...list.map((b) => [String(b.number), b.status, b.commit.slice(0, 12), b.duImage ?? '-', when(b.createdAt)])]) };
+      },
+    },
+    'users:list': {
+      usage: 'users:list',
+      help: 'list users (admins)',
+      args: 0,
+      async run(actor) {
+        const list = (await accounts.listUsers(actor)).map(userView);
+        return { json: list, text: table([['NAME', 'ADMIN', 'CREATED'], ...list.map((u) => [u.name, u.admin ? 'yes' : 'no', when(u.createdAt)])]) };
+      },
+    },
+    'users:create': {
+      usage: 'users:create NAME [--admin]',
+      help: 'create a user (admins)',
+      args: 1,
+      async run(actor, p) {
+        const u = userView(await accounts.createUser(actor, p.args[0] ?? '', { admin: p.flags.get('--admin') === true }));
+        return { json: u, text: `created user ${u.name}\n` };
+      },
+    },
+    'users:remove': {
+      usage: 'users:remove NAME',
+      help: 'remove a user with their keys and tokens (admins)',
+      args: 1,
+      async run(actor, p) {
+        await accounts.removeUser(actor, p.args[0] ?? '');
+        return { json: { removed: p.args[0] }, text: `removed user ${p.args[0] ?? ''}\n` };
+      },
+    },
+  };
+
+  const helpText = (): string =>
+    'Solum over SSH. git remote: ssh://git@HOST:PORT/<app>.git\n\nCommands (add --json for JSON):\n' +
+    table(Object.values(commands).map((c) => [`  ${c.usage}`, c.help])) +
+    '  help                                 this text\n';
+
+  return {
+    async run(actor: User, words: readonly string[], readStdin: () => Promise<string>): Promise<SshCommandResult> {
+      const [name = 'help', ...rest] = words;
+      if (name === 'help' || name === '--help') return { code: 0, stdout: helpText(), stderr: '' };
+      const cmd = commands[name];
+      if (!cmd) return { code: 2, stdout: '', stderr: `solum: unknown command ${JSON.stringify(name.slice(0, 60))}; try: help\n` };
+      try {
+        const p = parseArgs(rest);
+        if (p.args.length !== cmd.args) throw usage(`usage: ${cmd.usage}`);
+        const out = await cmd.run(actor, p, cmd.stdin ? await readStdin() : '');
+        return { code: 0, stdout: p.flags.get('--json') === true ? `${JSON.stringify(out.json, null, 2)}\n` : out.text, stderr: '' };
+      } catch (err) {
+        const pub = publicError(err);
+        return { code: pub.code === 'invalid_command' ? 2 : 1, stdout: '', stderr: `solum: ${pub.message}\n` };
+      }
+    },
+  };
+}
+
+export type SshCommands = ReturnType<typeof createSshCommands>;

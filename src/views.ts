@@ -1,0 +1,33 @@
+// The JSON shape of each resource, shared by the API and the SSH commands' --json output.
+import type { App, Collaborator } from './db/app-store.js';
+import type { Build } from './db/build-store.js';
+import type { ApiToken, SshKey, User } from './db/user-store.js';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export const userView = (u: User) => ({ name: u.name, admin: u.isAdmin, createdAt: iso(u.createdAt) });
+
+export const keyView = (k: SshKey) => ({ name: k.name, type: k.algo, fingerprint: k.fingerprint, createdAt: iso(k.createdAt), lastUsedAt: iso(k.lastUsedAt) });
+
+export const tokenView = (t: ApiToken) => ({ id: t.id, name: t.name, createdAt: iso(t.createdAt), expiresAt: iso(t.expiresAt), revokedAt: iso(t.revokedAt) });
+
+export const appView = (a: App) => ({ name: a.name, deployBranch: a.deployBranch, languagePack: a.languagePack, public: a.public, createdAt: iso(a.createdAt) });
+
+export const collaboratorView = (c: Collaborator) => ({ user: c.user, role: c.role });
+
+export const buildView = (b: Build) => ({
+  id: b.id,
+  app: b.app,
+  number: b.number,
+  status: b.status,
+  ref: b.ref,
+  commit: b.commit,
+  languagePack: b.languagePack,
+  duId: b.duId,
+  duImage: b.duImage,
+  exitCode: b.exitCode,
+  error: b.error,
+  createdAt: iso(b.createdAt),
+  startedAt: iso(b.startedAt),
+  finishedAt: iso(b.finishedAt),
+});
