@@ -107,7 +107,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
       const hostKey = await loadOrCreateHostKey(config.dataDir);
       logger.info({ fingerprint: hostKey.fingerprint, created: hostKey.created }, 'ssh host key');
       const hooks = await repos.reinstallHooks();
-      await hookServer.start();
+      const hookUrl = await hookServer.start();
+      logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
       await worker.start();
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);

@@ -63,8 +63,9 @@ export function decide(user: User | null, request: AccessRequest, settings: Poli
       const { app } = request;
       if (!app) {
         if (!user) return unauthenticated;
-        if (request.createIfMissing && request.need === 'write' && (settings.createAppsOnPush || user.isAdmin)) {
-          return { allow: true, create: true, role: 'admin' };
+        if (request.createIfMissing && request.need === 'write') {
+          if (settings.createAppsOnPush || user.isAdmin) return { allow: true, create: true, role: 'admin' };
+          return { allow: false, code: 'forbidden', message: `app '${request.appName}' does not exist, and on this server only admins create apps` };
         }
         return hidden;
       }

@@ -53,7 +53,7 @@ test('policy: a public app is readable anonymously on routes that honour the swi
 test('policy: pushing to a new name creates the app only when the setting allows it', (t) => {
   const req = { kind: 'app' as const, appName: 'new', app: null, membership: null, need: 'write' as const, createIfMissing: true };
   t.deepEqual(decide(user(2), req, settings), { allow: true, create: true, role: 'admin' });
-  t.like(decide(user(2), req, { createAppsOnPush: false }), { allow: false, code: 'not_found' });
+  t.like(decide(user(2), req, { createAppsOnPush: false }), { allow: false, code: 'forbidden' });
   t.deepEqual(decide(user(3, true), req, { createAppsOnPush: false }), { allow: true, create: true, role: 'admin' });
   t.like(decide(user(2), { ...req, need: 'read', createIfMissing: false }, settings), { allow: false, code: 'not_found' });
 });
