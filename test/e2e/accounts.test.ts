@@ -17,7 +17,7 @@ test.serial('SSH commands: keys, whoami, apps and collaborators in the style of 
   const ssh = (cmd: string, input = '') => run('ssh', [...sshArgs(carol.identity.sshCommand, solum.sshPort), cmd], { input });
 
   t.is((await ssh('whoami')).stdout, 'carol\n');
-  t.deepEqual(JSON.parse((await ssh('whoami --json')).stdout), { name: 'carol', admin: false, createdAt: JSON.parse((await ssh('whoami --json')).stdout).createdAt });
+  t.like(JSON.parse((await ssh('whoami --json')).stdout) as object, { name: 'carol', admin: false });
   const help = await ssh('help');
   t.is(help.code, 0);
   for (const c of ['keys:add', 'keys:list', 'keys:remove', 'whoami', 'apps:list', 'apps:create', 'apps:destroy', 'apps:collaborators:add']) t.true(help.stdout.includes(c), c);

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import anyTest, { type TestFn } from 'ava';
+import test from 'ava';
 import { createHookApp } from '../../src/http/hook-server.js';
 import { createPushSessions } from '../../src/hooks/push-sessions.js';
 import { createLogger } from '../../src/logger.js';
@@ -27,8 +27,6 @@ interface World {
   repo: string;
   main: string;
 }
-
-const test = anyTest as TestFn<unknown>;
 
 async function world(database: DatabaseKind, t: { teardown(fn: () => Promise<void>): void }): Promise<World> {
   const solum = await startSolum({ database });

@@ -135,7 +135,7 @@ test('a good build: metadata appended, forged .solum dropped, limits and build-o
   t.deepEqual(rec.spec?.readOnlyMounts, [['/etc/ca.crt', '/etc/ssl/certs/ca-certificates.crt']]);
   t.true(rec.spec?.cmd.includes('HTTPS_PROXY=http://proxy:3128'));
   t.is(rec.spec?.labels['io.solum.role'], 'builder');
-  t.is(JSON.parse(rec.archive?.get('.solum/build.json') ?? '{}').commit, build.commit);
+  t.is((JSON.parse(rec.archive?.get('.solum/build.json') ?? '{}') as { commit?: string }).commit, build.commit);
   t.is(rec.archive?.get('Procfile'), 'web: ./serve --port $PORT\n');
   t.like(rec.commit, { repo: 'solum/hello', tag: '3' });
   t.true(rec.commit?.changes.includes('CMD ["/bin/sh","-c","./serve --port $PORT"]'));
