@@ -137,6 +137,11 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** The 1-minute load average and CPU count, to judge how noisy a run's figures are. */
+export function loadNote(): string {
+  return `load average ${(os.loadavg()[0] ?? 0).toFixed(2)} on ${os.cpus().length} CPUs`;
+}
+
 /** Whether an executable exists at `file`. */
 export async function isExecutable(file: string): Promise<boolean> {
   try {

@@ -2,13 +2,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { removeAppImages } from '../test/support/docker.js';
 import { makeRepo } from '../test/support/git.js';
 import { makeSshIdentity, run, startSolum, type RunningSolum, type SshIdentity } from '../test/support/solum.js';
-import { LOOPBACK, median, mustRun, seconds, stopAllDaemons, stopDaemonsOnInterrupt, table, tempDir, timeCommand } from './lib.js';
+import { LOOPBACK, loadNote, median, mustRun, seconds, stopAllDaemons, stopDaemonsOnInterrupt, table, tempDir, timeCommand } from './lib.js';
 
 const REPS = 5;
 const TARGET_S = 0.3;
@@ -158,6 +157,7 @@ async function main(): Promise<void> {
     const key = await solum.api('POST', '/v1/users/admin/keys', { name: `bench-${runId}`, publicKey: identity.publicKey });
     if (key.status !== 201) throw new Error(`registering the SSH key failed: ${key.text}`);
 
+    const loadBefore = loadNote();
     const pushS: Record<Via, number[]> = { ssh: [], http: [] };
     const duS: Record<Via, number[]> = { ssh: [], http: [] };
     const buildRan: number[] = [];
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
     );
     console.log('');
     console.log(`Solum's own build records (all ${buildRan.length} DU builds): queued→started median ${seconds(median(queued))} s, started→finished median ${seconds(median(buildRan))} s.`);
-    console.log(`Notes: builders run with network none (the shell pack's setting; the raw pipeline passes --network none); the raw pipeline includes git archive and commits the DU with the same CMD; apps are created by an untimed dry-run push; ${os.cpus().length} CPUs; total ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    console.log(`Notes: builders run with network none (the shell pack's setting; the raw pipeline passes --network none); the raw pipeline includes git archive and commits the DU with the same CMD, and pays for five docker CLI start-ups where Solum calls the Docker API directly; apps are created by an untimed dry-run push; total ${((Date.now() - started) / 1000).toFixed(1)} s; ${loadBefore} before the measurements, ${loadNote()} after.`);
   } finally {
     await stopAllDaemons();
     await solum?.stop();

@@ -6,6 +6,7 @@ import { makeSshIdentity, run, startSolum, type RunningSolum, type SshIdentity }
 import {
   LOOPBACK,
   findBinary,
+  loadNote,
   freePort,
   median,
   mustRun,
@@ -102,6 +103,8 @@ async function makeBareRepo(dir: string, config: ReadonlyArray<readonly [string,
   for (const [k, v] of config) await mustRun('git', ['config', '--replace-all', k, v], { cwd: dir });
 }
 
+const solumApp = (runId: string, id: 'a' | 'b', rep: number): string => `tb-${runId}-${id}${rep}`;
+
 /** (a)/(b): a new Solum app per repetition, created by a dry-run push (untimed) so the timed push finds an empty repo. */
 function solumTransport(id: 'a' | 'b', solum: RunningSolum, env: NodeJS.ProcessEnv, src: string, runId: string): Transport {
   const ssh = id === 'a';
@@ -109,7 +112,7 @@ function solumTransport(id: 'a' | 'b', solum: RunningSolum, env: NodeJS.ProcessE
     id,
     label: ssh ? '(a) Solum SSH' : '(b) Solum HTTP',
     async freshRepo(rep) {
-      const app = `tb-${runId}-${id}${rep}`;
+      const app = solumApp(runId, id, rep);
       const url = ssh ? `ssh://git@${LOOPBACK}:${solum.sshPort}/${app}.git` : `http://solum:${solum.token}@${LOOPBACK}:${solum.httpPort}/${app}.git`;
       await mustRun('git', ['push', '-q', '--dry-run', url, `refs/heads/${BRANCH}:refs/heads/${BRANCH}`], { cwd: src, env });
       await fs.access(path.join(solum.dataDir, 'repos', `${app}.git`, 'HEAD'));
@@ -211,6 +214,13 @@ async function startLighttpd(bin: string, work: string, projectRoot: string): Pr
   return { daemon, port };
 }
 
+/** The git protocol version a fetch through `url` speaks (untimed, via GIT_TRACE_PACKET). */
+async function protocolOf(url: string, env: NodeJS.ProcessEnv, cwd: string): Promise<string> {
+  const r = await run('git', ['ls-remote', '--heads', url], { cwd, env: { ...env, GIT_TRACE_PACKET: '1' } });
+  if (r.code !== 0) return '?';
+  return /packet: +[\w-]+< version 2$/m.test(r.stderr) ? 'v2' : 'v0';
+}
+
 async function versionOf(cmd: string, args: readonly string[]): Promise<string> {
   const r = await run(cmd, args).catch(() => ({ code: 1, stdout: '', stderr: '' }));
   return `${r.stdout}${r.stderr}`.split('\n')[0]?.trim() ?? '';
@@ -236,6 +246,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const repo = await makeSourceRepo(src);
     console.log(`Source repo: ${COMMITS} commits touching ${FILES} files, ${repo.objects} objects, pack ${repo.packKiB} KiB (made in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    const loadBefore = loadNote();
     console.log(`Pushed to refs/heads/${BRANCH} (not the deploy branch: no build); ${REPS} repetitions each, fresh bare repo / fresh clone dir each time; medians in seconds.`);
 
     solum = await startSolum();
@@ -243,11 +254,9 @@ async function main(): Promise<void> {
     if (key.status !== 201) throw new Error(`registering the SSH key failed: ${key.text}`);
 
     // The server-side settings of a Solum repo, copied onto every reference repo.
-    const probe = solumTransport('a', solum, env, src, runId);
-    await probe.freshRepo(0);
-    const config = await solumRepoConfig(path.join(solum.dataDir, 'repos', `tb-${runId}-a0.git`));
-
     const transports: Transport[] = [solumTransport('a', solum, env, src, runId), solumTransport('b', solum, env, src, runId)];
+    await transports[0]!.freshRepo(0);
+    const config = await solumRepoConfig(path.join(solum.dataDir, 'repos', `${solumApp(runId, 'a', 0)}.git`));
     const notes: string[] = [];
 
     const sshd = await startSshd(work, identity);
@@ -312,15 +321,18 @@ async function main(): Promise<void> {
       }
     }
 
+    const protocols = new Map<TransportId, string>();
+    for (const t of transports) protocols.set(t.id, await protocolOf(cloneUrls.get(t.id)!, env, src));
+
     const med = (id: TransportId, what: keyof Result): number => median(results.get(id)?.[what] ?? []);
     const runs = (xs: readonly number[]): string => xs.map((x) => x.toFixed(3)).join(' ');
     console.log('');
     console.log(
       table(
-        ['transport', 'push median s', 'clone median s', 'push runs s', 'clone runs s'],
+        ['transport', 'push median s', 'clone median s', 'fetch protocol', 'push runs s', 'clone runs s'],
         transports.map((t) => {
           const r = results.get(t.id)!;
-          return [t.label, seconds(med(t.id, 'push')), seconds(med(t.id, 'clone')), runs(r.push), runs(r.clone)];
+          return [t.label, seconds(med(t.id, 'push')), seconds(med(t.id, 'clone')), protocols.get(t.id) ?? '?', runs(r.push), runs(r.clone)];
         }),
       ),
     );
@@ -349,7 +361,7 @@ async function main(): Promise<void> {
     console.log('- (c) is OpenSSH sshd restricted to the key exchange Solum negotiates (curve25519-sha256, chacha20-poly1305); ForceCommand git-shell; repos addressed by absolute path.');
     console.log('- Solum pushes run its pre-receive hook (reports "stored without a build"); the reference repos have no hooks.');
     for (const n of notes) console.log(`- ${n}`);
-    console.log(`- Total ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    console.log(`- Total ${((Date.now() - started) / 1000).toFixed(1)} s; ${loadBefore} before the measurements, ${loadNote()} after (other work on the machine makes the figures noisy).`);
   } finally {
     await stopAllDaemons();
     await solum?.stop();
