@@ -17,6 +17,7 @@ import { createDockerEngine } from './build/docker-engine.js';
 import { loadStockPacks } from './build/language-packs.js';
 import type { ContainerEngine } from './build/container-engine.js';
 import type { Config } from './config.js';
+import type { ReleaseService } from './deploy/release-service.js';
 import { createAppStore } from './db/app-store.js';
 import { createBuildStore } from './db/build-store.js';
 import { createDatabase } from './db/database.js';
@@ -31,12 +32,17 @@ import { createSshTransport } from './git/ssh-transport.js';
 import { hookScript } from './hooks/hook-installer.js';
 import { createPushHandler } from './hooks/push-handler.js';
 import { createPushSessions } from './hooks/push-sessions.js';
+import { createDeployer } from './deploy/deployer.js';
+import { createPortAllocator } from './deploy/ports.js';
+import { createReleaseService } from './deploy/release-service.js';
+import { createRouter } from './deploy/router.js';
+import { createReleaseStore } from './db/release-store.js';
 import { createApiApp } from './http/api.js';
 import { createHookServer } from './http/hook-server.js';
 import type { Logger } from './logger.js';
 
 export interface Solum {
-  start(): Promise<{ httpPort: number; sshPort: number }>;
+  start(): Promise<{ httpPort: number; sshPort: number; routerPort: number }>;
   stop(): Promise<void>;
 }
 
@@ -55,6 +61,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const users = createUserStore(db.knex);
   const apps = createAppStore(db.knex);
   const builds = createBuildStore(db.knex);
+  const releaseStore = createReleaseStore(db.knex);
   const policy = overrides.policy ?? { createAppsOnPush: config.createAppsOnPush };
   const authenticator = createAuthenticator({ users });
   const repos = createRepoStore({ reposDir: config.reposDir, hookScript: hookScript() });
@@ -66,7 +73,32 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   let notify = (): void => undefined;
   const queue = createBuildQueue({ apps, builds, archivesDir: config.archivesDir, notify: () => { notify(); } });
   const runner = createBuildRunner({ engine, installation, packs: () => packs, limits: config.buildLimits, builderNetwork: config.builderNetwork });
-  const worker = createBuildWorker({ builds, apps, runner, events, engine, installation, logger, workerId, concurrency: config.buildConcurrency, archivesDir: config.archivesDir });
+  const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
+  const deployer = createDeployer({
+    engine,
+    releases: releaseStore,
+    router,
+    ports: createPortAllocator(config.deploy.ports),
+    installation,
+    logger,
+    memoryBytes: config.deploy.memoryBytes,
+    graceMs: config.deploy.graceMs,
+    healthTimeoutMs: config.deploy.healthTimeoutMs,
+  });
+  let releaseBuild: ReleaseService['releaseBuild'] = () => Promise.resolve(undefined);
+  const worker = createBuildWorker({
+    builds,
+    apps,
+    runner,
+    events,
+    engine,
+    installation,
+    logger,
+    workerId,
+    concurrency: config.buildConcurrency,
+    archivesDir: config.archivesDir,
+    afterSuccess: (app, build, say) => releaseBuild(app, build, say),
+  });
   notify = () => { worker.notify(); };
   const pushHandler = createPushHandler({ apps, queue, events, logger });
   const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
@@ -78,15 +110,29 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     users,
     repos,
     policy,
+    stopProcesses: (app) => deployer.stopAll(app),
     removeImages: async (app) => {
       await engine.removeImages({ 'io.solum.installation': installation, 'io.solum.app': app });
     },
   });
-  const commands = createSshCommands({ accounts, apps: appService, builds });
+  const releases = createReleaseService({
+    apps: appService,
+    releases: releaseStore,
+    deployer,
+    imageProcessTypes: async (duId) => {
+      const labels = await engine.imageLabels(duId);
+      return labels?.['io.solum.process-types'] ? (JSON.parse(labels['io.solum.process-types']) as Record<string, string>) : undefined;
+    },
+    url: (app) => router.url(app),
+    logger,
+  });
+  releaseBuild = releases.releaseBuild;
+  const commands = createSshCommands({ accounts, apps: appService, builds, releases });
   const api = createApiApp({
     authenticator,
     accounts,
     appService,
+    releases,
     users,
     builds,
     logger,
@@ -109,6 +155,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
       const hooks = await repos.reinstallHooks();
       const hookUrl = await hookServer.start();
       logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
+      const routerPort = await router.start();
+      await deployer.adopt((id) => apps.findAppById(id));
       await worker.start();
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -117,8 +165,9 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
       const httpPort = (httpServer.address() as AddressInfo).port;
       ssh = createSshTransport({ hostKey: hostKey.privateKey, bind: config.bind, port: config.sshPort, authenticator, access, commands, logger });
       const sshPort = await ssh.start();
-      logger.info({ httpPort, sshPort, bind: config.bind, database: db.dialect, repos: hooks, packs: packs.map((p) => p.name) }, 'solum started');
-      return { httpPort, sshPort };
+      logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: db.dialect, repos: hooks, packs: packs.map((p) => p.name) }, 'solum started');
+      logger.debug({ installation }, 'installation');
+      return { httpPort, sshPort, routerPort };
     },
     async stop() {
       // New work stops first; running builds finish and their pushes get their answer; then the rest.
@@ -127,6 +176,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
       httpServer.closeIdleConnections();
       await worker.stop();
       await hookServer.stop();
+      // App processes keep running; the next start re-adopts them.
+      await router.stop();
       httpServer.closeAllConnections();
       await closed;
       await db.close();

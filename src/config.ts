@@ -23,6 +23,12 @@ const schema = z.object({
   NO_PROXY: z.string().optional(),
   SOLUM_PUBLIC_HOST: z.string().min(1).optional(),
   SOLUM_CREATE_APPS_ON_PUSH: z.enum(['true', 'false']).default('true'),
+  SOLUM_ROUTER_PORT: port.default(8080),
+  SOLUM_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i).default('localhost'),
+  SOLUM_APP_PORTS: z.string().regex(/^\d{4,5}-\d{4,5}$/).default('20000-29999'),
+  SOLUM_APP_MEMORY_MB: z.coerce.number().int().min(16).default(512),
+  SOLUM_DEPLOY_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
+  SOLUM_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
 });
 
 export interface Config {
@@ -41,6 +47,13 @@ export interface Config {
   readonly createAppsOnPush: boolean;
   readonly logLevel: string;
   readonly languagePacksDir: string;
+  readonly router: { readonly port: number; readonly domain: string };
+  readonly deploy: {
+    readonly ports: { readonly min: number; readonly max: number };
+    readonly memoryBytes: number;
+    readonly graceMs: number;
+    readonly healthTimeoutMs: number;
+  };
   readonly buildLimits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number };
   /** What builders need to reach package registries from behind a TLS-inspecting proxy. */
   readonly builderNetwork: {
@@ -76,6 +89,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     logLevel: e.SOLUM_LOG_LEVEL,
     // dist/src/config.js → ../../language-packs
     languagePacksDir: path.resolve(cwd, e.SOLUM_LANGUAGE_PACKS_DIR ?? path.join(here, '..', '..', 'language-packs')),
+    router: Object.freeze({ port: e.SOLUM_ROUTER_PORT, domain: e.SOLUM_DOMAIN.toLowerCase() }),
+    deploy: Object.freeze({
+      ports: Object.freeze({ min: Number(e.SOLUM_APP_PORTS.split('-')[0]), max: Number(e.SOLUM_APP_PORTS.split('-')[1]) }),
+      memoryBytes: e.SOLUM_APP_MEMORY_MB * 1024 * 1024,
+      graceMs: e.SOLUM_DEPLOY_GRACE_SECONDS * 1000,
+      healthTimeoutMs: e.SOLUM_HEALTH_TIMEOUT_SECONDS * 1000,
+    }),
     buildLimits: Object.freeze({
       memoryBytes: e.SOLUM_BUILD_MEMORY_MB * 1024 * 1024,
       nanoCpus: Math.round(e.SOLUM_BUILD_CPUS * 1e9),

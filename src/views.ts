@@ -1,6 +1,8 @@
 // The JSON shape of each resource, shared by the API and the SSH commands' --json output.
 import type { App, Collaborator } from './db/app-store.js';
 import type { Build } from './db/build-store.js';
+import type { Release } from './db/release-store.js';
+import type { ProcessInfo } from './deploy/deployer.js';
 import type { ApiToken, SshKey, User } from './db/user-store.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -31,3 +33,21 @@ export const buildView = (b: Build) => ({
   startedAt: iso(b.startedAt),
   finishedAt: iso(b.finishedAt),
 });
+
+/** Config var names only: values are shown to app admins through the config route alone. */
+export const releaseView = (r: Release) => ({
+  version: r.version,
+  status: r.status,
+  description: r.description,
+  duId: r.duId,
+  duImage: r.duImage,
+  buildId: r.buildId,
+  configKeys: Object.keys(r.config).sort(),
+  processTypes: r.processTypes,
+  error: r.error,
+  createdBy: r.createdBy,
+  createdAt: iso(r.createdAt),
+  finishedAt: iso(r.finishedAt),
+});
+
+export const processView = (p: ProcessInfo) => ({ name: `${p.type}.${p.index}`, type: p.type, release: p.release, port: p.port, state: p.retiring ? 'retiring' : p.running ? 'up' : 'down' });

@@ -28,6 +28,8 @@ export function createAppService(deps: {
   policy: PolicySettings;
   /** Removes the app's deployment-unit images. */
   removeImages: (app: string) => Promise<void>;
+  /** Stops the app's running processes and takes it off the router. */
+  stopProcesses: (app: App) => Promise<void>;
 }): AppService {
   const require = async (actor: User | null, rawName: string, need: AppRole): Promise<{ app: App; role: AppRole | null }> => {
     const appName = parseAppName(rawName);
@@ -61,6 +63,7 @@ export function createAppService(deps: {
       const { app } = await require(actor, name, 'admin');
       const active = (await deps.builds.listBuilds(app.id)).find((b) => b.status === 'queued' || b.status === 'running');
       if (active) throw conflict(`build #${active.number} of '${app.name}' is ${active.status}: wait for it to finish`);
+      await deps.stopProcesses(app);
       await deps.apps.deleteApp(app.id);
       await deps.repos.remove(app.name);
       await deps.removeImages(app.name);

@@ -32,23 +32,27 @@ export interface ArchiveSummary {
   readonly rootNames: ReadonlySet<string>;
   /** The root Procfile's text, when there is one (at most 64 KiB). */
   readonly procfile: string | null;
+  /** The root solum.yaml's text, when there is one (at most 64 KiB). */
+  readonly manifest: string | null;
 }
 
-const PROCFILE_LIMIT = 64 * 1024;
+const CAPTURED = new Set(['Procfile', 'solum.yaml']);
+
+const CAPTURE_LIMIT = 64 * 1024;
 
 export async function inspectArchive(file: string): Promise<ArchiveSummary> {
   const rootNames = new Set<string>();
-  let procfile: string | null = null;
+  const captured = new Map<string, string>();
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
     const root = name.split('/')[0];
     if (root) rootNames.add(root);
-    if (name === 'Procfile' && header.type === 'file' && header.size <= PROCFILE_LIMIT) {
+    if (CAPTURED.has(name) && header.type === 'file' && header.size <= CAPTURE_LIMIT) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => chunks.push(c as Buffer));
       stream.on('end', () => {
-        procfile = Buffer.concat(chunks).toString('utf8');
+        captured.set(name, Buffer.concat(chunks).toString('utf8'));
         next();
       });
     } else {
@@ -57,7 +61,7 @@ export async function inspectArchive(file: string): Promise<ArchiveSummary> {
     }
   });
   await pipeline(createReadStream(file), extract);
-  return { rootNames, procfile };
+  return { rootNames, procfile: captured.get('Procfile') ?? null, manifest: captured.get('solum.yaml') ?? null };
 }
 
 /** The archive's entries followed by `extra` files (path → content), as one tar stream. */

@@ -5,6 +5,7 @@ import { archiveWithFiles, inspectArchive } from './archive.js';
 import type { ContainerEngine } from './container-engine.js';
 import { detectPack, type LanguagePack } from './language-packs.js';
 import type { BuildLog } from './build-log.js';
+import { parseAppManifest } from './app-manifest.js';
 import { parseProcfile } from './procfile.js';
 
 export interface BuildRunnerOptions {
@@ -24,6 +25,7 @@ export interface BuildRunnerOptions {
 export type BuildRunner = (input: { build: Build; app: App; archive: string; log: BuildLog }) => Promise<BuildOutcome>;
 
 const CA_PATH = '/etc/ssl/certs/ca-certificates.crt';
+const NO_WEB = "echo 'this app has no web process: add a Procfile with a web: line' >&2; exit 1";
 export const duRepository = (app: string): string => `solum/${app}`;
 
 /** Env a builder sees only while building: passed on its command line so `docker commit` keeps none of it. */
@@ -46,6 +48,12 @@ const quote = (v: string): string => JSON.stringify(v);
 export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
   return async ({ build, app, archive, log }) => {
     const summary = await inspectArchive(archive);
+    let manifest;
+    try {
+      manifest = parseAppManifest(summary.manifest);
+    } catch (err) {
+      return { status: 'failed', exitCode: null, error: (err as Error).message, languagePack: null, languagePackImage: null, duId: null, duImage: null };
+    }
     const packs = opts.packs();
     const pack = app.languagePack ? packs.find((p) => p.name === app.languagePack) : detectPack(packs, summary.rootNames);
     const base = { languagePack: pack?.name ?? null, languagePackImage: null, duId: null, duImage: null };
@@ -54,8 +62,9 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
     if (!packImage) {
       return { ...base, status: 'failed', exitCode: null, error: `the image ${pack.image} of language pack '${pack.name}' is missing: run scripts/provision.sh` };
     }
-    const processTypes = parseProcfile(summary.procfile ?? '');
-    const web = processTypes.get('web') ?? pack.run;
+    const processTypes = new Map(parseProcfile(summary.procfile ?? ''));
+    const web = processTypes.get('web') ?? manifest.run ?? pack.run;
+    if (web !== undefined) processTypes.set('web', web);
     log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack ${pack.name}`);
 
     const labels = {
@@ -95,6 +104,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
         'io.solum.language-pack': pack.name,
         'io.solum.language-pack.image': packImage,
         'io.solum.process-types': JSON.stringify(Object.fromEntries(processTypes)),
+        'io.solum.manifest': JSON.stringify(manifest),
         'org.opencontainers.image.revision': build.commit,
       };
       const duId = await container.commit({
@@ -103,7 +113,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
         changes: [
           'WORKDIR /app',
           'ENTRYPOINT []',
-          `CMD ${JSON.stringify(['/bin/sh', '-c', web])}`,
+          `CMD ${JSON.stringify(['/bin/sh', '-c', web ?? NO_WEB])}`,
           ...Object.entries(duLabels).map(([k, v]) => `LABEL ${k}=${quote(v)}`),
         ],
       });

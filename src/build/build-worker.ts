@@ -2,7 +2,7 @@
 // run, and turns builds whose worker vanished into `abandoned`.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { AppStore } from '../db/app-store.js';
+import type { App, AppStore } from '../db/app-store.js';
 import type { Build, BuildOutcome, BuildStore } from '../db/build-store.js';
 import type { Logger } from '../logger.js';
 import type { BuildEvents } from './build-events.js';
@@ -32,6 +32,11 @@ export interface BuildWorkerOptions {
   readonly heartbeatMs?: number;
   readonly staleMs?: number;
   readonly pollMs?: number;
+  /**
+   * Runs after a successful build of the app's deploy branch (the release), with the build's log;
+   * its lines reach the push like the build's own.
+   */
+  readonly afterSuccess?: (app: App, build: Build, say: (line: string) => void) => Promise<string | undefined>;
 }
 
 export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
@@ -70,8 +75,9 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     const archive = build.archive ? path.join(o.archivesDir, build.archive) : undefined;
     const started = Date.now();
     let outcome: BuildOutcome;
+    let app: App | undefined;
     try {
-      const app = await o.apps.findAppById(build.appId);
+      app = await o.apps.findAppById(build.appId);
       if (!app) throw new Error(`app ${build.appId} of build ${build.id} not found`);
       if (!archive) throw new Error('the build has no source archive');
       blog.info('build started');
@@ -89,12 +95,20 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     } else {
       buildLog.line(`!     Build #${build.number} failed after ${seconds}s: ${outcome.error ?? outcome.status}`);
     }
-    await buildLog.close();
     const recorded = await o.builds.finish(build.id, o.workerId, outcome);
     if (!recorded) blog.warn('build was taken from this worker before it finished');
     if (archive) await fs.rm(archive, { force: true });
     blog.info({ status: outcome.status, duId: outcome.duId, seconds: Number(seconds) }, 'build finished');
     const final = await o.builds.getBuild(build.id);
+    if (recorded && final?.status === 'succeeded' && app && o.afterSuccess && final.ref === `refs/heads/${app.deployBranch}`) {
+      try {
+        await o.afterSuccess(app, final, (line) => { buildLog.line(line); });
+      } catch (err) {
+        blog.error({ err }, 'releasing the build failed');
+        buildLog.line('!     Releasing this build failed (see the server log); the previous release keeps serving');
+      }
+    }
+    await buildLog.close();
     if (final) o.events.finished(final);
   };
 

@@ -24,7 +24,38 @@ export interface BuilderContainer {
   remove(): Promise<void>;
 }
 
+/** A long-running container of a deployment unit (one process of a release). */
+export interface AppContainerSpec {
+  readonly image: string;
+  readonly name: string;
+  /** The command to run; undefined keeps the image's CMD. */
+  readonly cmd: readonly string[] | undefined;
+  readonly env: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly memoryBytes: number;
+  readonly pids: number;
+}
+
+export interface ContainerState {
+  readonly id: string;
+  readonly running: boolean;
+  readonly exitCode: number;
+  /** How often Docker restarted it after it exited. */
+  readonly restartCount: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 export interface ContainerEngine {
+  /** Labels of an image, or undefined when there is no such image. */
+  imageLabels(ref: string): Promise<Readonly<Record<string, string>> | undefined>;
+  /** Creates and starts an app container (host network, restarted by Docker unless stopped). */
+  runApp(spec: AppContainerSpec): Promise<string>;
+  /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and removes a container. */
+  stopAndRemove(id: string, graceSeconds: number): Promise<void>;
+  startContainer(id: string): Promise<void>;
+  inspectContainer(id: string): Promise<ContainerState | undefined>;
+  /** The container's output (stdout and stderr), from `tail` lines back, optionally followed. */
+  logs(id: string, options: { follow: boolean; tail: number }): Promise<NodeJS.ReadableStream & { destroy(): void }>;
   /** The image ID (sha256:…) of a reference, or undefined when there is no such image. */
   imageId(ref: string): Promise<string | undefined>;
   createBuilder(spec: BuilderSpec): Promise<BuilderContainer>;

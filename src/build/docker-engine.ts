@@ -1,7 +1,7 @@
 // The Docker adapter: the only module that imports dockerode.
-import { Writable, type Readable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import Docker from 'dockerode';
-import type { BuilderContainer, BuilderSpec, ContainerEngine } from './container-engine.js';
+import type { AppContainerSpec, BuilderContainer, BuilderSpec, ContainerEngine } from './container-engine.js';
 
 export function createDockerEngine(options: { dockerHost?: string | undefined }): ContainerEngine {
   const docker = connect(options.dockerHost);
@@ -48,7 +48,85 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
     },
   });
 
+  const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
+
   return {
+    async imageLabels(ref) {
+      try {
+        const info = await docker.getImage(ref).inspect();
+        return info.Config.Labels;
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw err;
+      }
+    },
+    async runApp(spec: AppContainerSpec) {
+      const container = await docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        ...(spec.cmd ? { Cmd: [...spec.cmd] } : {}),
+        Env: [...spec.env],
+        Labels: { ...spec.labels },
+        Tty: false,
+        HostConfig: {
+          // No bridge on Solum hosts: apps listen on their assigned loopback port on the host network.
+          NetworkMode: 'host',
+          Memory: spec.memoryBytes,
+          PidsLimit: spec.pids,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
+          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+        },
+      });
+      await container.start();
+      return container.id;
+    },
+    async stopAndRemove(id, graceSeconds) {
+      const c = docker.getContainer(id);
+      try {
+        await c.stop({ t: graceSeconds });
+      } catch (err) {
+        // 304: already stopped; 404: already gone.
+        if (statusOf(err) !== 304 && statusOf(err) !== 404) throw err;
+      }
+      await wrap(c).remove();
+    },
+    async startContainer(id) {
+      try {
+        await docker.getContainer(id).start();
+      } catch (err) {
+        if (statusOf(err) !== 304) throw err;
+      }
+    },
+    async inspectContainer(id) {
+      try {
+        const info = await docker.getContainer(id).inspect();
+        return { id: info.Id, running: info.State.Running && !info.State.Restarting, exitCode: info.State.ExitCode, restartCount: info.RestartCount, labels: info.Config.Labels };
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw err;
+      }
+    },
+    async logs(id, options) {
+      const c = docker.getContainer(id);
+      const out = new PassThrough();
+      const raw = options.follow
+        ? await c.logs({ follow: true, stdout: true, stderr: true, tail: options.tail })
+        : await c.logs({ follow: false, stdout: true, stderr: true, tail: options.tail });
+      if (Buffer.isBuffer(raw)) {
+        // Non-follow logs arrive as one multiplexed buffer.
+        const src = new PassThrough();
+        docker.modem.demuxStream(src, out, out);
+        src.on('end', () => out.end());
+        src.end(raw);
+      } else {
+        docker.modem.demuxStream(raw, out, out);
+        raw.on('end', () => out.end());
+        out.on('close', () => { (raw as Readable).destroy(); });
+      }
+      return out;
+    },
     async imageId(ref) {
       try {
         const info = await docker.getImage(ref).inspect();

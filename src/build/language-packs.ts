@@ -11,7 +11,8 @@ export interface LanguagePack {
   /** Files at the root of the source tree that select this pack; empty for a fallback pack. */
   readonly detect: readonly string[];
   readonly build: string;
-  readonly run: string;
+  /** The default web command; none means apps need a Procfile web line to serve. */
+  readonly run: string | undefined;
   readonly network: 'none' | 'host';
 }
 
@@ -20,7 +21,7 @@ const manifestSchema = z.object({
   version: z.string().min(1),
   detect: z.array(z.string().min(1)).default([]),
   build: z.string().min(1),
-  run: z.string().min(1),
+  run: z.string().min(1).optional(),
   network: z.enum(['none', 'host']).default('none'),
 });
 
@@ -34,7 +35,8 @@ export async function loadStockPacks(dir: string): Promise<LanguagePack[]> {
     const parsed = manifestSchema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
     if (!parsed.success) throw new Error(`invalid language pack manifest ${file}: ${parsed.error.message}`);
     if (parsed.data.name !== e.name) throw new Error(`language pack manifest ${file} names '${parsed.data.name}', not '${e.name}'`);
-    packs.push({ ...parsed.data, image: stockPackImage(parsed.data.name) });
+    const { run, ...rest } = parsed.data;
+    packs.push({ ...rest, run, image: stockPackImage(parsed.data.name) });
   }
   return packs;
 }

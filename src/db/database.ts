@@ -5,6 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import * as init from '../../migrations/0001-init.js';
 import * as collaborators from '../../migrations/0002-collaborators.js';
+import * as releases from '../../migrations/0003-releases.js';
 import { PgLiteClient } from './pglite-client.js';
 
 export type Dialect = 'pglite' | 'postgres';
@@ -25,6 +26,7 @@ interface Migration {
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0001-init', init],
   ['0002-collaborators', collaborators],
+  ['0003-releases', releases],
 ];
 
 const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -1,23 +1,28 @@
 // SSH commands in the style of Dokku and Soft Serve (`ssh git@host keys:list`): parsed strictly,
 // run through the same services as the API; human text by default, JSON with --json.
+import type { Readable } from 'node:stream';
 import type { AccountService } from '../access/account-service.js';
 import type { AppService } from '../apps/app-service.js';
 import type { BuildStore } from '../db/build-store.js';
 import type { User } from '../db/user-store.js';
+import type { ReleaseService } from '../deploy/release-service.js';
 import { AppError, publicError } from '../errors.js';
 import { parseAppRole } from '../roles.js';
-import { appView, buildView, collaboratorView, keyView, tokenView, userView } from '../views.js';
+import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
 
 export interface SshCommandDeps {
   readonly accounts: AccountService;
   readonly apps: AppService;
   readonly builds: BuildStore;
+  readonly releases: ReleaseService;
 }
 
 export interface SshCommandResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** Output that keeps coming (logs -f): piped to the client until it ends or the client leaves. */
+  readonly stream?: Readable;
 }
 
 const usage = (message: string): AppError => new AppError('invalid_command', message);
@@ -57,14 +62,15 @@ interface Parsed {
   readonly flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--role', '--expires-in-days']);
+const VALUE_FLAGS = new Set(['--role', '--expires-in-days', '--tail']);
 
 function parseArgs(words: readonly string[]): Parsed {
   const args: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < words.length; i++) {
     const w = words[i] ?? '';
-    if (w.startsWith('--')) {
+    if (w === '-f') flags.set('-f', true);
+    else if (w.startsWith('--')) {
       const eq = w.indexOf('=');
       if (eq > 0) flags.set(w.slice(0, eq), w.slice(eq + 1));
       else if (VALUE_FLAGS.has(w)) {
@@ -88,9 +94,27 @@ const when = (d: string | null): string => (d ? d.replace('T', ' ').replace(/\.\
 interface Command {
   readonly usage: string;
   readonly help: string;
-  readonly args: number;
+  /** Exactly this many arguments, or at least the first and at most the second. */
+  readonly args: number | readonly [number, number];
   readonly stdin?: boolean;
-  run(actor: User, p: Parsed, stdin: string): Promise<{ json: unknown; text: string }>;
+  run(actor: User, p: Parsed, stdin: string): Promise<{ json: unknown; text: string } | { stream: Readable }>;
+}
+
+const parseVersion = (raw: string | undefined): number => {
+  const m = /^v?([1-9][0-9]{0,8})$/.exec(raw ?? '');
+  if (!m) throw usage('release versions look like v3');
+  return Number(m[1]);
+};
+
+/** KEY=VALUE words (the value may contain '='). */
+function parseAssignments(words: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    if (eq <= 0) throw usage(`expected KEY=VALUE, got ${JSON.stringify(w.slice(0, 40))}`);
+    out[w.slice(0, eq)] = w.slice(eq + 1);
+  }
+  return out;
 }
 
 export function createSshCommands(deps: SshCommandDeps) {
@@ -256,6 +280,126 @@ export function createSshCommands(deps: SshCommandDeps) {
         return { json: list, text: list.length === 0 ? 'no builds\n' : table([['#', 'STATUS', 'COMMIT', 'DU', 'CREATED'], ...list.map((b) => [String(b.number), b.status, b.commit.slice(0, 12), b.duImage ?? '-', when(b.createdAt)])]) };
       },
     },
+    releases: {
+      usage: 'releases APP',
+      help: "list an app's releases, newest first",
+      args: 1,
+      async run(actor, p) {
+        const list = (await deps.releases.list(actor, p.args[0] ?? '')).map(releaseView);
+        return { json: list, text: list.length === 0 ? 'no releases\n' : table([['VERSION', 'STATUS', 'DESCRIPTION', 'DU', 'CREATED'], ...list.map((r) => [`v${r.version}`, r.status, r.description, r.duImage, when(r.createdAt)])]) };
+      },
+    },
+    'releases:info': {
+      usage: 'releases:info APP vN',
+      help: 'show one release',
+      args: 2,
+      async run(actor, p) {
+        const r = releaseView(await deps.releases.get(actor, p.args[0] ?? '', parseVersion(p.args[1])));
+        return { json: r, text: table([['version', `v${r.version}`], ['status', r.status], ['description', r.description], ['deployment unit', `${r.duImage} ${r.duId}`], ['config', r.configKeys.join(', ') || '-'], ['error', r.error ?? '-'], ['created', when(r.createdAt)]]) };
+      },
+    },
+    'releases:rollback': {
+      usage: 'releases:rollback APP vN',
+      help: 'make a new release from release vN (its DU and its config)',
+      args: 2,
+      async run(actor, p) {
+        const r = releaseView(await deps.releases.rollback(actor, p.args[0] ?? '', parseVersion(p.args[1])));
+        return { json: r, text: `rolled back to ${p.args[1] ?? ''}: now v${r.version}\n` };
+      },
+    },
+    config: {
+      usage: 'config APP',
+      help: "show an app's config vars (app admins)",
+      args: 1,
+      async run(actor, p) {
+        const c = await deps.releases.config(actor, p.args[0] ?? '');
+        return { json: c, text: Object.keys(c).length === 0 ? 'no config vars\n' : table(Object.entries(c).map(([k, v]) => [`${k}:`, v])) };
+      },
+    },
+    'config:set': {
+      usage: 'config:set APP KEY=VALUE ...',
+      help: 'set config vars: a new release, no build',
+      args: [2, 100],
+      async run(actor, p) {
+        const [app = '', ...rest] = p.args;
+        const r = await deps.releases.changeConfig(actor, app, parseAssignments(rest), []);
+        const keys = Object.keys(parseAssignments(rest)).join(', ');
+        return { json: { config: Object.keys(r.config), release: r.release ? releaseView(r.release) : null }, text: `set ${keys}${r.release ? `: released v${r.release.version}` : ''}\n` };
+      },
+    },
+    'config:unset': {
+      usage: 'config:unset APP KEY ...',
+      help: 'unset config vars: a new release, no build',
+      args: [2, 100],
+      async run(actor, p) {
+        const [app = '', ...keys] = p.args;
+        const r = await deps.releases.changeConfig(actor, app, {}, keys);
+        return { json: { config: Object.keys(r.config), release: r.release ? releaseView(r.release) : null }, text: `unset ${keys.join(', ')}${r.release ? `: released v${r.release.version}` : ''}\n` };
+      },
+    },
+    ps: {
+      usage: 'ps APP',
+      help: "list an app's processes",
+      args: 1,
+      async run(actor, p) {
+        const list = (await deps.releases.processes(actor, p.args[0] ?? '')).map(processView);
+        return { json: list, text: list.length === 0 ? 'no processes\n' : table([['PROCESS', 'RELEASE', 'STATE', 'PORT'], ...list.map((x) => [x.name, `v${x.release}`, x.state, x.port === null ? '-' : String(x.port)])]) };
+      },
+    },
+    'ps:scale': {
+      usage: 'ps:scale APP TYPE=N ...',
+      help: 'run N processes of each type',
+      args: [2, 20],
+      async run(actor, p) {
+        const [app = '', ...rest] = p.args;
+        const changes: Record<string, number> = {};
+        for (const [k, v] of Object.entries(parseAssignments(rest))) {
+          if (!/^\d{1,3}$/.test(v)) throw usage(`${k}: give a whole number`);
+          changes[k] = Number(v);
+        }
+        const f = await deps.releases.scale(actor, app, changes);
+        return { json: f, text: `${Object.entries(f).map(([k, n]) => `${k}=${n}`).join(' ')}\n` };
+      },
+    },
+    'ps:restart': {
+      usage: 'ps:restart APP',
+      help: 'replace every process of the live release (zero downtime for web)',
+      args: 1,
+      async run(actor, p) {
+        const r = await deps.releases.restart(actor, p.args[0] ?? '');
+        return { json: { restarted: `v${r.version}` }, text: `restarted v${r.version}\n` };
+      },
+    },
+    'ps:stop': {
+      usage: 'ps:stop APP',
+      help: 'stop every process (stays stopped across restarts)',
+      args: 1,
+      async run(actor, p) {
+        await deps.releases.stop(actor, p.args[0] ?? '');
+        return { json: { stopped: p.args[0] }, text: `stopped ${p.args[0] ?? ''}\n` };
+      },
+    },
+    'ps:start': {
+      usage: 'ps:start APP',
+      help: 'start a stopped app again',
+      args: 1,
+      async run(actor, p) {
+        const r = await deps.releases.start(actor, p.args[0] ?? '');
+        return { json: { started: `v${r.version}` }, text: `started v${r.version}\n` };
+      },
+    },
+    logs: {
+      usage: 'logs APP [-f|--follow] [--tail N]',
+      help: "an app's process output; -f keeps following it",
+      args: 1,
+      async run(actor, p) {
+        const tailRaw = p.flags.get('--tail');
+        const tail = typeof tailRaw === 'string' ? Number(tailRaw) : 100;
+        if (!Number.isInteger(tail) || tail < 0 || tail > 10_000) throw usage('--tail takes a whole number up to 10000');
+        const follow = p.flags.get('--follow') === true || p.flags.get('-f') === true;
+        return { stream: await deps.releases.logs(actor, p.args[0] ?? '', { follow, tail }) };
+      },
+    },
     'users:list': {
       usage: 'users:list',
       help: 'list users (admins)',
@@ -298,8 +442,10 @@ export function createSshCommands(deps: SshCommandDeps) {
       if (!cmd) return { code: 2, stdout: '', stderr: `solum: unknown command ${JSON.stringify(name.slice(0, 60))}; try: help\n` };
       try {
         const p = parseArgs(rest);
-        if (p.args.length !== cmd.args) throw usage(`usage: ${cmd.usage}`);
+        const [min, max] = typeof cmd.args === 'number' ? [cmd.args, cmd.args] : cmd.args;
+        if (p.args.length < min || p.args.length > max) throw usage(`usage: ${cmd.usage}`);
         const out = await cmd.run(actor, p, cmd.stdin ? await readStdin() : '');
+        if ('stream' in out) return { code: 0, stdout: '', stderr: '', stream: out.stream };
         return { code: 0, stdout: p.flags.get('--json') === true ? `${JSON.stringify(out.json, null, 2)}\n` : out.text, stderr: '' };
       } catch (err) {
         const pub = publicError(err);

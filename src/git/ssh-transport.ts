@@ -85,6 +85,14 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
     log.info({ user: actor.name, command: words[0], code: result.code }, 'ssh command');
     if (result.stdout) channel.write(result.stdout);
     if (result.stderr) channel.stderr.write(result.stderr);
+    const stream = result.stream;
+    if (stream) {
+      channel.on('close', () => stream.destroy());
+      stream.pipe(channel, { end: false });
+      stream.on('end', () => { finish(0); });
+      stream.on('error', () => { finish(1); });
+      return;
+    }
     finish(result.code);
   };
 
@@ -165,7 +173,10 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
         session.on('exec', (accept, _reject, execInfo) => {
           const channel = accept();
           sessions++;
+          let finished = false;
           const finish = (code: number): void => {
+            if (finished) return;
+            finished = true;
             sessions--;
             channel.exit(code);
             channel.end();

@@ -6,11 +6,12 @@ import type { AccountService } from '../access/account-service.js';
 import type { Authenticator } from '../access/authenticator.js';
 import type { AppService } from '../apps/app-service.js';
 import type { Build, BuildStore } from '../db/build-store.js';
+import type { ReleaseService } from '../deploy/release-service.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { appRoles } from '../roles.js';
-import { appView, buildView, collaboratorView, keyView, tokenView, userView } from '../views.js';
+import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
 import { tokenFromHeaders } from './credentials.js';
 import { errorMiddleware, readJson } from './errors.js';
 
@@ -18,6 +19,7 @@ export interface ApiDeps {
   readonly authenticator: Authenticator;
   readonly accounts: AccountService;
   readonly appService: AppService;
+  readonly releases: ReleaseService;
   readonly users: UserStore;
   readonly builds: BuildStore;
   readonly logger: Logger;
@@ -36,6 +38,16 @@ const bodies = {
   app: z.object({ name: z.string() }).strict(),
   appPatch: z.object({ public: z.boolean() }).strict(),
   collaborator: z.object({ role: z.enum(appRoles) }).strict(),
+  rollback: z.object({ rollback: z.number().int().min(1) }).strict(),
+  /** KEY: value sets, KEY: null unsets */
+  config: z.record(z.string(), z.string().nullable()),
+  formation: z.record(z.string(), z.number().int()),
+};
+
+const parseVersion = (raw: string): number => {
+  const m = /^v?([1-9][0-9]{0,8})$/.exec(raw);
+  if (!m) throw badRequest('release versions look like v3 or 3');
+  return Number(m[1]);
 };
 
 async function body<T>(ctx: Koa.Context, schema: z.ZodType<T>): Promise<T> {
@@ -47,7 +59,7 @@ async function body<T>(ctx: Koa.Context, schema: z.ZodType<T>): Promise<T> {
 export function createApiApp(deps: ApiDeps): Koa<State> {
   const app = new Koa<State>();
   const router = new Router<State>({ prefix: '/v1' });
-  const { accounts, appService } = deps;
+  const { accounts, appService, releases } = deps;
   const p = (v: string | undefined): string => v ?? '';
 
   const buildFor = async (user: User | null, rawId: string): Promise<Build> => {
@@ -122,7 +134,8 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   router.get('/apps/:app', async (ctx) => {
     const { app: found, role } = await appService.require(ctx.state.user, p(ctx.params.app), 'read');
     const owner = await deps.users.findUserById(found.ownerId);
-    ctx.body = { ...appView(found), owner: owner?.name ?? null, role };
+    const live = (await releases.list(ctx.state.user, found.name)).find((r) => r.status === 'active');
+    ctx.body = { ...appView(found), owner: owner?.name ?? null, role, url: releases.url(found.name), release: live ? `v${live.version}` : null };
   });
   router.patch('/apps/:app', async (ctx) => {
     const b = await body(ctx, bodies.appPatch);
@@ -144,6 +157,63 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   router.delete('/apps/:app/collaborators/:user', async (ctx) => {
     await appService.removeCollaborator(ctx.state.user, p(ctx.params.app), p(ctx.params.user));
     ctx.status = 204;
+  });
+
+  router.get('/apps/:app/releases', async (ctx) => {
+    ctx.body = (await releases.list(ctx.state.user, p(ctx.params.app))).map(releaseView);
+  });
+  router.get('/apps/:app/releases/:version', async (ctx) => {
+    ctx.body = releaseView(await releases.get(ctx.state.user, p(ctx.params.app), parseVersion(p(ctx.params.version))));
+  });
+  router.post('/apps/:app/releases', async (ctx) => {
+    const b = await body(ctx, bodies.rollback);
+    ctx.status = 201;
+    ctx.body = releaseView(await releases.rollback(ctx.state.user, p(ctx.params.app), b.rollback));
+  });
+  router.get('/apps/:app/config', async (ctx) => {
+    ctx.body = await releases.config(ctx.state.user, p(ctx.params.app));
+  });
+  router.patch('/apps/:app/config', async (ctx) => {
+    const b = await body(ctx, bodies.config);
+    const set = Object.fromEntries(Object.entries(b).filter((e): e is [string, string] => e[1] !== null));
+    const unset = Object.entries(b).filter(([, v]) => v === null).map(([k]) => k);
+    const r = await releases.changeConfig(ctx.state.user, p(ctx.params.app), set, unset);
+    ctx.body = { config: r.config, release: r.release ? releaseView(r.release) : null };
+  });
+  router.get('/apps/:app/formation', async (ctx) => {
+    ctx.body = await releases.formation(ctx.state.user, p(ctx.params.app));
+  });
+  router.patch('/apps/:app/formation', async (ctx) => {
+    ctx.body = await releases.scale(ctx.state.user, p(ctx.params.app), await body(ctx, bodies.formation));
+  });
+  router.get('/apps/:app/processes', async (ctx) => {
+    ctx.body = (await releases.processes(ctx.state.user, p(ctx.params.app))).map(processView);
+  });
+  router.post('/apps/:app/actions/:action', async (ctx) => {
+    const app = p(ctx.params.app);
+    switch (ctx.params.action) {
+      case 'restart':
+        await releases.restart(ctx.state.user, app);
+        break;
+      case 'stop':
+        await releases.stop(ctx.state.user, app);
+        break;
+      case 'start':
+        await releases.start(ctx.state.user, app);
+        break;
+      default:
+        throw notFound('actions are restart, stop and start');
+    }
+    ctx.status = 204;
+  });
+  router.get('/apps/:app/logs', async (ctx) => {
+    const tail = Number(ctx.query.tail ?? 100);
+    if (!Number.isInteger(tail) || tail < 0 || tail > 10_000) throw badRequest('tail is a whole number from 0 to 10000');
+    const stream = await releases.logs(ctx.state.user, p(ctx.params.app), { follow: ctx.query.follow === '1' || ctx.query.follow === 'true', tail });
+    ctx.req.on('close', () => { stream.destroy(); });
+    ctx.type = 'text/plain; charset=utf-8';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = stream;
   });
 
   router.get('/apps/:app/builds', async (ctx) => {

@@ -11,7 +11,11 @@ export async function imageExists(ref: string): Promise<boolean> {
   return (await run('docker', ['image', 'inspect', ref])).code === 0;
 }
 
+/** Removes what a test's app left in Docker: its process containers, then its DU images. */
 export async function removeAppImages(app: string): Promise<void> {
+  const c = await run('docker', ['ps', '-aq', '--filter', `label=io.solum.app=${app}`]);
+  const containers = c.stdout.split('\n').filter((l) => l.trim() !== '');
+  if (containers.length > 0) await run('docker', ['rm', '-f', ...containers]);
   const r = await run('docker', ['images', '-q', '--filter', `label=io.solum.app=${app}`]);
   const ids = [...new Set(r.stdout.split('\n').filter((l) => l.trim() !== ''))];
   if (ids.length > 0) await run('docker', ['rmi', '-f', ...ids]);

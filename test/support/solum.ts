@@ -2,6 +2,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -14,11 +15,16 @@ export interface RunningSolum {
   readonly dataDir: string;
   readonly httpPort: number;
   readonly sshPort: number;
+  readonly routerPort: number;
   readonly token: string;
   readonly databaseUrl: string | undefined;
   /** Everything Solum logged, as text (JSON lines). */
   logs(): string;
   api(method: string, urlPath: string, body?: unknown, token?: string): Promise<{ status: number; json: unknown; text: string }>;
+  /** GET through the router with the app's Host header. */
+  viaRouter(app: string, urlPath?: string): Promise<{ status: number; text: string }>;
+  /** Stops this Solum and starts a new one on the same data and database (ports change). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,18 +41,25 @@ export async function startSolum(options: { database?: DatabaseKind; env?: Recor
     ...(process.env.SOLUM_BUILD_CA_BUNDLE ? { SOLUM_BUILD_CA_BUNDLE: process.env.SOLUM_BUILD_CA_BUNDLE } : {}),
     ...options.env,
   };
-  const config = loadConfig(env, path.resolve('.'));
+  const config = loadConfig({ SOLUM_ROUTER_PORT: '0', SOLUM_DEPLOY_GRACE_SECONDS: '2', ...env }, path.resolve('.'));
   const logStream = new PassThrough();
   let logText = '';
   logStream.on('data', (c: Buffer) => (logText += c.toString('utf8')));
-  const solum = await createSolum(config, createLogger('debug', logStream), options.overrides);
-  const { httpPort, sshPort } = await solum.start();
+  let solum = await createSolum(config, createLogger('debug', logStream), options.overrides);
+  let ports = await solum.start();
   const token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
-  const base = `http://127.0.0.1:${httpPort}`;
+  const base = (): string => `http://127.0.0.1:${ports.httpPort}`;
   return {
     dataDir,
-    httpPort,
-    sshPort,
+    get httpPort() {
+      return ports.httpPort;
+    },
+    get sshPort() {
+      return ports.sshPort;
+    },
+    get routerPort() {
+      return ports.routerPort;
+    },
     token,
     databaseUrl: db.url,
     logs: () => logText,
@@ -54,7 +67,7 @@ export async function startSolum(options: { database?: DatabaseKind; env?: Recor
       const headers: Record<string, string> = {};
       if (asToken) headers.authorization = `Bearer ${asToken}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${base}${urlPath}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${base()}${urlPath}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
       const text = await res.text();
       let json: unknown;
       try {
@@ -64,8 +77,31 @@ export async function startSolum(options: { database?: DatabaseKind; env?: Recor
       }
       return { status: res.status, json, text };
     },
+    viaRouter(app, urlPath = '/') {
+      return new Promise((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: ports.routerPort, path: urlPath, headers: { host: `${app}.localhost` }, agent: false }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+          res.on('end', () => { resolve({ status: res.statusCode ?? 0, text }); });
+        });
+        req.setTimeout(10_000, () => req.destroy(new Error('router request timed out')));
+        req.on('error', reject);
+      });
+    },
+    async restart() {
+      await solum.stop();
+      solum = await createSolum(config, createLogger('debug', logStream), options.overrides);
+      ports = await solum.start();
+    },
     async stop() {
       await solum.stop();
+      // App processes outlive Solum by design; a test's must not outlive the test.
+      const installation = /"installation":"([0-9a-f]+)"/.exec(logText)?.[1];
+      if (installation) {
+        const ps = await run('docker', ['ps', '-aq', '--filter', `label=io.solum.installation=${installation}`, '--filter', 'label=io.solum.role=process']);
+        const ids = ps.stdout.split('\n').filter((l) => l.trim() !== '');
+        if (ids.length > 0) await run('docker', ['rm', '-f', ...ids]);
+      }
       await db.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },

@@ -87,6 +87,12 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
       return Promise.resolve(c);
     },
     listContainers: () => Promise.resolve([]),
+    imageLabels: () => Promise.resolve(undefined),
+    runApp: () => Promise.reject(new Error('not used')),
+    stopAndRemove: () => Promise.resolve(),
+    startContainer: () => Promise.resolve(),
+    inspectContainer: () => Promise.resolve(undefined),
+    logs: () => Promise.reject(new Error('not used')),
     removeImages: () => Promise.resolve(0),
     removeContainer: () => Promise.resolve(),
     ping: () => Promise.resolve(),

@@ -1,0 +1,152 @@
+// The built-in HTTP router: routes <app>.<domain> by Host header to the app's live web
+// processes on loopback, round-robin, retrying another backend when one refuses the connection.
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../logger.js';
+
+export interface Router {
+  start(): Promise<number>;
+  stop(): Promise<void>;
+  /** Replaces the app's backends at once: new requests go only to these ports. */
+  setBackends(app: string, ports: readonly number[]): void;
+  backends(app: string): readonly number[];
+  url(app: string): string;
+}
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate'];
+
+/** The app a Host header names, or undefined. Pure. */
+export function appFromHost(host: string | undefined, domain: string): string | undefined {
+  if (!host) return undefined;
+  const name = host.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  const suffix = `.${domain.toLowerCase()}`;
+  if (!name.endsWith(suffix)) return undefined;
+  const app = name.slice(0, -suffix.length);
+  return /^[a-z][a-z0-9-]{0,62}$/.test(app) ? app : undefined;
+}
+
+export function createRouter(o: { bind: string; port: number; domain: string; logger: Logger }): Router {
+  const log = o.logger.child({ component: 'router' });
+  const table = new Map<string, { ports: readonly number[]; next: number }>();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 1000 });
+  let listening = 0;
+
+  const pick = (app: string, avoid: ReadonlySet<number>): number | undefined => {
+    const entry = table.get(app);
+    if (!entry || entry.ports.length === 0) return undefined;
+    for (let i = 0; i < entry.ports.length; i++) {
+      const port = entry.ports[(entry.next + i) % entry.ports.length];
+      if (port !== undefined && !avoid.has(port)) {
+        entry.next = (entry.next + i + 1) % entry.ports.length;
+        return port;
+      }
+    }
+    return undefined;
+  };
+
+  const plain = (res: http.ServerResponse, status: number, text: string): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(`${text}\n`);
+  };
+
+  const forwardHeaders = (req: http.IncomingMessage): http.OutgoingHttpHeaders => {
+    const headers: http.OutgoingHttpHeaders = { ...req.headers };
+    for (const h of HOP_BY_HOP) delete headers[h];
+    const prior = req.headers['x-forwarded-for'];
+    const peer = req.socket.remoteAddress ?? '';
+    headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
+    headers['x-forwarded-host'] = req.headers.host ?? '';
+    headers['x-forwarded-proto'] = 'http';
+    return headers;
+  };
+
+  const proxy = (req: http.IncomingMessage, res: http.ServerResponse, app: string, tried: Set<number>): void => {
+    const port = pick(app, tried);
+    if (port === undefined) {
+      plain(res, tried.size === 0 ? 503 : 502, tried.size === 0 ? `${app} has no running web process` : `${app} is not answering`);
+      return;
+    }
+    tried.add(port);
+    // A request without a body can be replayed on another backend if this one refuses it.
+    const replayable = (req.method === 'GET' || req.method === 'HEAD') && !req.headers['content-length'] && !req.headers['transfer-encoding'];
+    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: forwardHeaders(req), agent }, (up) => {
+      const headers = { ...up.headers };
+      for (const h of HOP_BY_HOP) delete headers[h];
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, headers);
+      up.pipe(res);
+    });
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (!res.headersSent && replayable && (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET')) {
+        proxy(req, res, app, tried);
+        return;
+      }
+      log.debug({ app, port, code: err.code }, 'backend request failed');
+      plain(res, 502, `${app} is not answering`);
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    if (replayable) upstream.end();
+    else req.pipe(upstream);
+  };
+
+  const server = http.createServer((req, res) => {
+    const app = appFromHost(req.headers.host, o.domain);
+    if (!app) {
+      plain(res, 404, `no app here: use http://<app>.${o.domain}:${listening}/`);
+      return;
+    }
+    if (!table.has(app)) {
+      plain(res, 404, `no app named ${app} is deployed`);
+      return;
+    }
+    proxy(req, res, app, new Set());
+  });
+  server.keepAliveTimeout = 65_000;
+
+  // WebSocket and other upgrades: a raw byte pipe to one backend.
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const app = appFromHost(req.headers.host, o.domain);
+    const port = app ? pick(app, new Set()) : undefined;
+    if (port === undefined) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    const up = net.connect({ host: '127.0.0.1', port }, () => {
+      const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i] ?? ''}: ${req.rawHeaders[i + 1] ?? ''}`);
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length > 0) up.write(head);
+      up.pipe(socket).pipe(up);
+    });
+    up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+  });
+
+  return {
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(o.port, o.bind, resolve);
+      });
+      listening = (server.address() as AddressInfo).port;
+      return listening;
+    },
+    async stop() {
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+    },
+    setBackends(app, ports) {
+      if (ports.length === 0) table.delete(app);
+      else table.set(app, { ports: [...ports], next: 0 });
+    },
+    backends: (app) => table.get(app)?.ports ?? [],
+    url: (app) => `http://${app}.${o.domain}:${listening}/`,
+  };
+}
