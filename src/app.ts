@@ -126,7 +126,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     url: (app) => router.url(app),
     logger,
   });
-  releaseBuild = releases.releaseBuild;
+  releaseBuild = (app, build, say) => releases.releaseBuild(app, build, say);
   const commands = createSshCommands({ accounts, apps: appService, builds, releases });
   const api = createApiApp({
     authenticator,

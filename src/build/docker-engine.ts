@@ -123,7 +123,8 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
       } else {
         docker.modem.demuxStream(raw, out, out);
         raw.on('end', () => out.end());
-        out.on('close', () => { (raw as Readable).destroy(); });
+        // dockerode types the follow stream loosely; it is a socket-backed stream with destroy().
+        out.on('close', () => { (raw as unknown as { destroy(): void }).destroy(); });
       }
       return out;
     },

@@ -196,7 +196,8 @@ export function createDeployer(o: DeployerOptions): Deployer {
           containerId: c.id,
         });
       }
-      return out.sort((a, b) => a.type.localeCompare(b.type) || a.index - b.index);
+      // Live processes first, then those being retired (newest release first).
+      return out.sort((a, b) => Number(a.retiring) - Number(b.retiring) || b.release - a.release || a.type.localeCompare(b.type) || a.index - b.index);
     },
     async logs(app, options) {
       const out = new PassThrough();
@@ -243,14 +244,26 @@ export function createDeployer(o: DeployerOptions): Deployer {
             if (error) log.error({ app: app.name, version: release.version, error }, 're-deploying the active release failed');
             return;
           }
+          const labels = await o.engine.imageLabels(release.duId);
+          const manifest = JSON.parse(labels?.['io.solum.manifest'] ?? '{}') as DuManifest;
           const web: number[] = [];
           for (const c of current) {
             const port = c.labels[L.port];
             if (port) o.ports.reserve(Number(port));
             const s = await o.engine.inspectContainer(c.id);
+            const name = `${c.labels[L.type] ?? ''}.${c.labels[L.index] ?? ''}`;
             if (s && !s.running) {
-              log.warn({ app: app.name, process: `${c.labels[L.type] ?? ''}.${c.labels[L.index] ?? ''}` }, 'restarting a process that died');
+              log.warn({ app: app.name, process: name }, 'restarting a process that died');
               await o.engine.startContainer(c.id);
+              // Back in the router only once it answers again.
+              if (port) {
+                const hc = manifest.healthcheck;
+                const failure = await waitHealthy({ port: Number(port), path: hc?.path, timeoutMs: hc ? hc.timeout * 1000 : o.healthTimeoutMs, died: died(c.id, name) });
+                if (failure) {
+                  log.error({ app: app.name, process: name, failure }, 'a restarted process is not healthy');
+                  continue;
+                }
+              }
             }
             if (port) web.push(Number(port));
           }

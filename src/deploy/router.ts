@@ -14,7 +14,12 @@ export interface Router {
   url(app: string): string;
 }
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate'];
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
+
+/** Headers minus the hop-by-hop ones, which describe one connection and must not be forwarded. */
+function endToEnd<T>(headers: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase())));
+}
 
 /** The app a Host header names, or undefined. Pure. */
 export function appFromHost(host: string | undefined, domain: string): string | undefined {
@@ -55,8 +60,7 @@ export function createRouter(o: { bind: string; port: number; domain: string; lo
   };
 
   const forwardHeaders = (req: http.IncomingMessage): http.OutgoingHttpHeaders => {
-    const headers: http.OutgoingHttpHeaders = { ...req.headers };
-    for (const h of HOP_BY_HOP) delete headers[h];
+    const headers: http.OutgoingHttpHeaders = endToEnd(req.headers);
     const prior = req.headers['x-forwarded-for'];
     const peer = req.socket.remoteAddress ?? '';
     headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
@@ -75,9 +79,7 @@ export function createRouter(o: { bind: string; port: number; domain: string; lo
     // A request without a body can be replayed on another backend if this one refuses it.
     const replayable = (req.method === 'GET' || req.method === 'HEAD') && !req.headers['content-length'] && !req.headers['transfer-encoding'];
     const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: forwardHeaders(req), agent }, (up) => {
-      const headers = { ...up.headers };
-      for (const h of HOP_BY_HOP) delete headers[h];
-      res.writeHead(up.statusCode ?? 502, up.statusMessage, headers);
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, endToEnd(up.headers));
       up.pipe(res);
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,6 +1,6 @@
 // Decides and prepares a git operation for either transport: policy, app creation on first push,
 // and the environment receive-pack needs so its hook can reach the server for this push only.
-import type { AppStore, App } from '../db/app-store.js';
+import type { AppStore } from '../db/app-store.js';
 import type { User } from '../db/user-store.js';
 import { decide, type PolicySettings } from '../access/policy.js';
 import { AppError } from '../errors.js';
@@ -11,7 +11,7 @@ import { gitEnv } from './git-process.js';
 import type { RepoStore } from './repo-store.js';
 
 export interface GitOperation {
-  readonly app: App;
+  readonly appName: AppName;
   readonly repoPath: string;
   readonly env: NodeJS.ProcessEnv;
   /** Releases what the operation holds (the push token); call when git exits. */
@@ -53,6 +53,11 @@ export function createGitAccess(deps: {
       if (!decision.allow) throw new AppError(decision.code, decision.message);
       if (!app) {
         if (!decision.create || !user) throw new AppError('not_found', `app '${appName}' does not exist`);
+        if (!options.withHook) {
+          // Only the ref advertisement of a push to a new name (an HTTP GET): nothing is created
+          // until the push itself arrives. An empty repo with the same settings advertises.
+          return { appName, repoPath: await deps.repos.ensureEmpty(), env: gitEnv({}), done: () => undefined };
+        }
         app = (await deps.apps.createApp(appName, user.id)).app;
       }
       const repoPath = await (decision.create || push ? deps.repos.ensure(app.name, app.deployBranch) : Promise.resolve(deps.repos.pathOf(app.name)));
@@ -66,7 +71,7 @@ export function createGitAccess(deps: {
         extra.SOLUM_PUSH_TOKEN = session.token;
         done = session.end;
       }
-      return { app, repoPath, env: gitEnv(extra), done };
+      return { appName: app.name, repoPath, env: gitEnv(extra), done };
     },
   };
 }

@@ -142,7 +142,7 @@ export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
     child.on('close', (code) => {
       op.done();
       onBytes(bytes);
-      log.info({ app: op.app.name, code, bytes }, 'http push ended');
+      log.info({ app: op.appName, code, bytes }, 'http push ended');
     });
     // A client that goes away mid-push takes its receive-pack with it.
     res.on('close', () => {

@@ -9,6 +9,8 @@ export interface RepoStore {
   exists(app: AppName): Promise<boolean>;
   /** Creates the bare repo when missing (idempotent) and (re)writes its hook. */
   ensure(app: AppName, deployBranch: string): Promise<string>;
+  /** An empty bare repo with app repo settings (and no hook), for advertising refs of apps to be. */
+  ensureEmpty(): Promise<string>;
   /** Deletes an app's repository (moved aside first, so a half-deleted repo is never served). */
   remove(app: AppName): Promise<void>;
   /** Rewrites the hook of every repo, so a moved install or upgraded hook takes effect. */
@@ -34,6 +36,29 @@ export function createRepoStore(deps: { reposDir: string; hookScript: string }):
     await fs.writeFile(tmp, deps.hookScript, { mode: 0o755 });
     await fs.rename(tmp, path.join(hooks, 'pre-receive'));
   };
+  /** Creates a bare repo at `repo` unless it exists; built aside and renamed, never half-made. */
+  const create = async (repo: string, tmpPrefix: string, branch: string, withHook: boolean): Promise<void> => {
+    await fs.mkdir(deps.reposDir, { recursive: true });
+    try {
+      await fs.access(path.join(repo, 'HEAD'));
+      return;
+    } catch {
+      // not there yet
+    }
+    const tmp = await fs.mkdtemp(path.join(deps.reposDir, tmpPrefix));
+    await runGitOk(['init', '--quiet', '--bare', `--initial-branch=${branch}`, tmp]);
+    await fs.rm(path.join(tmp, 'hooks'), { recursive: true, force: true });
+    for (const [k, v] of repoConfig) await runGitOk(['config', k, v], { cwd: tmp });
+    if (withHook) await writeHook(tmp);
+    try {
+      await fs.rename(tmp, repo);
+    } catch (err) {
+      await fs.rm(tmp, { recursive: true, force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    }
+  };
+
   return {
     pathOf,
     async exists(app) {
@@ -46,24 +71,13 @@ export function createRepoStore(deps: { reposDir: string; hookScript: string }):
     },
     async ensure(app, deployBranch) {
       const repo = pathOf(app);
-      await fs.mkdir(deps.reposDir, { recursive: true });
-      try {
-        await fs.access(path.join(repo, 'HEAD'));
-      } catch {
-        // Build in a temporary dir and rename: a half-made repo is never visible under the app's path.
-        const tmp = await fs.mkdtemp(path.join(deps.reposDir, `.new-${app}-`));
-        await runGitOk(['init', '--quiet', '--bare', `--initial-branch=${deployBranch}`, tmp]);
-        await fs.rm(path.join(tmp, 'hooks'), { recursive: true, force: true });
-        for (const [k, v] of repoConfig) await runGitOk(['config', k, v], { cwd: tmp });
-        await writeHook(tmp);
-        try {
-          await fs.rename(tmp, repo);
-        } catch (err) {
-          await fs.rm(tmp, { recursive: true, force: true });
-          if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        }
-      }
+      await create(repo, `.new-${app}-`, deployBranch, true);
       await writeHook(repo);
+      return repo;
+    },
+    async ensureEmpty() {
+      const repo = path.join(deps.reposDir, '.empty.git');
+      await create(repo, '.new-empty-', 'main', false);
       return repo;
     },
     async remove(app) {
@@ -83,7 +97,7 @@ export function createRepoStore(deps: { reposDir: string; hookScript: string }):
       } catch {
         return 0;
       }
-      const repos = entries.filter((e) => e.endsWith('.git'));
+      const repos = entries.filter((e) => e.endsWith('.git') && !e.startsWith('.'));
       for (const r of repos) await writeHook(path.join(deps.reposDir, r));
       return repos.length;
     },

@@ -217,7 +217,7 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
             child.on('error', (err) => { log.error({ err }, 'git failed to start'); });
             child.on('close', (code) => {
               op.done();
-              log.info({ ...peer, user: user?.name, app: op.app.name, service: exec.service, code }, 'ssh git command ended');
+              log.info({ ...peer, user: user?.name, app: op.appName, service: exec.service, code }, 'ssh git command ended');
               finish(code ?? 1);
             });
           })();

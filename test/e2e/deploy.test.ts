@@ -1,9 +1,10 @@
 // git push deploys: releases, zero-downtime switch, failed health checks, rollback, config,
 // scaling, logs and re-adoption after a restart, through the real router and real Docker.
+import { spawn } from 'node:child_process';
 import test from 'ava';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
-import { randomName, startSolum } from '../support/solum.js';
+import { makeSshIdentity, randomName, run, startSolum } from '../support/solum.js';
 
 const server = (greeting: string): string => `
 const http = require('http');
@@ -42,16 +43,16 @@ test.serial('push deploys through the router; zero-downtime v2; failed health ch
   t.regex(p1.stderr, /remote: {8}1 web process healthy \(GET \/health\)/);
   t.regex(p1.stderr, new RegExp(`remote: -----> Released v1: http://${app}\\.localhost:${solum.routerPort}/`));
   t.regex((await solum.viaRouter(app)).text, /^hello v1 from web\.1 of v1$/);
-  t.like((await solum.api('GET', `/v1/apps/${app}`)).json as object, { url: `http://${app}.localhost:${solum.routerPort}/`, release: 'v1' });
+  t.like((await solum.api('GET', `/v1/apps/${app}`)).json, { url: `http://${app}.localhost:${solum.routerPort}/`, release: 'v1' });
   t.is((await solum.viaRouter('nosuchapp')).status, 404);
 
   // v2 while a client requests the app continuously: no request fails, v2 appears.
-  let stop = false;
+  const state = { stop: false };
   let failures = 0;
   let requests = 0;
   const seen = new Set<string>();
   const loop = (async () => {
-    while (!stop) {
+    while (!state.stop) {
       try {
         const r = await solum.viaRouter(app);
         requests++;
@@ -68,7 +69,7 @@ test.serial('push deploys through the router; zero-downtime v2; failed health ch
   t.regex(p2.stderr, /Released v2/);
   // Keep the loop going past the grace period, while the old process is retired.
   await new Promise((r) => setTimeout(r, 3500));
-  stop = true;
+  state.stop = true;
   await loop;
   t.is(failures, 0, `${failures} of ${requests} requests failed during the switch`);
   t.true(requests > 20, `only ${requests} requests were made`);
@@ -88,7 +89,7 @@ test.serial('push deploys through the router; zero-downtime v2; failed health ch
   // Rollback to v1: a new release v4 with v1's DU; the old content answers.
   const rb = await solum.api('POST', `/v1/apps/${app}/releases`, { rollback: 1 });
   t.is(rb.status, 201, rb.text);
-  t.like(rb.json as object, { version: 4, status: 'active', description: 'Rollback to v1', duId: releases[2]!.duId });
+  t.like(rb.json, { version: 4, status: 'active', description: 'Rollback to v1', duId: releases[2]!.duId });
   t.regex((await solum.viaRouter(app)).text, /^hello v1 from web\.1 of v4$/);
 
   // config:set → new release, env changed, no build row added.
@@ -118,4 +119,64 @@ test.serial('push deploys through the router; zero-downtime v2; failed health ch
   await solum.restart();
   t.regex((await solum.viaRouter(app)).text, /^configured hello from web\.[12] of v5$/);
   t.regex(solum.logs(), /adopted running release/);
+});
+
+test.serial('the same over SSH commands: releases, config, ps:scale, rollback, logs -f, stop/start; dead processes restart with the server', async (t) => {
+  const solum = await startSolum({ env: { SOLUM_HEALTH_TIMEOUT_SECONDS: '10' } });
+  const app = randomName('sshweb');
+  t.teardown(async () => {
+    await solum.stop();
+    await removeAppImages(app);
+  });
+  const identity = await makeSshIdentity();
+  const client = await gitClient(solum, 'ssh', identity);
+  const ssh = (cmd: string) => run('ssh', [...identity.sshCommand.split(' ').slice(1), '-p', String(solum.sshPort), 'git@127.0.0.1', cmd]);
+  const repo = await makeRepo({ 'package.json': pkg, 'server.js': server('ssh v1') });
+  const push = await client.git(['push', client.url(app), 'main'], repo);
+  t.is(push.code, 0, push.stderr);
+  t.regex(push.stderr, /1 web process healthy \(TCP\)/);
+  t.regex((await solum.viaRouter(app)).text, /^ssh v1 /);
+
+  t.regex((await ssh(`releases ${app}`)).stdout, /^VERSION +STATUS +DESCRIPTION +DU +CREATED\nv1 +active +Deploy build #1 \([0-9a-f]{12}\) +solum\//);
+  const set = await ssh(`config:set ${app} GREETING='hello over ssh' OTHER=x=y`);
+  t.is(set.code, 0, set.stderr);
+  t.is(set.stdout, 'set GREETING, OTHER: released v2\n');
+  t.regex((await ssh(`config ${app}`)).stdout, /GREETING: +hello over ssh\nOTHER: +x=y\n/);
+  t.regex((await solum.viaRouter(app)).text, /^hello over ssh from web\.1 of v2$/);
+  t.is((await ssh(`config:unset ${app} OTHER`)).stdout, 'unset OTHER: released v3\n');
+  t.regex((await ssh(`config:set ${app} PORT=1`)).stderr, /PORT is set by Solum itself/);
+
+  t.is((await ssh(`ps:scale ${app} web=2`)).stdout, 'web=2\n');
+  t.regex((await ssh(`ps:scale ${app} worker=1`)).stderr, /has no process type worker/);
+  t.regex((await ssh(`ps ${app}`)).stdout, /web\.1 +v3 +up +\d+\nweb\.2 +v3 +up +\d+/);
+
+  const rb = await ssh(`releases:rollback ${app} v1`);
+  t.is(rb.stdout, 'rolled back to v1: now v4\n');
+  t.regex((await solum.viaRouter(app)).text, /^ssh v1 from web\.[12] of v4$/);
+
+  // logs -f follows new output until the client leaves.
+  const follower = spawn('ssh', [...identity.sshCommand.split(' ').slice(1), '-p', String(solum.sshPort), 'git@127.0.0.1', `logs ${app} -f --tail 0`]);
+  let followed = '';
+  follower.stdout.on('data', (c: Buffer) => (followed += c.toString()));
+  await new Promise((r) => setTimeout(r, 1000));
+  await solum.viaRouter(app, '/followed-request');
+  for (let i = 0; i < 50 && !followed.includes('/followed-request'); i++) await new Promise((r) => setTimeout(r, 100));
+  follower.kill();
+  t.regex(followed, /v4 web\.[12] \| served \/followed-request/);
+
+  t.is((await ssh(`ps:stop ${app}`)).stdout, `stopped ${app}\n`);
+  t.is((await solum.viaRouter(app)).status, 404);
+  t.is((await ssh(`ps ${app}`)).stdout, 'no processes\n');
+  t.is((await ssh(`ps:start ${app}`)).stdout, 'started v4\n');
+  t.regex((await solum.viaRouter(app)).text, /^ssh v1 /);
+
+  // Processes that died (here: stopped behind Solum's back) are restarted when Solum starts again.
+  await new Promise((r) => setTimeout(r, 2500)); // let the previous deploy's processes retire
+  const ps = await run('docker', ['ps', '-q', '--filter', `label=io.solum.app=${app}`, '--filter', 'label=io.solum.role=process']);
+  const ids = ps.stdout.split('\n').filter((l) => l.trim() !== '');
+  t.is(ids.length, 2);
+  await run('docker', ['stop', '-t', '1', ...ids]);
+  await solum.restart();
+  t.regex(solum.logs(), /restarting a process that died/);
+  t.regex((await solum.viaRouter(app)).text, /^ssh v1 from web\.[12] of v4$/);
 });

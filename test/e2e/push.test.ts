@@ -1,4 +1,5 @@
 // The spine, end to end over both transports and both databases: real git, OpenSSH, Docker.
+import { existsSync } from 'node:fs';
 import test from 'ava';
 import { containersLabelled, imageExists, imageLabels, removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, remoteRefs, transports, writeAndCommit } from '../support/git.js';
@@ -146,6 +147,20 @@ test.serial('unauthenticated pushes are refused over both transports and change 
   const refs = await remoteRefs(client, name, repo);
   t.false(refs.has('refs/heads/evil'));
   t.is(((await solum.api('GET', `/v1/apps/${name}/builds`)).json as unknown[]).length, 1);
+
+  // Asking for the push ref list of a new name (an HTTP GET) creates nothing either: the app is
+  // made when the push itself arrives.
+  const fresh = randomName('fresh');
+  const advert = await fetch(`http://127.0.0.1:${solum.httpPort}/${fresh}.git/info/refs?service=git-receive-pack`, {
+    headers: { authorization: `Basic ${Buffer.from(`x:${solum.token}`).toString('base64')}` },
+  });
+  t.is(advert.status, 200);
+  t.regex(await advert.text(), /report-status/);
+  t.false((await solum.api('GET', '/v1/apps')).text.includes(fresh));
+  t.false(existsSync(`${solum.dataDir}/repos/${fresh}.git`));
+  const dry = await client.git(['push', '--dry-run', client.url(fresh), 'main'], repo);
+  t.is(dry.code, 0, dry.stderr);
+  t.false((await solum.api('GET', '/v1/apps')).text.includes(fresh));
 
   // A fetch of an app that does not exist creates nothing.
   const ghost = randomName('ghost');
