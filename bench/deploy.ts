@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     await load(`http://127.0.0.1:${port}/`, undefined); // warm-up
     const direct = await load(`http://127.0.0.1:${port}/`, undefined);
     const routed = await load(`http://127.0.0.1:${solum.routerPort}/`, `${app}.localhost`);
-    process.stdout.write(`\nautocannon, 32 connections, 8 s each, one web process\n`);
+    process.stdout.write(`\n\nautocannon, 32 connections, 8 s each, one web process\n`);
     process.stdout.write(
       table(['path', 'requests/s', 'p99 ms', 'errors'], [
         ['direct to the process port', direct.rps.toFixed(0), String(direct.p99), String(direct.errors)],
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
         ['router / direct', `${(routed.rps / direct.rps).toFixed(2)}×`, `${(routed.p99 / Math.max(direct.p99, 1)).toFixed(2)}×`, ''],
       ]),
     );
-    process.stdout.write(`${loadNote()}\n`);
+    process.stdout.write(`\n${loadNote()}\n`);
   } finally {
     await solum.stop();
     await removeAppImages(app);

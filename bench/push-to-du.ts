@@ -112,11 +112,11 @@ function appUrl(solum: RunningSolum, via: Via, app: string): string {
   return via === 'ssh' ? `ssh://git@${LOOPBACK}:${solum.sshPort}/${app}.git` : `http://solum:${solum.token}@${LOOPBACK}:${solum.httpPort}/${app}.git`;
 }
 
-/** Creates the app and its empty repo (untimed) with a dry-run push, so timed pushes never pay for creation. */
-async function createApp(solum: RunningSolum, via: Via, app: string, repo: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const url = appUrl(solum, via, app);
-  await mustRun('git', ['push', '-q', '--dry-run', url, `${DEPLOY_BRANCH}:refs/heads/${STORE_BRANCH}`], { cwd: repo, env });
-  return url;
+/** Creates the app and its empty repo (untimed) through the API, so timed pushes never pay for creation. */
+async function createApp(solum: RunningSolum, via: Via, app: string): Promise<string> {
+  const created = await solum.api('POST', '/v1/apps', { name: app });
+  if (created.status !== 201) throw new Error(`creating ${app}: ${created.text}`);
+  return appUrl(solum, via, app);
 }
 
 async function onlyBuild(solum: RunningSolum, app: string): Promise<BuildJson> {
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
       await rawPipeline(repo, raw, containers);
       const app = `pd-${runId}-w0`;
       apps.add(app);
-      const url = await createApp(solum, 'ssh', app, repo, env);
+      const url = await createApp(solum, 'ssh', app);
       await mustRun('git', ['push', '-q', url, DEPLOY_BRANCH], { cwd: repo, env });
     }
 
@@ -190,13 +190,13 @@ async function main(): Promise<void> {
         // (1) The same commit to a branch that does not build: the transport's cost.
         const storeApp = `pd-${runId}-${via}${rep}-s`;
         apps.add(storeApp);
-        const storeUrl = await createApp(solum, via, storeApp, repo, env);
+        const storeUrl = await createApp(solum, via, storeApp);
         pushS[via].push(await timeCommand('git', ['push', '-q', storeUrl, `${DEPLOY_BRANCH}:refs/heads/${STORE_BRANCH}`], { cwd: repo, env }));
 
         // (2) push→DU: the push to main returns only once the build committed its DU.
         const duApp = `pd-${runId}-${via}${rep}-d`;
         apps.add(duApp);
-        const duUrl = await createApp(solum, via, duApp, repo, env);
+        const duUrl = await createApp(solum, via, duApp);
         duS[via].push(await timeCommand('git', ['push', '-q', duUrl, DEPLOY_BRANCH], { cwd: repo, env }));
         const b = await onlyBuild(solum, duApp);
         buildRan.push(span(b.startedAt, b.finishedAt));
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
     );
     console.log('');
     console.log(`Solum's own build records (all ${buildRan.length} DU builds): queued→started median ${seconds(median(queued))} s, started→finished median ${seconds(median(buildRan))} s.`);
-    console.log(`Notes: builders run with network none (the shell pack's setting; the raw pipeline passes --network none); the raw pipeline includes git archive and commits the DU with the same CMD, and pays for five docker CLI start-ups where Solum calls the Docker API directly; apps are created by an untimed dry-run push; total ${((Date.now() - started) / 1000).toFixed(1)} s; ${loadBefore} before the measurements, ${loadNote()} after.`);
+    console.log(`Notes: builders run with network none (the shell pack's setting; the raw pipeline passes --network none); the raw pipeline includes git archive and commits the DU with the same CMD, and pays for five docker CLI start-ups where Solum calls the Docker API directly; apps are created through the API, untimed; total ${((Date.now() - started) / 1000).toFixed(1)} s; ${loadBefore} before the measurements, ${loadNote()} after.`);
   } finally {
     await stopAllDaemons();
     await solum?.stop();

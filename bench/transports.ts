@@ -105,7 +105,7 @@ async function makeBareRepo(dir: string, config: ReadonlyArray<readonly [string,
 
 const solumApp = (runId: string, id: 'a' | 'b', rep: number): string => `tb-${runId}-${id}${rep}`;
 
-/** (a)/(b): a new Solum app per repetition, created by a dry-run push (untimed) so the timed push finds an empty repo. */
+/** (a)/(b): a new Solum app per repetition, created through the API (untimed) so the timed push finds an empty repo. */
 function solumTransport(id: 'a' | 'b', solum: RunningSolum, env: NodeJS.ProcessEnv, src: string, runId: string): Transport {
   const ssh = id === 'a';
   return {
@@ -114,7 +114,8 @@ function solumTransport(id: 'a' | 'b', solum: RunningSolum, env: NodeJS.ProcessE
     async freshRepo(rep) {
       const app = solumApp(runId, id, rep);
       const url = ssh ? `ssh://git@${LOOPBACK}:${solum.sshPort}/${app}.git` : `http://solum:${solum.token}@${LOOPBACK}:${solum.httpPort}/${app}.git`;
-      await mustRun('git', ['push', '-q', '--dry-run', url, `refs/heads/${BRANCH}:refs/heads/${BRANCH}`], { cwd: src, env });
+      const created = await solum.api('POST', '/v1/apps', { name: app });
+      if (created.status !== 201) throw new Error(`creating ${app}: ${created.text}`);
       await fs.access(path.join(solum.dataDir, 'repos', `${app}.git`, 'HEAD'));
       return url;
     },
@@ -356,7 +357,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log('Notes:');
     console.log(`- ${await versionOf('git', ['--version'])}; ${await versionOf('ssh', ['-V'])}; Solum started in this process (PGlite).`);
-    console.log('- Solum apps are created before the timed push (by an untimed dry-run push); every reference repo gets the same server-side git config Solum gives its repos:');
+    console.log('- Solum apps are created before the timed push (through the API, untimed); every reference repo gets the same server-side git config Solum gives its repos:');
     console.log(`  ${config.map(([k, v]) => `${k}=${v}`).join(', ')}.`);
     console.log('- (c) is OpenSSH sshd restricted to the key exchange Solum negotiates (curve25519-sha256, chacha20-poly1305); ForceCommand git-shell; repos addressed by absolute path.');
     console.log('- Solum pushes run its pre-receive hook (reports "stored without a build"); the reference repos have no hooks.');

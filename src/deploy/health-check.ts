@@ -41,6 +41,6 @@ export async function waitHealthy(check: HealthCheck): Promise<string | undefine
         ? `no 2xx/3xx answer from ${check.path} on port ${check.port} within ${Math.round(check.timeoutMs / 1000)}s`
         : `nothing listening on port ${check.port} within ${Math.round(check.timeoutMs / 1000)}s`;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

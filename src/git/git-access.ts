@@ -44,7 +44,8 @@ export function createGitAccess(deps: {
     async open(user, appName, service, options) {
       const push = service === 'receive-pack';
       let app = await deps.apps.findApp(appName);
-      const membership = app && user ? await deps.apps.roleOf(app.id, user.id) : null;
+      // Admins and owners hold every role already: no collaborator lookup on their (frequent) pushes.
+      const membership = app && user && !user.isAdmin && app.ownerId !== user.id ? await deps.apps.roleOf(app.id, user.id) : null;
       const decision = decide(
         user,
         { kind: 'app', appName, app: app ?? null, membership, need: push ? 'write' : 'read', createIfMissing: push, publicRead: options.publicRead === true },
@@ -60,8 +61,12 @@ export function createGitAccess(deps: {
         }
         app = (await deps.apps.createApp(appName, user.id)).app;
       }
-      const repoPath = await (decision.create || push ? deps.repos.ensure(app.name, app.deployBranch) : Promise.resolve(deps.repos.pathOf(app.name)));
-      if (!push && !(await deps.repos.exists(app.name))) throw new AppError('not_found', `app '${appName}' has no repository yet: push to it first`);
+      // Existing repos got their hook when created and get it again at every start.
+      const repoPath = decision.create ? await deps.repos.ensure(app.name, app.deployBranch) : deps.repos.pathOf(app.name);
+      if (!decision.create && !(await deps.repos.exists(app.name))) {
+        if (!push) throw new AppError('not_found', `app '${appName}' has no repository yet: push to it first`);
+        await deps.repos.ensure(app.name, app.deployBranch);
+      }
       const extra: Record<string, string> = {};
       if (options.gitProtocol && GIT_PROTOCOL.test(options.gitProtocol)) extra.GIT_PROTOCOL = options.gitProtocol;
       let done = (): void => undefined;
@@ -69,6 +74,7 @@ export function createGitAccess(deps: {
         const session = deps.pushSessions.open({ appId: app.id, app: app.name, userId: user.id, repoPath, role: decision.role ?? 'write' });
         extra.SOLUM_HOOK_URL = deps.hookUrl();
         extra.SOLUM_PUSH_TOKEN = session.token;
+        extra.SOLUM_DEPLOY_REF = `refs/heads/${app.deployBranch}`;
         done = session.end;
       }
       return { appName: app.name, repoPath, env: gitEnv(extra), done };
