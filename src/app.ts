@@ -2,21 +2,21 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { createAccountService } from './access/account-service.js';
 import { createAuthenticator } from './access/authenticator.js';
 import { createAppService } from './apps/app-service.js';
 import { ensureAdmin } from './access/bootstrap.js';
 import type { PolicySettings } from './access/policy.js';
+import { createBuildControl } from './build/build-control.js';
 import { createBuildEvents } from './build/build-events.js';
 import { createBuildQueue } from './build/build-queue.js';
 import { createBuildRunner } from './build/build-runner.js';
-import { createBuildWorker } from './build/build-worker.js';
+import { createBuildWorker, newWorkerId } from './build/build-worker.js';
 import { createDockerEngine } from './build/docker-engine.js';
 import { loadStockPacks } from './build/language-packs.js';
 import type { ContainerEngine } from './build/container-engine.js';
 import type { Config } from './config.js';
+import type { App } from './db/app-store.js';
 import type { ReleaseService } from './deploy/release-service.js';
 import { createAppStore } from './db/app-store.js';
 import { createBuildStore } from './db/build-store.js';
@@ -69,10 +69,11 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const engine = overrides.engine ?? createDockerEngine({ dockerHost: config.dockerHost });
   const packs = await loadStockPacks(config.languagePacksDir);
   const events = createBuildEvents();
-  const workerId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const workerId = newWorkerId();
   let notify = (): void => undefined;
   const queue = createBuildQueue({ apps, builds, archivesDir: config.archivesDir, notify: () => { notify(); } });
-  const runner = createBuildRunner({ engine, installation, packs: () => packs, limits: config.buildLimits, builderNetwork: config.builderNetwork });
+  const runner = createBuildRunner({ engine, installation, packs: () => packs, builderNetwork: config.builderNetwork });
+  const deployRefHead = (app: App): Promise<string | null> => repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
   const deployer = createDeployer({
     engine,
@@ -97,10 +98,13 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     workerId,
     concurrency: config.buildConcurrency,
     archivesDir: config.archivesDir,
+    limits: config.buildLimits,
+    logMaxBytes: config.buildLogMaxBytes,
     afterSuccess: (app, build, say) => releaseBuild(app, build, say),
+    deployRefHead,
   });
   notify = () => { worker.notify(); };
-  const pushHandler = createPushHandler({ apps, queue, events, logger });
+  const pushHandler = createPushHandler({ apps, builds, queue, events, logger, maxQueuedPerApp: config.maxQueuedPerApp, concurrency: config.buildConcurrency, deployRefHead });
   const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
   const access = createGitAccess({ apps, repos, pushSessions, policy, hookUrl: () => hookServer.url() });
   const accounts = createAccountService({ users, policy, ownedApps: async (id) => (await apps.listOwnedBy(id)).map((a) => a.name) });
@@ -111,6 +115,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     repos,
     policy,
     stopProcesses: (app) => deployer.stopAll(app),
+    packExists: (name) => Promise.resolve(packs.some((p) => p.name === name)),
     removeImages: async (app) => {
       await engine.removeImages({ 'io.solum.installation': installation, 'io.solum.app': app });
     },
@@ -127,12 +132,14 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     logger,
   });
   releaseBuild = (app, build, say) => releases.releaseBuild(app, build, say);
-  const commands = createSshCommands({ accounts, apps: appService, builds, releases });
+  const buildControl = createBuildControl({ apps: appService, builds, events, stopLocal: (id) => worker.cancel(id) });
+  const commands = createSshCommands({ accounts, apps: appService, builds, releases, buildControl });
   const api = createApiApp({
     authenticator,
     accounts,
     appService,
     releases,
+    buildControl,
     users,
     builds,
     logger,

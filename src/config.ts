@@ -17,6 +17,9 @@ const schema = z.object({
   SOLUM_BUILD_MEMORY_MB: z.coerce.number().int().min(64).default(2048),
   SOLUM_BUILD_CPUS: z.coerce.number().min(0.1).max(64).default(2),
   SOLUM_BUILD_PIDS: z.coerce.number().int().min(32).default(1024),
+  SOLUM_BUILD_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(1800),
+  SOLUM_BUILD_LOG_MAX_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  SOLUM_MAX_QUEUED_PER_APP: z.coerce.number().int().min(1).max(1000).default(5),
   SOLUM_BUILD_CA_BUNDLE: z.string().min(1).optional(),
   HTTP_PROXY: z.string().optional(),
   HTTPS_PROXY: z.string().optional(),
@@ -54,7 +57,11 @@ export interface Config {
     readonly graceMs: number;
     readonly healthTimeoutMs: number;
   };
-  readonly buildLimits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number };
+  readonly buildLimits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number; readonly timeoutMs: number };
+  /** Bytes of output a build's log keeps; the rest is dropped with a note. */
+  readonly buildLogMaxBytes: number;
+  /** Builds of one app that may wait in the queue; a push beyond that is refused. */
+  readonly maxQueuedPerApp: number;
   /** What builders need to reach package registries from behind a TLS-inspecting proxy. */
   readonly builderNetwork: {
     readonly caBundle: string | undefined;
@@ -100,7 +107,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       memoryBytes: e.SOLUM_BUILD_MEMORY_MB * 1024 * 1024,
       nanoCpus: Math.round(e.SOLUM_BUILD_CPUS * 1e9),
       pids: e.SOLUM_BUILD_PIDS,
+      timeoutMs: e.SOLUM_BUILD_TIMEOUT_SECONDS * 1000,
     }),
+    buildLogMaxBytes: e.SOLUM_BUILD_LOG_MAX_BYTES,
+    maxQueuedPerApp: e.SOLUM_MAX_QUEUED_PER_APP,
     builderNetwork: Object.freeze({
       caBundle: e.SOLUM_BUILD_CA_BUNDLE,
       httpProxy: e.HTTP_PROXY,

@@ -13,7 +13,15 @@ export const keyView = (k: SshKey) => ({ name: k.name, type: k.algo, fingerprint
 
 export const tokenView = (t: ApiToken) => ({ id: t.id, name: t.name, createdAt: iso(t.createdAt), expiresAt: iso(t.expiresAt), revokedAt: iso(t.revokedAt) });
 
-export const appView = (a: App) => ({ name: a.name, deployBranch: a.deployBranch, languagePack: a.languagePack, public: a.public, createdAt: iso(a.createdAt) });
+export const appView = (a: App) => ({
+  name: a.name,
+  deployBranch: a.deployBranch,
+  languagePack: a.languagePack,
+  public: a.public,
+  buildTimeoutSeconds: a.buildTimeoutSeconds,
+  buildMemoryMb: a.buildMemoryMb,
+  createdAt: iso(a.createdAt),
+});
 
 export const collaboratorView = (c: Collaborator) => ({ user: c.user, role: c.role });
 

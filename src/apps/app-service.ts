@@ -1,6 +1,6 @@
 // Apps as users manage them: create, list, inspect, destroy, publish, collaborators.
 import { decide, effectiveRole, type PolicySettings } from '../access/policy.js';
-import type { App, AppStore, Collaborator } from '../db/app-store.js';
+import type { App, AppChanges, AppStore, Collaborator } from '../db/app-store.js';
 import type { BuildStore } from '../db/build-store.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
@@ -15,6 +15,8 @@ export interface AppService {
   require(actor: User | null, name: string, need: AppRole): Promise<{ app: App; role: AppRole | null }>;
   destroy(actor: User | null, name: string): Promise<void>;
   setPublic(actor: User | null, name: string, isPublic: boolean): Promise<App>;
+  /** Per-app settings (app admins): public switch, pinned language pack, build limits. */
+  update(actor: User | null, name: string, changes: AppChanges): Promise<App>;
   collaborators(actor: User | null, name: string): Promise<Collaborator[]>;
   addCollaborator(actor: User | null, name: string, userName: string, role: AppRole): Promise<void>;
   removeCollaborator(actor: User | null, name: string, userName: string): Promise<void>;
@@ -30,6 +32,8 @@ export function createAppService(deps: {
   removeImages: (app: string) => Promise<void>;
   /** Stops the app's running processes and takes it off the router. */
   stopProcesses: (app: App) => Promise<void>;
+  /** Whether a language pack of this name exists (for pinning). */
+  packExists: (name: string) => Promise<boolean>;
 }): AppService {
   const require = async (actor: User | null, rawName: string, need: AppRole): Promise<{ app: App; role: AppRole | null }> => {
     const appName = parseAppName(rawName);
@@ -39,6 +43,16 @@ export function createAppService(deps: {
     if (!d.allow) throw new AppError(d.code, d.message);
     if (!app) throw notFound(`app '${appName}' does not exist`);
     return { app, role: effectiveRole(actor, app, membership) };
+  };
+
+  const update = async (actor: User | null, name: string, changes: AppChanges): Promise<App> => {
+    const { app } = await require(actor, name, 'admin');
+    if (changes.languagePack && !(await deps.packExists(changes.languagePack))) throw notFound(`no language pack named '${changes.languagePack}'`);
+    if (changes.buildTimeoutSeconds != null && (changes.buildTimeoutSeconds < 1 || changes.buildTimeoutSeconds > 86_400)) throw badRequest('build timeouts are 1 to 86400 seconds');
+    if (changes.buildMemoryMb != null && (changes.buildMemoryMb < 64 || changes.buildMemoryMb > 65_536)) throw badRequest('build memory is 64 to 65536 MB');
+    const updated = await deps.apps.update(app.id, changes);
+    if (!updated) throw notFound(`app '${app.name}' does not exist`);
+    return updated;
   };
 
   return {
@@ -68,12 +82,8 @@ export function createAppService(deps: {
       await deps.repos.remove(app.name);
       await deps.removeImages(app.name);
     },
-    async setPublic(actor, name, isPublic) {
-      const { app } = await require(actor, name, 'admin');
-      const updated = await deps.apps.update(app.id, { public: isPublic });
-      if (!updated) throw notFound(`app '${app.name}' does not exist`);
-      return updated;
-    },
+    setPublic: (actor, name, isPublic) => update(actor, name, { public: isPublic }),
+    update,
     async collaborators(actor, name) {
       const { app } = await require(actor, name, 'read');
       return deps.apps.listCollaborators(app.id);

@@ -17,7 +17,16 @@ const FLUSH_BYTES = 64 * 1024;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
-export function createBuildLog(deps: { buildId: number; store: BuildStore; events: BuildEvents; onStoreError: (err: unknown) => void }): BuildLog {
+export function createBuildLog(deps: {
+  buildId: number;
+  store: BuildStore;
+  events: BuildEvents;
+  /** Builder output kept, in bytes; Solum's own lines are always kept. */
+  maxBytes: number;
+  onStoreError: (err: unknown) => void;
+}): BuildLog {
+  let outputBytes = 0;
+  let truncated = false;
   let partial = '';
   let pending: string[] = [];
   let pendingBytes = 0;
@@ -50,6 +59,14 @@ export function createBuildLog(deps: { buildId: number; store: BuildStore; event
 
   return {
     output(chunk) {
+      if (truncated) return;
+      outputBytes += chunk.length;
+      if (outputBytes > deps.maxBytes) {
+        truncated = true;
+        partial = '';
+        emit(`!     build output truncated: more than ${deps.maxBytes} bytes; the build goes on`);
+        return;
+      }
       partial += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
       let nl;
       while ((nl = partial.indexOf('\n')) >= 0) {

@@ -9,7 +9,7 @@ export interface BuildQueue {
   /** A fresh path for a source archive that `enqueue` will adopt. */
   newArchivePath(): string;
   /** `onQueued` runs after the row exists and before any worker is woken. */
-  enqueue(input: { app: App; ref: string; commit: string; archivePath: string }, onQueued?: (build: Build) => void): Promise<Build>;
+  enqueue(input: { app: App; ref: string; commit: string; archivePath: string; baseCommit?: string; source?: string }, onQueued?: (build: Build) => void): Promise<Build>;
 }
 
 export function createBuildQueue(deps: { apps: AppStore; builds: BuildStore; archivesDir: string; notify: () => void }): BuildQueue {
@@ -21,7 +21,15 @@ export function createBuildQueue(deps: { apps: AppStore; builds: BuildStore; arc
       if (path.dirname(input.archivePath) !== deps.archivesDir) throw new Error('archive outside the archives dir');
       try {
         const number = await deps.apps.nextBuildNumber(input.app.id);
-        const build = await deps.builds.createBuild({ appId: input.app.id, number, ref: input.ref, commit: input.commit, archive: path.basename(input.archivePath) });
+        const build = await deps.builds.createBuild({
+          appId: input.app.id,
+          number,
+          ref: input.ref,
+          commit: input.commit,
+          archive: path.basename(input.archivePath),
+          ...(input.baseCommit ? { baseCommit: input.baseCommit } : {}),
+          ...(input.source ? { source: input.source } : {}),
+        });
         onQueued?.(build);
         deps.notify();
         return build;

@@ -13,7 +13,6 @@ export interface BuildRunnerOptions {
   /** Labels every builder and DU as this installation's (see SettingsStore.installationId). */
   readonly installation: string;
   readonly packs: () => readonly LanguagePack[];
-  readonly limits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number };
   readonly builderNetwork: {
     readonly caBundle: string | undefined;
     readonly httpProxy: string | undefined;
@@ -22,7 +21,21 @@ export interface BuildRunnerOptions {
   };
 }
 
-export type BuildRunner = (input: { build: Build; app: App; archive: string; log: BuildLog }) => Promise<BuildOutcome>;
+/** Why a build is being stopped early. */
+export type StopReason = 'canceled' | 'timeout';
+
+export interface BuildRunInput {
+  readonly build: Build;
+  readonly app: App;
+  readonly archive: string;
+  readonly log: BuildLog;
+  /** Aborted with a StopReason as its reason to stop the build. */
+  readonly signal: AbortSignal;
+  /** Limits for this build (the app's own, else the server's). */
+  readonly limits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number };
+}
+
+export type BuildRunner = (input: BuildRunInput) => Promise<BuildOutcome>;
 
 const CA_PATH = '/etc/ssl/certs/ca-certificates.crt';
 const NO_WEB = "echo 'this app has no web process: add a Procfile with a web: line' >&2; exit 1";
@@ -46,7 +59,7 @@ function buildOnlyEnv(net: BuildRunnerOptions['builderNetwork']): string[] {
 const quote = (v: string): string => JSON.stringify(v);
 
 export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
-  return async ({ build, app, archive, log }) => {
+  return async ({ build, app, archive, log, signal, limits }) => {
     const summary = await inspectArchive(archive);
     let manifest;
     try {
@@ -79,7 +92,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
       workingDir: '/app',
       labels: { ...labels, 'io.solum.role': 'builder' },
       network: pack.network,
-      ...opts.limits,
+      ...limits,
       readOnlyMounts: opts.builderNetwork.caBundle ? [[opts.builderNetwork.caBundle, CA_PATH]] : [],
     });
     try {
@@ -89,11 +102,22 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
         2,
       );
       await container.putArchive(archiveWithFiles(archive, new Map([['.solum/build.json', `${metadata}\n`]])), '/app');
-      const exitCode = await container.run((chunk) => {
+      const stop = (): void => {
+        container.stop().catch(() => undefined);
+      };
+      if (signal.aborted) stop();
+      signal.addEventListener('abort', stop, { once: true });
+      const { exitCode, oomKilled } = await container.run((chunk) => {
         log.output(chunk);
       });
+      signal.removeEventListener('abort', stop);
+      const reason = signal.aborted ? (signal.reason as StopReason) : undefined;
+      if (reason === 'canceled') return { ...base, languagePackImage: packImage, status: 'canceled', exitCode, error: 'canceled' };
+      if (reason === 'timeout') return { ...base, languagePackImage: packImage, status: 'failed', exitCode, error: 'the build timed out' };
       if (exitCode !== 0) {
-        const error = exitCode === 137 ? 'the build was killed (out of memory, or stopped)' : `the build command exited with status ${exitCode}`;
+        const error = oomKilled
+          ? `the build ran out of memory (limit ${Math.round(limits.memoryBytes / 1024 / 1024)} MB) and was killed`
+          : `the build command exited with status ${exitCode}`;
         return { ...base, languagePackImage: packImage, status: 'failed', exitCode, error };
       }
       log.line('-----> Committing deployment unit');

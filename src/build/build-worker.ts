@@ -1,6 +1,8 @@
 // The build worker: claims queued builds from the builds table, runs them, heartbeats while they
 // run, and turns builds whose worker vanished into `abandoned`.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { App, AppStore } from '../db/app-store.js';
 import type { Build, BuildOutcome, BuildStore } from '../db/build-store.js';
@@ -12,10 +14,39 @@ import type { ContainerEngine } from './container-engine.js';
 
 export interface BuildWorker {
   start(): Promise<void>;
+  /** Stops a build this worker is running (a cancel request through the API). */
+  cancel(buildId: number): boolean;
   /** Wakes the worker: a build was queued. */
   notify(): void;
   /** Stops claiming and waits for running builds to finish. */
   stop(): Promise<void>;
+}
+
+/**
+ * The deploy ref's current value when a push build's base no longer matches it: another push
+ * landed while this one waited, so git will refuse this push's ref update. Pure.
+ */
+export function overtaken(build: Build, deployBranch: string, head: string | null): string | undefined {
+  if (!build.baseCommit || build.ref !== `refs/heads/${deployBranch}`) return undefined;
+  const base = /^0+$/.test(build.baseCommit) ? null : build.baseCommit;
+  return head === base ? undefined : (head ?? '(deleted)');
+}
+
+/** A worker's ID: host, process and a random part, so a restarted process never reuses one. */
+export const newWorkerId = (): string => `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+
+/** Whether a worker ID belongs to a process of this host that no longer exists. */
+export function isDeadLocalWorker(workerId: string | null): boolean {
+  const m = /^(.+)-(\d+)-[0-9a-f]+$/.exec(workerId ?? '');
+  if (!m || m[1] !== os.hostname()) return false;
+  const pid = Number(m[2]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export interface BuildWorkerOptions {
@@ -32,11 +63,16 @@ export interface BuildWorkerOptions {
   readonly heartbeatMs?: number;
   readonly staleMs?: number;
   readonly pollMs?: number;
+  /** The server's build limits; apps may lower or raise memory and the timeout. */
+  readonly limits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number; readonly timeoutMs: number };
+  readonly logMaxBytes: number;
   /**
    * Runs after a successful build of the app's deploy branch (the release), with the build's log;
    * its lines reach the push like the build's own.
    */
   readonly afterSuccess?: (app: App, build: Build, say: (line: string) => void) => Promise<string | undefined>;
+  /** The app's deploy ref as it is now (null when it does not exist), to spot pushes overtaken while queued. */
+  readonly deployRefHead?: (app: App) => Promise<string | null>;
 }
 
 export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
@@ -45,13 +81,16 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
   const pollMs = o.pollMs ?? 2_000;
   const log = o.logger.child({ component: 'build-worker', workerId: o.workerId });
   const running = new Map<number, Promise<void>>();
+  const stoppers = new Map<number, AbortController>();
   let stopping = false;
   let wake: (() => void) | undefined;
   let loop: Promise<void> | undefined;
   let sweeper: NodeJS.Timeout | undefined;
 
   const sweep = async (): Promise<void> => {
-    const abandoned = await o.builds.abandonStale(new Date(Date.now() - staleMs));
+    // Builds of a dead worker process on this host are abandoned at once; elsewhere, by heartbeat.
+    const dead = (await o.builds.listRunning()).filter((b) => isDeadLocalWorker(b.workerId)).map((b) => b.id);
+    const abandoned = [...(await o.builds.abandon(dead)), ...(await o.builds.abandonStale(new Date(Date.now() - staleMs)))];
     for (const b of abandoned) {
       log.warn({ buildId: b.id, app: b.app }, 'build abandoned: its worker stopped heartbeating');
       for (const c of await o.engine.listContainers({ 'io.solum.installation': o.installation, 'io.solum.build-id': String(b.id) })) {
@@ -61,17 +100,29 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     }
   };
 
+  const overtakenBy = async (app: App | undefined, build: Build | undefined): Promise<string | undefined> =>
+    app && build && o.deployRefHead ? overtaken(build, app.deployBranch, await o.deployRefHead(app)) : undefined;
+
   const runOne = async (build: Build): Promise<void> => {
     const blog = log.child({ buildId: build.id, app: build.app, number: build.number });
     const buildLog = createBuildLog({
       buildId: build.id,
       store: o.builds,
       events: o.events,
+      maxBytes: o.logMaxBytes,
       onStoreError: (err) => { blog.error({ err }, 'storing build log failed'); },
     });
+    const stopper = new AbortController();
+    stoppers.set(build.id, stopper);
+    // The heartbeat also notices cancel requests made through another server process.
     const beat = setInterval(() => {
       o.builds.heartbeat(build.id, o.workerId).catch((err: unknown) => { blog.error({ err }, 'heartbeat failed'); });
+      o.builds.getBuild(build.id).then(
+        (b) => { if (b?.cancelRequested) stopper.abort('canceled'); },
+        () => undefined,
+      );
     }, heartbeatMs);
+    let timeout: NodeJS.Timeout | undefined;
     const archive = build.archive ? path.join(o.archivesDir, build.archive) : undefined;
     const started = Date.now();
     let outcome: BuildOutcome;
@@ -81,17 +132,25 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
       if (!app) throw new Error(`app ${build.appId} of build ${build.id} not found`);
       if (!archive) throw new Error('the build has no source archive');
       blog.info('build started');
-      outcome = await o.runner({ build, app, archive, log: buildLog });
+      const timeoutMs = app.buildTimeoutSeconds !== null ? app.buildTimeoutSeconds * 1000 : o.limits.timeoutMs;
+      timeout = setTimeout(() => { stopper.abort('timeout'); }, timeoutMs);
+      const memoryBytes = app.buildMemoryMb !== null ? app.buildMemoryMb * 1024 * 1024 : o.limits.memoryBytes;
+      outcome = await o.runner({ build, app, archive, log: buildLog, signal: stopper.signal, limits: { ...o.limits, memoryBytes } });
+      if (outcome.error === 'the build timed out') outcome = { ...outcome, error: `the build timed out after ${Math.round(timeoutMs / 1000)}s` };
     } catch (err) {
       blog.error({ err }, 'build crashed');
       outcome = { status: 'failed', exitCode: null, error: 'internal error while building (see the server log)', languagePack: null, languagePackImage: null, duId: null, duImage: null };
     } finally {
       clearInterval(beat);
+      clearTimeout(timeout);
+      stoppers.delete(build.id);
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (outcome.status === 'succeeded') {
       buildLog.line(`-----> Build #${build.number} succeeded in ${seconds}s`);
       buildLog.line(`       Deployment unit ${outcome.duId ?? ''} (${outcome.duImage ?? ''})`);
+    } else if (outcome.status === 'canceled') {
+      buildLog.line(`!     Build #${build.number} canceled after ${seconds}s`);
     } else {
       buildLog.line(`!     Build #${build.number} failed after ${seconds}s: ${outcome.error ?? outcome.status}`);
     }
@@ -100,7 +159,11 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     if (archive) await fs.rm(archive, { force: true });
     blog.info({ status: outcome.status, duId: outcome.duId, seconds: Number(seconds) }, 'build finished');
     const final = await o.builds.getBuild(build.id);
-    if (recorded && final?.status === 'succeeded' && app && o.afterSuccess && final.ref === `refs/heads/${app.deployBranch}`) {
+    const overtaken = await overtakenBy(app, final);
+    if (overtaken !== undefined && app) {
+      buildLog.line(`!     ${app.deployBranch} moved to ${overtaken.slice(0, 12)} while build #${build.number} waited: git will refuse this push's update`);
+      buildLog.line('!     Not released. Pull, then push again.');
+    } else if (recorded && final?.status === 'succeeded' && app && o.afterSuccess && final.ref === `refs/heads/${app.deployBranch}`) {
       try {
         await o.afterSuccess(app, final, (line) => { buildLog.line(line); });
       } catch (err) {
@@ -156,6 +219,11 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     },
     notify() {
       wake?.();
+    },
+    cancel(buildId) {
+      const s = stoppers.get(buildId);
+      s?.abort('canceled');
+      return s !== undefined;
     },
     async stop() {
       stopping = true;

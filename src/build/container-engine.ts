@@ -17,8 +17,10 @@ export interface BuilderSpec {
 export interface BuilderContainer {
   readonly id: string;
   putArchive(tar: Readable, dir: string): Promise<void>;
-  /** Starts the container and resolves with its exit code; output arrives through `onOutput`. */
-  run(onOutput: (chunk: Buffer) => void): Promise<number>;
+  /** Starts the container and resolves when it exits; output arrives through `onOutput`. */
+  run(onOutput: (chunk: Buffer) => void): Promise<{ exitCode: number; oomKilled: boolean }>;
+  /** Stops a running builder (SIGTERM, SIGKILL after a moment); run() then resolves. */
+  stop(): Promise<void>;
   /** Commits the container as an image; returns the image ID. */
   commit(opts: { repo: string; tag: string; changes: readonly string[] }): Promise<string>;
   remove(): Promise<void>;

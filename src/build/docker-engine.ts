@@ -30,7 +30,16 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
       await container.start();
       const { StatusCode } = await waited;
       await Promise.race([drained, new Promise((r) => setTimeout(r, 2000))]);
-      return StatusCode;
+      const state = await container.inspect();
+      return { exitCode: StatusCode, oomKilled: state.State.OOMKilled };
+    },
+    async stop() {
+      try {
+        await container.stop({ t: 2 });
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status !== 304 && status !== 404) throw err;
+      }
     },
     async commit(opts) {
       // Docker takes each Dockerfile instruction as its own `changes` query parameter.

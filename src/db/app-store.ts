@@ -11,7 +11,17 @@ export interface App {
   readonly languagePack: string | null;
   /** Anyone may clone it over HTTP without credentials. */
   readonly public: boolean;
+  /** Per-app build limits; null means the server's defaults. */
+  readonly buildTimeoutSeconds: number | null;
+  readonly buildMemoryMb: number | null;
   readonly createdAt: Date;
+}
+
+export interface AppChanges {
+  readonly public?: boolean;
+  readonly languagePack?: string | null;
+  readonly buildTimeoutSeconds?: number | null;
+  readonly buildMemoryMb?: number | null;
 }
 
 export interface Collaborator {
@@ -27,6 +37,8 @@ interface AppRow {
   deploy_branch: string;
   language_pack: string | null;
   public: boolean;
+  build_timeout_seconds: number | null;
+  build_memory_mb: number | null;
   build_seq: number;
   created_at: Date;
 }
@@ -38,6 +50,8 @@ const toApp = (r: AppRow): App => ({
   deployBranch: r.deploy_branch,
   languagePack: r.language_pack,
   public: r.public,
+  buildTimeoutSeconds: r.build_timeout_seconds,
+  buildMemoryMb: r.build_memory_mb,
   createdAt: r.created_at,
 });
 
@@ -49,7 +63,7 @@ export interface AppStore {
   /** All apps (admins), or those a user owns or collaborates on. */
   listApps(filter: { visibleTo?: number }): Promise<App[]>;
   listOwnedBy(userId: number): Promise<App[]>;
-  update(id: number, changes: { public?: boolean }): Promise<App | undefined>;
+  update(id: number, changes: AppChanges): Promise<App | undefined>;
   deleteApp(id: number): Promise<boolean>;
   /** Reserves the next build number of an app (1, 2, …). */
   nextBuildNumber(appId: number): Promise<number>;
@@ -91,7 +105,12 @@ export function createAppStore(knex: Knex): AppStore {
       return (await knex<AppRow>('apps').where({ owner_id: userId }).orderBy('name')).map(toApp);
     },
     async update(id, changes) {
-      const [row] = await knex<AppRow>('apps').where({ id }).update(changes).returning('*');
+      const row0: Partial<AppRow> = {};
+      if (changes.public !== undefined) row0.public = changes.public;
+      if (changes.languagePack !== undefined) row0.language_pack = changes.languagePack;
+      if (changes.buildTimeoutSeconds !== undefined) row0.build_timeout_seconds = changes.buildTimeoutSeconds;
+      if (changes.buildMemoryMb !== undefined) row0.build_memory_mb = changes.buildMemoryMb;
+      const [row] = await knex<AppRow>('apps').where({ id }).update(row0).returning('*');
       return row && toApp(row);
     },
     async deleteApp(id) {

@@ -24,6 +24,12 @@ export interface Build {
   readonly finishedAt: Date | null;
   /** Name of the source archive under the archives dir, while the build needs it. */
   readonly archive: string | null;
+  readonly cancelRequested: boolean;
+  readonly source: string;
+  /** The worker holding a running build. */
+  readonly workerId: string | null;
+  /** For pushes: the value of the deploy ref the push expects to replace. */
+  readonly baseCommit: string | null;
 }
 
 interface BuildRow {
@@ -41,6 +47,9 @@ interface BuildRow {
   exit_code: number | null;
   error: string | null;
   archive: string | null;
+  cancel_requested: boolean;
+  source: string;
+  base_commit: string | null;
   worker_id: string | null;
   heartbeat_at: Date | null;
   created_at: Date;
@@ -66,6 +75,10 @@ const toBuild = (r: BuildRow): Build => ({
   startedAt: r.started_at,
   finishedAt: r.finished_at,
   archive: r.archive,
+  cancelRequested: r.cancel_requested,
+  source: r.source,
+  workerId: r.worker_id,
+  baseCommit: r.base_commit,
 });
 
 export interface BuildOutcome {
@@ -79,16 +92,29 @@ export interface BuildOutcome {
 }
 
 export interface BuildStore {
-  createBuild(input: { appId: number; number: number; ref: string; commit: string; archive: string }): Promise<Build>;
+  createBuild(input: { appId: number; number: number; ref: string; commit: string; archive: string; source?: string; baseCommit?: string }): Promise<Build>;
+  /** Builds of an app waiting or running, oldest first (for queue positions and limits). */
+  activeBuilds(appId: number): Promise<Build[]>;
+  /** How many builds run right now, across all apps. */
+  runningCount(): Promise<number>;
+  /** queued → canceled at once; running → cancel requested (its worker stops it). */
+  cancel(id: number): Promise<'canceled' | 'requested' | 'finished'>;
   getBuild(id: number): Promise<Build | undefined>;
+  findBuildByNumber(appId: number, number: number): Promise<Build | undefined>;
   listBuilds(appId: number): Promise<Build[]>;
-  /** Takes the oldest queued build no other worker holds; undefined when none is waiting. */
+  /**
+   * Takes the oldest queued build of an app that has no running build, marking it the app's running
+   * build in the same statement; undefined when nothing can start.
+   */
   claim(workerId: string): Promise<Build | undefined>;
   heartbeat(id: number, workerId: string): Promise<boolean>;
   /** Records the end of a running build held by `workerId`; false when it no longer holds it. */
   finish(id: number, workerId: string, outcome: BuildOutcome): Promise<boolean>;
   /** Marks running builds whose heartbeat is older than `staleBefore` abandoned; returns them. */
   abandonStale(staleBefore: Date): Promise<Build[]>;
+  /** Marks these running builds abandoned (their worker is known to be dead); returns them. */
+  abandon(ids: readonly number[]): Promise<Build[]>;
+  listRunning(): Promise<Build[]>;
   appendLog(id: number, seq: number, chunk: string): Promise<void>;
   readLog(id: number): Promise<string>;
 }
@@ -98,6 +124,20 @@ function selectBuilds(knex: Knex): Knex.QueryBuilder {
 }
 
 export function createBuildStore(knex: Knex): BuildStore {
+  const abandon = async (ids: readonly number[]): Promise<Build[]> => {
+    if (ids.length === 0) return [];
+    const rows = await knex.transaction(async (trx) => {
+      const done = await trx('builds')
+        .whereIn('id', [...ids])
+        .where({ status: 'running' })
+        .update({ status: 'abandoned', error: 'the worker running this build stopped', finished_at: trx.fn.now() })
+        .returning<{ id: number }[]>('id');
+      if (done.length > 0) await trx('apps').whereIn('running_build_id', done.map((r) => r.id)).update({ running_build_id: null });
+      return done;
+    });
+    const builds = await Promise.all(rows.map((r) => byId(r.id)));
+    return builds.filter((b): b is Build => b !== undefined);
+  };
   const byId = async (id: number): Promise<Build | undefined> => {
     const row = (await selectBuilds(knex).where('builds.id', id).first()) as BuildRow | undefined;
     return row && toBuild(row);
@@ -105,7 +145,7 @@ export function createBuildStore(knex: Knex): BuildStore {
   return {
     async createBuild(input) {
       const [row] = await knex('builds')
-        .insert({ app_id: input.appId, number: input.number, ref: input.ref, commit: input.commit, archive: input.archive, status: 'queued' })
+        .insert({ app_id: input.appId, number: input.number, ref: input.ref, commit: input.commit, archive: input.archive, source: input.source ?? 'push', base_commit: input.baseCommit ?? null, status: 'queued' })
         .returning<{ id: number }[]>('id');
       if (!row) throw new Error('insert returned no row');
       const build = await byId(row.id);
@@ -113,14 +153,49 @@ export function createBuildStore(knex: Knex): BuildStore {
       return build;
     },
     getBuild: byId,
+    async findBuildByNumber(appId, number) {
+      const row = (await selectBuilds(knex).where({ 'builds.app_id': appId, 'builds.number': number }).first()) as BuildRow | undefined;
+      return row && toBuild(row);
+    },
     async listBuilds(appId) {
       const rows = (await selectBuilds(knex).where('builds.app_id', appId).orderBy('builds.id', 'desc')) as BuildRow[];
       return rows.map(toBuild);
     },
+    async activeBuilds(appId) {
+      const rows = (await selectBuilds(knex).where('builds.app_id', appId).whereIn('builds.status', ['queued', 'running']).orderBy('builds.id')) as BuildRow[];
+      return rows.map(toBuild);
+    },
+    async runningCount() {
+      const [row] = await knex('builds').where({ status: 'running' }).count<{ count: number | string }[]>({ count: '*' });
+      return Number(row?.count ?? 0);
+    },
+    async cancel(id) {
+      const queued = await knex.transaction(async (trx) => {
+        const rows = await trx('builds').where({ id, status: 'queued' }).update({ status: 'canceled', error: 'canceled while queued', finished_at: trx.fn.now() }).returning<{ id: number }[]>('id');
+        return rows.length === 1;
+      });
+      if (queued) return 'canceled';
+      const running = await knex('builds').where({ id, status: 'running' }).update({ cancel_requested: true });
+      return running === 1 ? 'requested' : 'finished';
+    },
     async claim(workerId) {
+      // Locking the app row with the build and setting running_build_id in the same statement makes
+      // "one running build per app" hold with any number of workers: a concurrent claimer either
+      // skips the locked app or re-checks running_build_id after the first one commits.
       const result = await knex.raw<{ rows: { id: number }[] }>(
-        `UPDATE builds SET status = 'running', worker_id = ?, started_at = now(), heartbeat_at = now()
-          WHERE id = (SELECT id FROM builds WHERE status = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+        `WITH candidate AS (
+           SELECT b.id, b.app_id FROM builds b JOIN apps a ON a.id = b.app_id
+            WHERE b.status = 'queued' AND a.running_build_id IS NULL
+            ORDER BY b.id
+            FOR UPDATE OF b, a SKIP LOCKED
+            LIMIT 1
+         ), app_claim AS (
+           UPDATE apps SET running_build_id = (SELECT id FROM candidate)
+            WHERE id = (SELECT app_id FROM candidate) AND running_build_id IS NULL
+            RETURNING id
+         )
+         UPDATE builds SET status = 'running', worker_id = ?, started_at = now(), heartbeat_at = now()
+          WHERE id = (SELECT id FROM candidate) AND EXISTS (SELECT 1 FROM app_claim)
           RETURNING id`,
         [workerId],
       );
@@ -132,26 +207,31 @@ export function createBuildStore(knex: Knex): BuildStore {
       return n === 1;
     },
     async finish(id, workerId, o) {
-      const n = await knex('builds').where({ id, worker_id: workerId, status: 'running' }).update({
-        status: o.status,
-        exit_code: o.exitCode,
-        error: o.error,
-        language_pack: o.languagePack,
-        language_pack_image: o.languagePackImage,
-        du_id: o.duId,
-        du_image: o.duImage,
-        finished_at: knex.fn.now(),
+      return knex.transaction(async (trx) => {
+        const n = await trx('builds').where({ id, worker_id: workerId, status: 'running' }).update({
+          status: o.status,
+          exit_code: o.exitCode,
+          error: o.error,
+          language_pack: o.languagePack,
+          language_pack_image: o.languagePackImage,
+          du_id: o.duId,
+          du_image: o.duImage,
+          finished_at: trx.fn.now(),
+        });
+        await trx('apps').where({ running_build_id: id }).update({ running_build_id: null });
+        return n === 1;
       });
-      return n === 1;
     },
     async abandonStale(staleBefore) {
       const rows = await knex('builds')
         .where({ status: 'running' })
         .where((q) => { void q.whereNull('heartbeat_at').orWhere('heartbeat_at', '<', staleBefore); })
-        .update({ status: 'abandoned', error: 'the worker running this build stopped', finished_at: knex.fn.now() })
-        .returning<{ id: number }[]>('id');
-      const builds = await Promise.all(rows.map((r) => byId(r.id)));
-      return builds.filter((b): b is Build => b !== undefined);
+        .select<{ id: number }[]>('id');
+      return abandon(rows.map((r) => r.id));
+    },
+    abandon: (ids) => abandon(ids),
+    async listRunning() {
+      return ((await selectBuilds(knex).where('builds.status', 'running').orderBy('builds.id')) as BuildRow[]).map(toBuild);
     },
     async appendLog(id, seq, chunk) {
       await knex('build_logs').insert({ build_id: id, seq, chunk });

@@ -6,6 +6,7 @@ import pg from 'pg';
 import * as init from '../../migrations/0001-init.js';
 import * as collaborators from '../../migrations/0002-collaborators.js';
 import * as releases from '../../migrations/0003-releases.js';
+import * as buildEngine from '../../migrations/0004-build-engine.js';
 import { PgLiteClient } from './pglite-client.js';
 
 export type Dialect = 'pglite' | 'postgres';
@@ -27,6 +28,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0001-init', init],
   ['0002-collaborators', collaborators],
   ['0003-releases', releases],
+  ['0004-build-engine', buildEngine],
 ];
 
 const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

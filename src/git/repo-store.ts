@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppName } from '../names.js';
-import { runGitOk } from './git-process.js';
+import { runGit, runGitOk } from './git-process.js';
 
 export interface RepoStore {
   pathOf(app: AppName): string;
@@ -11,6 +11,8 @@ export interface RepoStore {
   ensure(app: AppName, deployBranch: string): Promise<string>;
   /** An empty bare repo with app repo settings (and no hook), for advertising refs of apps to be. */
   ensureEmpty(): Promise<string>;
+  /** The commit a ref points to, or null when there is no such ref. */
+  refHead(app: AppName, ref: string): Promise<string | null>;
   /** Deletes an app's repository (moved aside first, so a half-deleted repo is never served). */
   remove(app: AppName): Promise<void>;
   /** Rewrites the hook of every repo, so a moved install or upgraded hook takes effect. */
@@ -79,6 +81,10 @@ export function createRepoStore(deps: { reposDir: string; hookScript: string }):
       const repo = path.join(deps.reposDir, '.empty.git');
       await create(repo, '.new-empty-', 'main', false);
       return repo;
+    },
+    async refHead(app, ref) {
+      const r = await runGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: pathOf(app) });
+      return r.code === 0 ? r.stdout.trim() : null;
     },
     async remove(app) {
       const doomed = path.join(deps.reposDir, `.deleted-${app}-${Date.now()}`);

@@ -6,6 +6,7 @@ import type { AppService } from '../apps/app-service.js';
 import type { BuildStore } from '../db/build-store.js';
 import type { User } from '../db/user-store.js';
 import type { ReleaseService } from '../deploy/release-service.js';
+import type { BuildControl } from '../build/build-control.js';
 import { AppError, publicError } from '../errors.js';
 import { parseAppRole } from '../roles.js';
 import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
@@ -15,6 +16,7 @@ export interface SshCommandDeps {
   readonly apps: AppService;
   readonly builds: BuildStore;
   readonly releases: ReleaseService;
+  readonly buildControl: BuildControl;
 }
 
 export interface SshCommandResult {
@@ -270,6 +272,28 @@ export function createSshCommands(deps: SshCommandDeps) {
         return { json: app, text: `${app.name} is ${app.public ? 'public' : 'private'}\n` };
       },
     },
+    'apps:set': {
+      usage: 'apps:set APP language-pack=NAME|- build-timeout=SECONDS|- build-memory=MB|-',
+      help: "pin a language pack or set the app's build limits ('-' resets to the default)",
+      args: [2, 4],
+      async run(actor, p) {
+        const [app = '', ...rest] = p.args;
+        const changes: { languagePack?: string | null; buildTimeoutSeconds?: number | null; buildMemoryMb?: number | null } = {};
+        const num = (k: string, v: string): number | null => {
+          if (v === '-') return null;
+          if (!/^\d{1,6}$/.test(v)) throw usage(`${k} takes a whole number or -`);
+          return Number(v);
+        };
+        for (const [k, v] of Object.entries(parseAssignments(rest))) {
+          if (k === 'language-pack') changes.languagePack = v === '-' ? null : v;
+          else if (k === 'build-timeout') changes.buildTimeoutSeconds = num(k, v);
+          else if (k === 'build-memory') changes.buildMemoryMb = num(k, v);
+          else throw usage(`unknown setting ${k}: use language-pack, build-timeout or build-memory`);
+        }
+        const a = appView(await apps.update(actor, app, changes));
+        return { json: a, text: `${a.name}: language pack ${a.languagePack ?? '(detected)'}, build timeout ${a.buildTimeoutSeconds ?? 'default'}, build memory ${a.buildMemoryMb ?? 'default'}\n` };
+      },
+    },
     builds: {
       usage: 'builds APP',
       help: "list an app's builds, newest first",
@@ -398,6 +422,20 @@ export function createSshCommands(deps: SshCommandDeps) {
         if (!Number.isInteger(tail) || tail < 0 || tail > 10_000) throw usage('--tail takes a whole number up to 10000');
         const follow = p.flags.get('--follow') === true || p.flags.get('-f') === true;
         return { stream: await deps.releases.logs(actor, p.args[0] ?? '', { follow, tail }) };
+      },
+    },
+    'builds:cancel': {
+      usage: 'builds:cancel APP NUMBER',
+      help: 'cancel a queued or running build',
+      args: 2,
+      async run(actor, p) {
+        const { app } = await apps.require(actor, p.args[0] ?? '', 'read');
+        const n = p.args[1] ?? '';
+        if (!/^[1-9][0-9]{0,8}$/.test(n)) throw usage('build numbers are positive integers');
+        const build = await deps.builds.findBuildByNumber(app.id, Number(n));
+        if (!build) throw new AppError('not_found', `${app.name} has no build #${n}`);
+        const b = buildView(await deps.buildControl.cancel(actor, build.id));
+        return { json: b, text: b.status === 'canceled' ? `canceled build #${b.number}\n` : `stopping build #${b.number}\n` };
       },
     },
     'users:list': {

@@ -2,8 +2,9 @@
 // quarantine, queues its build and streams the build back until it ends.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { AppStore } from '../db/app-store.js';
-import type { Build } from '../db/build-store.js';
+import type { App, AppStore } from '../db/app-store.js';
+import { overtaken } from '../build/build-worker.js';
+import type { Build, BuildStore } from '../db/build-store.js';
 import { AppError } from '../errors.js';
 import { snapshotCommit } from '../build/archive.js';
 import type { BuildEvents } from '../build/build-events.js';
@@ -44,7 +45,19 @@ export async function quarantineEnv(repoPath: string, q: HookRequest['quarantine
   return env;
 }
 
-export function createPushHandler(deps: { apps: AppStore; queue: BuildQueue; events: BuildEvents; logger: Logger }): PushHandler {
+export function createPushHandler(deps: {
+  apps: AppStore;
+  builds: BuildStore;
+  queue: BuildQueue;
+  events: BuildEvents;
+  logger: Logger;
+  /** Builds of one app that may wait; a push beyond that is refused. */
+  maxQueuedPerApp: number;
+  /** Builds that run at once across all apps. */
+  concurrency: number;
+  /** The app's deploy ref as it is now. */
+  deployRefHead: (app: App) => Promise<string | null>;
+}): PushHandler {
   const log = deps.logger.child({ component: 'push-handler' });
   return {
     async preReceive(session, request, out) {
@@ -60,6 +73,13 @@ export function createPushHandler(deps: { apps: AppStore; queue: BuildQueue; eve
       for (const s of plan.stored) out.line(`-----> ${s}`);
       if (!plan.build) return 0;
 
+      // Queue discipline: one build per app runs at a time; a few may wait; more are refused
+      // rather than piling up behind each other (docs/decisions/0005-build-queue.md).
+      const waiting = (await deps.builds.activeBuilds(app.id)).filter((b) => b.status === 'queued');
+      if (waiting.length >= deps.maxQueuedPerApp) {
+        out.line(`!     ${waiting.length} builds of ${app.name} are already waiting (#${waiting.map((b) => b.number).join(', #')}): push again when they are done`);
+        return 1;
+      }
       const env = gitEnv({ GIT_DIR: session.repoPath, ...(await quarantineEnv(session.repoPath, request.quarantine)) });
       const archivePath = deps.queue.newArchivePath();
       await snapshotCommit({ commit: plan.build.newSha, env, dest: archivePath });
@@ -68,14 +88,24 @@ export function createPushHandler(deps: { apps: AppStore; queue: BuildQueue; eve
       let finish: (b: Build) => void = () => undefined;
       const finished = new Promise<Build>((resolve) => (finish = resolve));
       // Subscribed before the worker is woken, so not a line of the build can be missed.
-      const build = await deps.queue.enqueue({ app, ref: plan.build.ref, commit: plan.build.newSha, archivePath }, (queued) => {
+      const build = await deps.queue.enqueue({ app, ref: plan.build.ref, commit: plan.build.newSha, archivePath, baseCommit: plan.build.oldSha }, (queued) => {
         unsubscribe = deps.events.subscribe(queued.id, { onLine: (l) => { out.line(l); }, onFinished: finish });
       });
       log.info({ app: app.name, buildId: build.id, number: build.number, commit: build.commit }, 'push queued a build');
+      const ahead = (await deps.builds.activeBuilds(app.id)).filter((b) => b.id < build.id);
+      const runningOne = ahead.find((b) => b.status === 'running');
+      const queuedAhead = ahead.filter((b) => b.status === 'queued').length;
+      if (runningOne || queuedAhead > 0) {
+        out.line(
+          `-----> Build #${build.number} queued: ${runningOne ? `build #${runningOne.number} is running` : 'waiting'}${queuedAhead > 0 ? `, ${queuedAhead} more ahead of it` : ''} (position ${queuedAhead + 1})`,
+        );
+      } else if ((await deps.builds.runningCount()) >= deps.concurrency) {
+        out.line(`-----> Build #${build.number} queued: all ${deps.concurrency} builders are busy`);
+      }
       const result = await finished;
       unsubscribe();
-      if (result.status === 'succeeded') return 0;
-      out.line(`!     Push rejected: build #${result.number} ${result.status}; ${app.deployBranch} is unchanged`);
+      if (result.status === 'succeeded') return overtaken(result, app.deployBranch, await deps.deployRefHead(app)) === undefined ? 0 : 1;
+      out.line(`!     Push rejected: build #${result.number} ${result.status === 'canceled' ? 'was canceled' : result.status}; ${app.deployBranch} is unchanged`);
       return 1;
     },
   };

@@ -7,6 +7,7 @@ import type { Authenticator } from '../access/authenticator.js';
 import type { AppService } from '../apps/app-service.js';
 import type { Build, BuildStore } from '../db/build-store.js';
 import type { ReleaseService } from '../deploy/release-service.js';
+import type { BuildControl } from '../build/build-control.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -20,6 +21,7 @@ export interface ApiDeps {
   readonly accounts: AccountService;
   readonly appService: AppService;
   readonly releases: ReleaseService;
+  readonly buildControl: BuildControl;
   readonly users: UserStore;
   readonly builds: BuildStore;
   readonly logger: Logger;
@@ -36,7 +38,14 @@ const bodies = {
   key: z.object({ name: z.string(), publicKey: z.string().max(16_384) }).strict(),
   token: z.object({ name: z.string(), expiresAt: z.iso.datetime({ offset: true }).nullable().default(null) }).strict(),
   app: z.object({ name: z.string() }).strict(),
-  appPatch: z.object({ public: z.boolean() }).strict(),
+  appPatch: z
+    .object({
+      public: z.boolean().optional(),
+      languagePack: z.string().nullable().optional(),
+      buildTimeoutSeconds: z.number().int().nullable().optional(),
+      buildMemoryMb: z.number().int().nullable().optional(),
+    })
+    .strict(),
   collaborator: z.object({ role: z.enum(appRoles) }).strict(),
   rollback: z.object({ rollback: z.number().int().min(1) }).strict(),
   /** KEY: value sets, KEY: null unsets */
@@ -64,13 +73,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
 
   const buildFor = async (user: User | null, rawId: string): Promise<Build> => {
     if (!/^[1-9][0-9]{0,9}$/.test(rawId)) throw badRequest('build IDs are positive integers');
-    const build = await deps.builds.getBuild(Number(rawId));
-    if (!build) {
-      if (!user) throw new AppError('unauthenticated', 'authentication required');
-      throw notFound(`build ${rawId} does not exist`);
-    }
-    await appService.require(user, build.app, 'read');
-    return build;
+    return deps.buildControl.get(user, Number(rawId));
   };
 
   router.get('/user', (ctx) => {
@@ -139,7 +142,8 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
   router.patch('/apps/:app', async (ctx) => {
     const b = await body(ctx, bodies.appPatch);
-    ctx.body = appView(await appService.setPublic(ctx.state.user, p(ctx.params.app), b.public));
+    const changes = Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined));
+    ctx.body = appView(await appService.update(ctx.state.user, p(ctx.params.app), changes));
   });
   router.delete('/apps/:app', async (ctx) => {
     await appService.destroy(ctx.state.user, p(ctx.params.app));
@@ -222,6 +226,10 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
   router.get('/builds/:id', async (ctx) => {
     ctx.body = buildView(await buildFor(ctx.state.user, p(ctx.params.id)));
+  });
+  router.post('/builds/:id/cancel', async (ctx) => {
+    const build = await buildFor(ctx.state.user, p(ctx.params.id));
+    ctx.body = buildView(await deps.buildControl.cancel(ctx.state.user, build.id));
   });
   router.get('/builds/:id/log', async (ctx) => {
     const build = await buildFor(ctx.state.user, p(ctx.params.id));

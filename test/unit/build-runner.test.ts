@@ -73,7 +73,10 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
         },
         run(onOutput) {
           onOutput(Buffer.from(behaviour.output ?? 'building\n'));
-          return Promise.resolve(behaviour.exitCode ?? 0);
+          return Promise.resolve({ exitCode: behaviour.exitCode ?? 0, oomKilled: behaviour.exitCode === 137 });
+        },
+        stop() {
+          return Promise.resolve();
         },
         commit(opts) {
           rec.commit = opts;
@@ -100,11 +103,11 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
   return { engine, rec };
 }
 
-const app: App = { id: 1, name: 'hello' as AppName, ownerId: 1, deployBranch: 'main', languagePack: null, public: false, createdAt: new Date() };
+const app: App = { id: 1, name: 'hello' as AppName, ownerId: 1, deployBranch: 'main', languagePack: null, public: false, buildTimeoutSeconds: null, buildMemoryMb: null, createdAt: new Date() };
 const build: Build = {
   id: 7, appId: 1, app: 'hello' as AppName, number: 3, status: 'running', ref: 'refs/heads/main', commit: 'abc'.padEnd(40, '0'),
   languagePack: null, languagePackImage: null, duId: null, duImage: null, exitCode: null, error: null,
-  createdAt: new Date(), startedAt: new Date(), finishedAt: null, archive: 'x.tar',
+  createdAt: new Date(), startedAt: new Date(), finishedAt: null, archive: 'x.tar', cancelRequested: false, source: 'push', workerId: 'w', baseCommit: null,
 };
 
 function memoryLog(): { log: ReturnType<typeof createBuildLog>; lines: string[] } {
@@ -112,15 +115,16 @@ function memoryLog(): { log: ReturnType<typeof createBuildLog>; lines: string[] 
   const events = createBuildEvents();
   events.subscribe(build.id, { onLine: (l) => lines.push(l), onFinished: () => undefined });
   const store = { appendLog: () => Promise.resolve() } as unknown as BuildStore;
-  return { log: createBuildLog({ buildId: build.id, store, events, onStoreError: () => undefined }), lines };
+  return { log: createBuildLog({ buildId: build.id, store, events, maxBytes: 1 << 20, onStoreError: () => undefined }), lines };
 }
+
+const runLimits = { signal: new AbortController().signal, limits: { memoryBytes: 1 << 30, nanoCpus: 1e9, pids: 256 } };
 
 const runnerWith = (engine: ContainerEngine) =>
   createBuildRunner({
     engine,
     installation: 'test',
     packs: () => packs,
-    limits: { memoryBytes: 1 << 30, nanoCpus: 1e9, pids: 256 },
     builderNetwork: { caBundle: '/etc/ca.crt', httpProxy: undefined, httpsProxy: 'http://proxy:3128', noProxy: undefined },
   });
 
@@ -133,7 +137,7 @@ test('a good build: metadata appended, forged .solum dropped, limits and build-o
   const { engine, rec } = fakeEngine({});
   const archive = await tarFile({ Procfile: 'web: ./serve --port $PORT\n', 'package.json': '{}', '.solum/build.json': 'forged' });
   const { log, lines } = memoryLog();
-  const outcome = await runnerWith(engine)({ build, app, archive, log });
+  const outcome = await runnerWith(engine)({ build, app, archive, log, ...runLimits });
   await log.close();
   t.like(outcome, { status: 'succeeded', exitCode: 0, duId: 'sha256:du', duImage: 'solum/hello:3', languagePack: 'node' });
   t.is(rec.spec?.network, 'host');
@@ -155,7 +159,7 @@ test('a good build: metadata appended, forged .solum dropped, limits and build-o
 test('a failing build command: failed, no commit, builder removed', async (t) => {
   const { engine, rec } = fakeEngine({ exitCode: 2 });
   const { log } = memoryLog();
-  const outcome = await runnerWith(engine)({ build, app, archive: await tarFile({ 'a.sh': '' }), log });
+  const outcome = await runnerWith(engine)({ build, app, archive: await tarFile({ 'a.sh': '' }), log, ...runLimits });
   t.like(outcome, { status: 'failed', exitCode: 2, duId: null, languagePack: 'shell' });
   t.regex(outcome.error ?? '', /exited with status 2/);
   t.is(rec.commit, undefined);
@@ -165,14 +169,14 @@ test('a failing build command: failed, no commit, builder removed', async (t) =>
 test('an engine error mid-build still removes the builder', async (t) => {
   const { engine, rec } = fakeEngine({ failPut: true });
   const { log } = memoryLog();
-  await t.throwsAsync(runnerWith(engine)({ build, app, archive: await tarFile({ 'a.sh': '' }), log }), { message: 'disk full' });
+  await t.throwsAsync(runnerWith(engine)({ build, app, archive: await tarFile({ 'a.sh': '' }), log, ...runLimits }), { message: 'disk full' });
   t.is(rec.removed, 1);
 });
 
 test('a pinned pack whose image is missing fails clearly without creating a builder', async (t) => {
   const { engine, rec } = fakeEngine({});
   const { log } = memoryLog();
-  const outcome = await runnerWith(engine)({ build, app: { ...app, languagePack: 'python' }, archive: await tarFile({ 'a.sh': '' }), log });
+  const outcome = await runnerWith(engine)({ build, app: { ...app, languagePack: 'python' }, archive: await tarFile({ 'a.sh': '' }), log, ...runLimits });
   t.like(outcome, { status: 'failed' });
   t.regex(outcome.error ?? '', /python/);
   t.is(rec.spec, undefined);

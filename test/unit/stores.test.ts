@@ -102,50 +102,84 @@ for (const kind of databaseKinds) {
     t.is(await apps.findApp(name), undefined);
   });
 
-  test(`build queue: FIFO, each build claimed exactly once by concurrent workers, conditional finish [${kind}]`, async (t) => {
+  test(`build queue: oldest first, one running build per app, each build claimed exactly once by concurrent workers [${kind}]`, async (t) => {
     const { db, done } = await open(kind);
     t.teardown(done);
     const users = createUserStore(db.knex);
     const apps = createAppStore(db.knex);
     const builds = createBuildStore(db.knex);
     const owner = await created(users.createUser(parseUserName('owner'), false));
-    const { app } = await apps.createApp(parseAppName('queue'), owner.id);
+    const appIds: number[] = [];
+    for (const n of ['qa', 'qb', 'qc']) appIds.push((await apps.createApp(parseAppName(n), owner.id)).app.id);
+    // Four builds per app, interleaved: ids[k] belongs to app k % 3.
     const ids: number[] = [];
-    for (let i = 1; i <= 12; i++) ids.push((await builds.createBuild({ appId: app.id, number: i, ref: 'refs/heads/main', commit: 'c'.repeat(40), archive: `${i}.tar` })).id);
-
+    for (let i = 0; i < 12; i++) {
+      const appId = appIds[i % 3]!;
+      ids.push((await builds.createBuild({ appId, number: Math.floor(i / 3) + 1, ref: 'refs/heads/main', commit: 'c'.repeat(40), archive: `${i}.tar` })).id);
+    }
     const first = await builds.claim('w0');
     t.is(first?.id, ids[0], 'oldest first');
     t.is(first?.status, 'running');
 
+    // Concurrent claims: only one build per app can run, so exactly the two other apps' oldest start.
+    const round = await Promise.all(['w1', 'w2', 'w3', 'w4'].map((w) => builds.claim(w)));
+    t.deepEqual(round.filter((b) => b !== undefined).map((b) => b.id).sort((x, y) => x - y), [ids[1], ids[2]]);
+    t.is(await builds.claim('w5'), undefined);
+    t.false(await builds.finish(ids[0]!, 'someone-else', ok), 'only the holder may finish a build');
+    t.true(await builds.finish(ids[0]!, 'w0', ok));
+    t.false(await builds.finish(ids[0]!, 'w0', ok), 'a finished build stays finished');
+    t.like(await builds.getBuild(ids[0]!), { status: 'succeeded', duId: 'sha256:d', app: 'qa' });
+    t.false(await builds.heartbeat(ids[0]!, 'w0'));
+    t.is((await builds.claim('w0'))?.id, ids[3], "the app's next build starts once its previous one finished");
+
+    // Drain the rest with four concurrent workers: every build runs exactly once, never two of one app at a time.
+    await db.knex('builds').whereIn('id', [ids[1]!, ids[2]!, ids[3]!]).update({ status: 'succeeded' });
+    await db.knex('apps').update({ running_build_id: null });
     const claimed: number[] = [];
+    let overlap = false;
+    const runningApps = new Set<number>();
     await Promise.all(
       ['w1', 'w2', 'w3', 'w4'].map(async (w) => {
         for (;;) {
           const b = await builds.claim(w);
-          if (!b) return;
+          if (!b) {
+            if ((await builds.activeBuilds(appIds[0]!)).length + (await builds.activeBuilds(appIds[1]!)).length + (await builds.activeBuilds(appIds[2]!)).length === 0) return;
+            await new Promise((r) => setTimeout(r, 5));
+            continue;
+          }
+          if (runningApps.has(b.appId)) overlap = true;
+          runningApps.add(b.appId);
           claimed.push(b.id);
+          await new Promise((r) => setTimeout(r, 5));
+          runningApps.delete(b.appId);
+          t.true(await builds.finish(b.id, w, ok));
         }
       }),
     );
-    t.deepEqual(claimed.sort((x, y) => x - y), ids.slice(1));
-    t.is(await builds.claim('w5'), undefined);
+    t.false(overlap, 'two builds of one app never ran at once');
+    t.deepEqual(claimed.sort((x, y) => x - y), ids.slice(4));
 
-    t.false(await builds.finish(ids[0]!, 'someone-else', ok), 'only the holder may finish a build');
-    t.true(await builds.finish(ids[0]!, 'w0', ok));
-    t.false(await builds.finish(ids[0]!, 'w0', ok), 'a finished build stays finished');
-    t.like(await builds.getBuild(ids[0]!), { status: 'succeeded', duId: 'sha256:d', app: 'queue' });
-    t.false(await builds.heartbeat(ids[0]!, 'w0'));
+    // Cancel: a queued build at once; a running one by request; a finished one not at all.
+    const q = await builds.createBuild({ appId: appIds[0]!, number: 99, ref: 'refs/heads/main', commit: 'c'.repeat(40), archive: 'q.tar' });
+    t.is(await builds.cancel(q.id), 'canceled');
+    t.is((await builds.getBuild(q.id))?.status, 'canceled');
+    const r = await builds.createBuild({ appId: appIds[1]!, number: 98, ref: 'refs/heads/main', commit: 'c'.repeat(40), archive: 'r.tar' });
+    t.is((await builds.claim('w9'))?.id, r.id);
+    t.is(await builds.cancel(r.id), 'requested');
+    t.true((await builds.getBuild(r.id))?.cancelRequested);
+    t.is(await builds.cancel(ids[0]!), 'finished');
 
-    // Running builds whose heartbeat went stale are abandoned; fresh ones are not.
-    await db.knex('builds').where({ id: ids[1] }).update({ heartbeat_at: new Date(Date.now() - 60_000) });
+    // Running builds whose heartbeat went stale are abandoned and free their app; fresh ones are not.
+    await db.knex('builds').where({ id: r.id }).update({ heartbeat_at: new Date(Date.now() - 60_000) });
     const abandoned = await builds.abandonStale(new Date(Date.now() - 30_000));
-    t.deepEqual(abandoned.map((b) => b.id), [ids[1]]);
-    t.is((await builds.getBuild(ids[1]!))?.status, 'abandoned');
-    t.is((await builds.getBuild(ids[2]!))?.status, 'running');
+    t.deepEqual(abandoned.map((b) => b.id), [r.id]);
+    t.is((await builds.getBuild(r.id))?.status, 'abandoned');
+    const again = await builds.createBuild({ appId: appIds[1]!, number: 97, ref: 'refs/heads/main', commit: 'c'.repeat(40), archive: 'a.tar' });
+    t.is((await builds.claim('w9'))?.id, again.id, 'an abandoned build does not block its app');
 
     await builds.appendLog(ids[0]!, 1, 'one\n');
     await builds.appendLog(ids[0]!, 2, 'two\n');
     t.is(await builds.readLog(ids[0]!), 'one\ntwo\n');
-    t.deepEqual((await builds.listBuilds(app.id)).map((b) => b.number), [12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    t.deepEqual((await builds.listBuilds(appIds[2]!)).map((b) => b.number), [4, 3, 2, 1]);
   });
 }
