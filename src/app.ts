@@ -104,7 +104,13 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     deployRefHead,
   });
   notify = () => { worker.notify(); };
-  const pushHandler = createPushHandler({ apps, builds, queue, events, logger, maxQueuedPerApp: config.maxQueuedPerApp, concurrency: config.buildConcurrency, deployRefHead });
+  // The API's real port (it may be 0 in the config), for links printed to pushers.
+  const httpPort = (): number => (httpServer.address() as AddressInfo | null)?.port ?? config.httpPort;
+  const pushHandler = createPushHandler({ apps, builds, queue, events, logger, maxQueuedPerApp: config.maxQueuedPerApp, concurrency: config.buildConcurrency,
+    deployRefHead,
+    packExists: (name) => Promise.resolve(packs.some((p) => p.name === name)),
+    buildUrl: (id) => `http://${config.publicHost}:${String(httpPort())}/v1/builds/${id}`,
+  });
   const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
   const access = createGitAccess({ apps, repos, pushSessions, policy, hookUrl: () => hookServer.url() });
   const accounts = createAccountService({ users, policy, ownedApps: async (id) => (await apps.listOwnedBy(id)).map((a) => a.name) });

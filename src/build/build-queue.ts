@@ -9,7 +9,10 @@ export interface BuildQueue {
   /** A fresh path for a source archive that `enqueue` will adopt. */
   newArchivePath(): string;
   /** `onQueued` runs after the row exists and before any worker is woken. */
-  enqueue(input: { app: App; ref: string; commit: string; archivePath: string; baseCommit?: string; source?: string }, onQueued?: (build: Build) => void): Promise<Build>;
+  enqueue(
+    input: { app: App; ref: string; commit: string; archivePath: string; baseCommit?: string; source?: string; languagePack?: string | undefined },
+    onQueued?: (build: Build) => void,
+  ): Promise<Build>;
 }
 
 export function createBuildQueue(deps: { apps: AppStore; builds: BuildStore; archivesDir: string; notify: () => void }): BuildQueue {
@@ -29,6 +32,7 @@ export function createBuildQueue(deps: { apps: AppStore; builds: BuildStore; arc
           archive: path.basename(input.archivePath),
           ...(input.baseCommit ? { baseCommit: input.baseCommit } : {}),
           ...(input.source ? { source: input.source } : {}),
+          ...(input.languagePack ? { languagePack: input.languagePack } : {}),
         });
         onQueued?.(build);
         deps.notify();

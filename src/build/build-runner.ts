@@ -68,9 +68,11 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
       return { status: 'failed', exitCode: null, error: (err as Error).message, languagePack: null, languagePackImage: null, duId: null, duImage: null };
     }
     const packs = opts.packs();
-    const pack = app.languagePack ? packs.find((p) => p.name === app.languagePack) : detectPack(packs, summary.rootNames);
+    // The build's own request (push option) wins over the app's pinned pack, which wins over detection.
+    const wanted = build.languagePack ?? app.languagePack;
+    const pack = wanted ? packs.find((p) => p.name === wanted) : detectPack(packs, summary.rootNames);
     const base = { languagePack: pack?.name ?? null, languagePackImage: null, duId: null, duImage: null };
-    if (!pack) return { ...base, status: 'failed', exitCode: null, error: `language pack '${app.languagePack ?? '(detected)'}' is not available` };
+    if (!pack) return { ...base, status: 'failed', exitCode: null, error: `language pack '${wanted ?? '(detected)'}' is not available` };
     const packImage = await opts.engine.imageId(pack.image);
     if (!packImage) {
       return { ...base, status: 'failed', exitCode: null, error: `the image ${pack.image} of language pack '${pack.name}' is missing: run scripts/provision.sh` };

@@ -92,7 +92,8 @@ export interface BuildOutcome {
 }
 
 export interface BuildStore {
-  createBuild(input: { appId: number; number: number; ref: string; commit: string; archive: string; source?: string; baseCommit?: string }): Promise<Build>;
+  /** `languagePack` asks for a pack for this build only (a push option). */
+  createBuild(input: { appId: number; number: number; ref: string; commit: string; archive: string; source?: string; baseCommit?: string; languagePack?: string }): Promise<Build>;
   /** Builds of an app waiting or running, oldest first (for queue positions and limits). */
   activeBuilds(appId: number): Promise<Build[]>;
   /** How many builds run right now, across all apps. */
@@ -145,7 +146,7 @@ export function createBuildStore(knex: Knex): BuildStore {
   return {
     async createBuild(input) {
       const [row] = await knex('builds')
-        .insert({ app_id: input.appId, number: input.number, ref: input.ref, commit: input.commit, archive: input.archive, source: input.source ?? 'push', base_commit: input.baseCommit ?? null, status: 'queued' })
+        .insert({ app_id: input.appId, number: input.number, ref: input.ref, commit: input.commit, archive: input.archive, source: input.source ?? 'push', base_commit: input.baseCommit ?? null, language_pack: input.languagePack ?? null, status: 'queued' })
         .returning<{ id: number }[]>('id');
       if (!row) throw new Error('insert returned no row');
       const build = await byId(row.id);

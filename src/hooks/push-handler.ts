@@ -12,6 +12,7 @@ import type { BuildQueue } from '../build/build-queue.js';
 import { gitEnv } from '../git/git-process.js';
 import type { Logger } from '../logger.js';
 import type { HookRequest } from './hook-protocol.js';
+import { parsePushOptions } from './push-options.js';
 import { isValidUpdate, planPush, refusedUpdates } from './push-plan.js';
 import type { PushSession } from './push-sessions.js';
 
@@ -57,6 +58,9 @@ export function createPushHandler(deps: {
   concurrency: number;
   /** The app's deploy ref as it is now. */
   deployRefHead: (app: App) => Promise<string | null>;
+  packExists: (name: string) => Promise<boolean>;
+  /** Where users see a build (for async pushes). */
+  buildUrl: (buildId: number) => string;
 }): PushHandler {
   const log = deps.logger.child({ component: 'push-handler' });
   return {
@@ -70,8 +74,18 @@ export function createPushHandler(deps: {
         return 1;
       }
       const plan = planPush(request.refs, app.deployBranch);
+      const options = parsePushOptions(request.pushOptions);
+      if (options.unknown.length > 0) out.line(`-----> Ignoring unknown push options: ${options.unknown.join(', ')}`);
       for (const s of plan.stored) out.line(`-----> ${s}`);
       if (!plan.build) return 0;
+      if (options.skipBuild) {
+        out.line(`-----> ${plan.build.ref}: stored without a build (solum.skip-build)`);
+        return 0;
+      }
+      if (options.languagePack && !(await deps.packExists(options.languagePack))) {
+        out.line(`!     no language pack named '${options.languagePack}' (solum.language-pack)`);
+        return 1;
+      }
 
       // Queue discipline: one build per app runs at a time; a few may wait; more are refused
       // rather than piling up behind each other (docs/decisions/0005-build-queue.md).
@@ -88,10 +102,17 @@ export function createPushHandler(deps: {
       let finish: (b: Build) => void = () => undefined;
       const finished = new Promise<Build>((resolve) => (finish = resolve));
       // Subscribed before the worker is woken, so not a line of the build can be missed.
-      const build = await deps.queue.enqueue({ app, ref: plan.build.ref, commit: plan.build.newSha, archivePath, baseCommit: plan.build.oldSha }, (queued) => {
+      // An async push lands before its build runs: the ref the build may release is its own commit.
+      const baseCommit = options.async ? plan.build.newSha : plan.build.oldSha;
+      const build = await deps.queue.enqueue({ app, ref: plan.build.ref, commit: plan.build.newSha, archivePath, baseCommit, languagePack: options.languagePack }, (queued) => {
+        if (options.async) return;
         unsubscribe = deps.events.subscribe(queued.id, { onLine: (l) => { out.line(l); }, onFinished: finish });
       });
       log.info({ app: app.name, buildId: build.id, number: build.number, commit: build.commit }, 'push queued a build');
+      if (options.async) {
+        out.line(`-----> Build #${build.number} queued (solum.async): ${deps.buildUrl(build.id)}`);
+        return 0;
+      }
       const ahead = (await deps.builds.activeBuilds(app.id)).filter((b) => b.id < build.id);
       const runningOne = ahead.find((b) => b.status === 'running');
       const queuedAhead = ahead.filter((b) => b.status === 'queued').length;

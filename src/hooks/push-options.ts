@@ -1,0 +1,26 @@
+// Push options (`git push -o solum.async`): parsed once; unknown ones are reported and ignored. Pure.
+export interface PushOptions {
+  /** Store the deploy branch update without building it. */
+  readonly skipBuild: boolean;
+  /** Return as soon as the build is queued. */
+  readonly async: boolean;
+  /** Build with this language pack instead of the app's pinned or detected one. */
+  readonly languagePack: string | undefined;
+  /** Options we do not know, to tell the pusher. */
+  readonly unknown: readonly string[];
+}
+
+export function parsePushOptions(raw: readonly string[]): PushOptions {
+  let skipBuild = false;
+  let async = false;
+  let languagePack: string | undefined;
+  const unknown: string[] = [];
+  for (const o of raw) {
+    if (o === 'solum.skip-build') skipBuild = true;
+    else if (o === 'solum.async') async = true;
+    else if (o.startsWith('solum.language-pack=') && /^[a-z][a-z0-9-]{0,30}$/.test(o.slice('solum.language-pack='.length))) {
+      languagePack = o.slice('solum.language-pack='.length);
+    } else unknown.push(o.slice(0, 100));
+  }
+  return { skipBuild, async, languagePack, unknown };
+}
