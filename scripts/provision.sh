@@ -65,6 +65,8 @@ ensure_base_image() {
 # Stock language packs: one image per folder under language-packs/, built FROM the base image.
 ensure_language_packs() {
   for dir in "$ROOT"/language-packs/*/; do
+    # A pack without a Dockerfile (the dockerfile pack) has no builder image.
+    [ -f "$dir/Dockerfile" ] || continue
     local name; name="$(basename "$dir")"
     local image="solum/lp-$name:latest"
     local stamp; stamp="$(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"

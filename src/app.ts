@@ -73,6 +73,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   let notify = (): void => undefined;
   const queue = createBuildQueue({ apps, builds, archivesDir: config.archivesDir, notify: () => { notify(); } });
   const runner = createBuildRunner({ engine, installation, packs: () => packs, builderNetwork: config.builderNetwork });
+  const removeCaches = (app: string): Promise<number> => engine.removeVolumes({ 'io.solum.installation': installation, 'io.solum.app': app, 'io.solum.role': 'build-cache' });
   const deployRefHead = (app: App): Promise<string | null> => repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
   const deployer = createDeployer({
@@ -124,6 +125,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     packExists: (name) => Promise.resolve(packs.some((p) => p.name === name)),
     removeImages: async (app) => {
       await engine.removeImages({ 'io.solum.installation': installation, 'io.solum.app': app });
+      await removeCaches(app);
     },
   });
   const releases = createReleaseService({
@@ -138,7 +140,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     logger,
   });
   releaseBuild = (app, build, say) => releases.releaseBuild(app, build, say);
-  const buildControl = createBuildControl({ apps: appService, builds, events, stopLocal: (id) => worker.cancel(id) });
+  const buildControl = createBuildControl({ apps: appService, builds, events, stopLocal: (id) => worker.cancel(id), removeCaches });
   const commands = createSshCommands({ accounts, apps: appService, builds, releases, buildControl });
   const api = createApiApp({
     authenticator,

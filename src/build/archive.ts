@@ -34,9 +34,11 @@ export interface ArchiveSummary {
   readonly procfile: string | null;
   /** The root solum.yaml's text, when there is one (at most 64 KiB). */
   readonly manifest: string | null;
+  /** The root Dockerfile's text, when there is one (at most 64 KiB). */
+  readonly dockerfile: string | null;
 }
 
-const CAPTURED = new Set(['Procfile', 'solum.yaml']);
+const CAPTURED = new Set(['Procfile', 'solum.yaml', 'Dockerfile']);
 
 const CAPTURE_LIMIT = 64 * 1024;
 
@@ -61,7 +63,7 @@ export async function inspectArchive(file: string): Promise<ArchiveSummary> {
     }
   });
   await pipeline(createReadStream(file), extract);
-  return { rootNames, procfile: captured.get('Procfile') ?? null, manifest: captured.get('solum.yaml') ?? null };
+  return { rootNames, procfile: captured.get('Procfile') ?? null, manifest: captured.get('solum.yaml') ?? null, dockerfile: captured.get('Dockerfile') ?? null };
 }
 
 /** The archive's entries followed by `extra` files (path → content), as one tar stream. */
@@ -87,3 +89,4 @@ export function archiveWithFiles(file: string, extra: ReadonlyMap<string, string
   pack.pipe(out);
   return out;
 }
+

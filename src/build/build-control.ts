@@ -10,6 +10,8 @@ export interface BuildControl {
   /** The build, once the actor may read its app. */
   get(actor: User | null, id: number): Promise<Build>;
   cancel(actor: User | null, id: number): Promise<Build>;
+  /** Empties the app's build caches (write role); returns how many volumes went. */
+  purgeCache(actor: User | null, app: string): Promise<number>;
 }
 
 export function createBuildControl(deps: {
@@ -18,6 +20,7 @@ export function createBuildControl(deps: {
   events: BuildEvents;
   /** Stops a build running in this process; false when it runs elsewhere. */
   stopLocal: (id: number) => boolean;
+  removeCaches: (app: string) => Promise<number>;
 }): BuildControl {
   const get = async (actor: User | null, id: number): Promise<Build> => {
     const build = await deps.builds.getBuild(id);
@@ -31,6 +34,10 @@ export function createBuildControl(deps: {
   };
   return {
     get,
+    async purgeCache(actor, name) {
+      const { app } = await deps.apps.require(actor, name, 'write');
+      return deps.removeCaches(app.name);
+    },
     async cancel(actor, id) {
       const build = await get(actor, id);
       await deps.apps.require(actor, build.app, 'write');

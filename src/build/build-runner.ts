@@ -55,6 +55,18 @@ function buildOnlyEnv(net: BuildRunnerOptions['builderNetwork']): string[] {
   return env;
 }
 
+/** The same, as `docker build` arguments (the predefined proxy build args). */
+function buildOnlyArgs(net: BuildRunnerOptions['builderNetwork']): Record<string, string> {
+  return Object.fromEntries(buildOnlyEnv(net).filter((e) => /PROXY=/i.test(e)).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+}
+
+/** The image ID of the first FROM of the tree's Dockerfile, when it names a local image (for security rebuilds). */
+async function baseImageOf(dockerfile: string, engine: ContainerEngine): Promise<string | null> {
+  const from = /^\s*FROM\s+(?:--\S+\s+)*(\S+)/im.exec(dockerfile)?.[1];
+  if (!from || from.includes('$')) return null;
+  return (await engine.imageId(from)) ?? null;
+}
+
 /** A Dockerfile LABEL/ENV value, double-quoted with JSON escaping (which Docker's parser accepts). */
 const quote = (v: string): string => JSON.stringify(v);
 
@@ -73,21 +85,66 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
     const pack = wanted ? packs.find((p) => p.name === wanted) : detectPack(packs, summary.rootNames);
     const base = { languagePack: pack?.name ?? null, languagePackImage: null, duId: null, duImage: null };
     if (!pack) return { ...base, status: 'failed', exitCode: null, error: `language pack '${wanted ?? '(detected)'}' is not available` };
-    const packImage = await opts.engine.imageId(pack.image);
-    if (!packImage) {
-      return { ...base, status: 'failed', exitCode: null, error: `the image ${pack.image} of language pack '${pack.name}' is missing: run scripts/provision.sh` };
-    }
     const processTypes = new Map(parseProcfile(summary.procfile ?? ''));
-    const web = processTypes.get('web') ?? manifest.run ?? pack.run;
-    if (web !== undefined) processTypes.set('web', web);
-    log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack ${pack.name}`);
-
     const labels = {
       'io.solum.installation': opts.installation,
       'io.solum.app': app.name,
       'io.solum.build': String(build.number),
       'io.solum.build-id': String(build.id),
     };
+    const duLabels = (packImage: string): Record<string, string> => ({
+      ...labels,
+      // Overrides the builder's role label (and any the pack image carries) in the DU.
+      'io.solum.role': 'deployment-unit',
+      'io.solum.language-pack': pack.name,
+      'io.solum.language-pack.image': packImage,
+      'io.solum.process-types': JSON.stringify(Object.fromEntries(processTypes)),
+      'io.solum.manifest': JSON.stringify(manifest),
+      'org.opencontainers.image.revision': build.commit,
+    });
+    const stopped = (): BuildOutcome | undefined => {
+      const reason = signal.aborted ? (signal.reason as StopReason) : undefined;
+      if (reason === 'canceled') return { ...base, status: 'canceled', exitCode: null, error: 'canceled' };
+      if (reason === 'timeout') return { ...base, status: 'failed', exitCode: null, error: 'the build timed out' };
+      return undefined;
+    };
+    log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack ${pack.name}`);
+
+    if (pack.kind === 'dockerfile') {
+      // The app's own Dockerfile, with the pushed tree as context; the image is the DU. Without a
+      // Procfile web line (or solum.yaml run) the image's own CMD is the web command ('').
+      const web = processTypes.get('web') ?? manifest.run ?? '';
+      processTypes.set('web', web);
+      const fromImage = await baseImageOf(summary.dockerfile ?? '', opts.engine);
+      try {
+        const duId = await opts.engine.buildImage(archiveWithFiles(archive, new Map()), {
+          tag: `${duRepository(app.name)}:${build.number}`,
+          labels: duLabels(fromImage ?? ''),
+          network: pack.network,
+          buildArgs: buildOnlyArgs(opts.builderNetwork),
+          memoryBytes: limits.memoryBytes,
+          signal,
+          onOutput: (text) => { log.output(text); },
+        });
+        return { ...base, languagePackImage: fromImage, status: 'succeeded', exitCode: 0, error: null, duId, duImage: `${duRepository(app.name)}:${build.number}` };
+      } catch (err) {
+        return stopped() ?? { ...base, status: 'failed', exitCode: null, error: `docker build failed: ${(err as Error).message.split('\n')[0] ?? ''}` };
+      }
+    }
+
+    const packImage = await opts.engine.imageId(pack.image);
+    if (!packImage) {
+      return { ...base, status: 'failed', exitCode: null, error: `the image ${pack.image} of language pack '${pack.name}' is missing: run scripts/provision.sh` };
+    }
+    const web = processTypes.get('web') ?? manifest.run ?? pack.run;
+    if (web !== undefined) processTypes.set('web', web);
+    // One cache volume per app and pack, mounted where the pack keeps what it downloads.
+    const volumes: Array<readonly [string, string]> = [];
+    for (const [i, dir] of pack.cache.entries()) {
+      const name = `solum-cache-${opts.installation}-${app.name}-${pack.name}-${i}`;
+      await opts.engine.ensureVolume(name, { 'io.solum.installation': opts.installation, 'io.solum.app': app.name, 'io.solum.role': 'build-cache' });
+      volumes.push([name, dir]);
+    }
     const container = await opts.engine.createBuilder({
       image: pack.image,
       cmd: ['/usr/bin/env', ...buildOnlyEnv(opts.builderNetwork), '/bin/sh', '-c', pack.build],
@@ -96,6 +153,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
       network: pack.network,
       ...limits,
       readOnlyMounts: opts.builderNetwork.caBundle ? [[opts.builderNetwork.caBundle, CA_PATH]] : [],
+      volumes,
     });
     try {
       const metadata = JSON.stringify(
@@ -113,9 +171,8 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
         log.output(chunk);
       });
       signal.removeEventListener('abort', stop);
-      const reason = signal.aborted ? (signal.reason as StopReason) : undefined;
-      if (reason === 'canceled') return { ...base, languagePackImage: packImage, status: 'canceled', exitCode, error: 'canceled' };
-      if (reason === 'timeout') return { ...base, languagePackImage: packImage, status: 'failed', exitCode, error: 'the build timed out' };
+      const early = stopped();
+      if (early) return { ...early, languagePackImage: packImage, exitCode };
       if (exitCode !== 0) {
         const error = oomKilled
           ? `the build ran out of memory (limit ${Math.round(limits.memoryBytes / 1024 / 1024)} MB) and was killed`
@@ -123,16 +180,6 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
         return { ...base, languagePackImage: packImage, status: 'failed', exitCode, error };
       }
       log.line('-----> Committing deployment unit');
-      const duLabels: Record<string, string> = {
-        ...labels,
-        // Overrides the builder's role label (and any the pack image carries) in the DU.
-        'io.solum.role': 'deployment-unit',
-        'io.solum.language-pack': pack.name,
-        'io.solum.language-pack.image': packImage,
-        'io.solum.process-types': JSON.stringify(Object.fromEntries(processTypes)),
-        'io.solum.manifest': JSON.stringify(manifest),
-        'org.opencontainers.image.revision': build.commit,
-      };
       const duId = await container.commit({
         repo: duRepository(app.name),
         tag: String(build.number),
@@ -140,7 +187,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
           'WORKDIR /app',
           'ENTRYPOINT []',
           `CMD ${JSON.stringify(['/bin/sh', '-c', web ?? NO_WEB])}`,
-          ...Object.entries(duLabels).map(([k, v]) => `LABEL ${k}=${quote(v)}`),
+          ...Object.entries(duLabels(packImage)).map(([k, v]) => `LABEL ${k}=${quote(v)}`),
         ],
       });
       return {

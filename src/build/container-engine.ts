@@ -12,6 +12,8 @@ export interface BuilderSpec {
   readonly pids: number;
   /** host path → container path, read-only */
   readonly readOnlyMounts: ReadonlyArray<readonly [string, string]>;
+  /** named volume → container path, read-write (build caches) */
+  readonly volumes: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface BuilderContainer {
@@ -61,8 +63,18 @@ export interface ContainerEngine {
   /** The image ID (sha256:…) of a reference, or undefined when there is no such image. */
   imageId(ref: string): Promise<string | undefined>;
   createBuilder(spec: BuilderSpec): Promise<BuilderContainer>;
-  /** Containers (running or not) carrying all the given labels. */
-  listContainers(labels: Readonly<Record<string, string>>): Promise<Array<{ id: string; labels: Readonly<Record<string, string>> }>>;
+  /** Containers (running or not) carrying all the given labels, newest first. */
+  listContainers(labels: Readonly<Record<string, string>>): Promise<Array<{ id: string; created: number; labels: Readonly<Record<string, string>> }>>;
+  /**
+   * Builds an image from a tar context with its Dockerfile (`docker build`); output arrives through
+   * `onOutput`; aborting `signal` stops the build. Resolves with the image ID, or rejects with the
+   * build's error.
+   */
+  buildImage(context: Readable, opts: { tag: string; labels: Readonly<Record<string, string>>; network: 'none' | 'host'; buildArgs: Readonly<Record<string, string>>; memoryBytes: number; signal: AbortSignal; onOutput: (text: string) => void }): Promise<string>;
+  /** Creates a named volume with labels unless it exists. */
+  ensureVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  /** Removes volumes carrying all the given labels; returns how many. */
+  removeVolumes(labels: Readonly<Record<string, string>>): Promise<number>;
   /** Removes images carrying all the given labels (and their tags); returns how many. */
   removeImages(labels: Readonly<Record<string, string>>): Promise<number>;
   /** Force-removes a container; a missing one is not an error. */

@@ -167,7 +167,7 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
           // What package managers running as root need to unpack files; nothing network- or kernel-facing.
           CapAdd: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID'],
           SecurityOpt: ['no-new-privileges'],
-          Binds: spec.readOnlyMounts.map(([host, inside]) => `${host}:${inside}:ro`),
+          Binds: [...spec.readOnlyMounts.map(([host, inside]) => `${host}:${inside}:ro`), ...spec.volumes.map(([name, inside]) => `${name}:${inside}:rw`)],
           AutoRemove: false,
           Privileged: false,
         },
@@ -177,7 +177,64 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
     async listContainers(labels) {
       const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
       const list = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
-      return list.map((c) => ({ id: c.Id, labels: c.Labels }));
+      return list.map((c) => ({ id: c.Id, created: c.Created, labels: c.Labels })).sort((a, b) => b.created - a.created);
+    },
+    async buildImage(context, o) {
+      const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+        t: o.tag,
+        labels: JSON.stringify(o.labels),
+        networkmode: o.network,
+        buildargs: JSON.stringify(o.buildArgs),
+        memory: o.memoryBytes,
+        memswap: o.memoryBytes,
+        rm: true,
+        forcerm: true,
+        pull: false,
+      } as unknown as Docker.ImageBuildOptions);
+      const abort = (): void => { (stream as unknown as { destroy(): void }).destroy(); };
+      o.signal.addEventListener('abort', abort, { once: true });
+      try {
+        return await new Promise<string>((resolve, reject) => {
+          let imageId: string | undefined;
+          let failure: string | undefined;
+          docker.modem.followProgress(
+            stream,
+            (err) => {
+              if (err) reject(err instanceof Error ? err : new Error(String(err)));
+              else if (failure) reject(new Error(failure));
+              else if (imageId) resolve(imageId);
+              else reject(new Error('docker build produced no image'));
+            },
+            (event: { stream?: string; error?: string; aux?: { ID?: string } }) => {
+              if (event.stream) o.onOutput(event.stream);
+              if (event.error) failure = event.error.trim();
+              if (event.aux?.ID) imageId = event.aux.ID;
+            },
+          );
+        });
+      } finally {
+        o.signal.removeEventListener('abort', abort);
+      }
+    },
+    async ensureVolume(name, labels) {
+      try {
+        await docker.getVolume(name).inspect();
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+        await docker.createVolume({ Name: name, Labels: { ...labels } });
+      }
+    },
+    async removeVolumes(labels) {
+      const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+      const { Volumes } = await docker.listVolumes({ filters: JSON.stringify(filters) });
+      for (const v of Volumes) {
+        try {
+          await docker.getVolume(v.Name).remove();
+        } catch (err) {
+          if (statusOf(err) !== 404) throw err;
+        }
+      }
+      return Volumes.length;
     },
     async removeImages(labels) {
       const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };

@@ -14,6 +14,10 @@ export interface LanguagePack {
   /** The default web command; none means apps need a Procfile web line to serve. */
   readonly run: string | undefined;
   readonly network: 'none' | 'host';
+  /** `builder`: the build command runs in the pack's image; `dockerfile`: the app's Dockerfile is built. */
+  readonly kind: 'builder' | 'dockerfile';
+  /** Directories kept between an app's builds (a per-app volume). */
+  readonly cache: readonly string[];
 }
 
 const manifestSchema = z.object({
@@ -23,6 +27,8 @@ const manifestSchema = z.object({
   build: z.string().min(1),
   run: z.string().min(1).optional(),
   network: z.enum(['none', 'host']).default('none'),
+  kind: z.enum(['builder', 'dockerfile']).default('builder'),
+  cache: z.array(z.string().regex(/^\/[\w./-]+$/, 'cache directories are absolute paths')).max(8).default([]),
 });
 
 export const stockPackImage = (name: string): string => `solum/lp-${name}:latest`;
@@ -43,7 +49,8 @@ export async function loadStockPacks(dir: string): Promise<LanguagePack[]> {
 
 /**
  * Detection order: packs with detection rules, in name order, first match wins; then the first
- * fallback pack (no rules). With the stock packs: package.json → node, else shell.
+ * fallback pack (no rules). With the stock packs: Dockerfile → dockerfile, package.json → node,
+ * requirements.txt / pyproject.toml / setup.py / Pipfile → python, else shell.
  */
 export function detectPack(packs: readonly LanguagePack[], rootNames: ReadonlySet<string>): LanguagePack | undefined {
   const ruled = packs.filter((p) => p.detect.length > 0);

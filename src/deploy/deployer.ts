@@ -109,7 +109,8 @@ export function createDeployer(o: DeployerOptions): Deployer {
           const id = await o.engine.runApp({
             image: release.duId,
             name: `solum-${app.name}-v${release.version}-${type}-${index}-${deployId}`,
-            cmd: ['/bin/sh', '-c', command],
+            // An empty command means the DU's own CMD (a Dockerfile-built DU without a Procfile).
+            cmd: command === '' ? undefined : ['/bin/sh', '-c', command],
             env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
             labels: {
               [L.installation]: o.installation,
@@ -232,8 +233,11 @@ export function createDeployer(o: DeployerOptions): Deployer {
         if (!app) continue;
         await serialized(app.id, async () => {
           const containers = await appContainers(app);
-          const current = containers.filter((c) => c.labels[L.release] === String(release.version));
-          const stale = containers.filter((c) => c.labels[L.release] !== String(release.version));
+          // The newest deploy of the active release is live; anything else (older releases, or an
+          // earlier deploy of the same release caught in its grace period by a stop) is stale.
+          const liveDeploy = containers.find((c) => c.labels[L.release] === String(release.version))?.labels[L.deploy];
+          const current = containers.filter((c) => c.labels[L.deploy] === liveDeploy && liveDeploy !== undefined);
+          const stale = containers.filter((c) => !current.includes(c));
           await Promise.all(stale.map((c) => remove(c.id, undefined, 10)));
           if (await o.releases.isStopped(app.id)) {
             await Promise.all(current.map((c) => remove(c.id, undefined, 10)));

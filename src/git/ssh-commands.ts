@@ -438,6 +438,15 @@ export function createSshCommands(deps: SshCommandDeps) {
         return { json: b, text: b.status === 'canceled' ? `canceled build #${b.number}\n` : `stopping build #${b.number}\n` };
       },
     },
+    'builds:cache:purge': {
+      usage: 'builds:cache:purge APP',
+      help: "empty the app's build cache (the next build downloads everything again)",
+      args: 1,
+      async run(actor, p) {
+        const n = await deps.buildControl.purgeCache(actor, p.args[0] ?? '');
+        return { json: { removed: n }, text: `purged ${n} cache volume${n === 1 ? '' : 's'}\n` };
+      },
+    },
     'users:list': {
       usage: 'users:list',
       help: 'list users (admins)',

@@ -220,6 +220,17 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     ctx.body = stream;
   });
 
+  router.delete('/apps/:app/build-cache', async (ctx) => {
+    ctx.body = { removed: await deps.buildControl.purgeCache(ctx.state.user, p(ctx.params.app)) };
+  });
+  router.get('/apps/:app/builds/:number', async (ctx) => {
+    const { app: found } = await appService.require(ctx.state.user, p(ctx.params.app), 'read');
+    const n = p(ctx.params.number);
+    if (!/^[1-9][0-9]{0,8}$/.test(n)) throw badRequest('build numbers are positive integers');
+    const build = await deps.builds.findBuildByNumber(found.id, Number(n));
+    if (!build) throw notFound(`${found.name} has no build #${n}`);
+    ctx.body = buildView(build);
+  });
   router.get('/apps/:app/builds', async (ctx) => {
     const { app: found } = await appService.require(ctx.state.user, p(ctx.params.app), 'read');
     ctx.body = (await deps.builds.listBuilds(found.id)).map(buildView);

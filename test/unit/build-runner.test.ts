@@ -17,8 +17,8 @@ import type { Build, BuildStore } from '../../src/db/build-store.js';
 import type { AppName } from '../../src/names.js';
 
 const packs: LanguagePack[] = [
-  { name: 'node', version: '1', image: 'solum/lp-node:latest', detect: ['package.json'], build: '/solum/bin/build', run: 'npm start', network: 'host' },
-  { name: 'shell', version: '1', image: 'solum/lp-shell:latest', detect: [], build: '/solum/bin/build', run: 'false', network: 'none' },
+  { name: 'node', version: '1', image: 'solum/lp-node:latest', detect: ['package.json'], build: '/solum/bin/build', run: 'npm start', network: 'host', kind: 'builder', cache: ['/root/.npm'] },
+  { name: 'shell', version: '1', image: 'solum/lp-shell:latest', detect: [], build: '/solum/bin/build', run: 'false', network: 'none', kind: 'builder', cache: [] },
 ];
 
 async function tarFile(files: Record<string, string>): Promise<string> {
@@ -53,6 +53,7 @@ async function entries(stream: Readable): Promise<Map<string, string>> {
 }
 
 interface FakeRecord {
+  volumes: string[];
   spec?: BuilderSpec;
   archive?: Map<string, string>;
   commit?: { repo: string; tag: string; changes: readonly string[] };
@@ -60,7 +61,7 @@ interface FakeRecord {
 }
 
 function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: string }): { engine: ContainerEngine; rec: FakeRecord } {
-  const rec: FakeRecord = { removed: 0 };
+  const rec: FakeRecord = { removed: 0, volumes: [] };
   const engine: ContainerEngine = {
     imageId: (ref) => Promise.resolve(ref.startsWith('solum/lp-') ? `sha256:${ref.length.toString(16).padStart(64, '0')}` : undefined),
     createBuilder(spec) {
@@ -90,6 +91,12 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
       return Promise.resolve(c);
     },
     listContainers: () => Promise.resolve([]),
+    buildImage: () => Promise.reject(new Error('not used')),
+    ensureVolume: (name) => {
+      rec.volumes.push(name);
+      return Promise.resolve();
+    },
+    removeVolumes: () => Promise.resolve(0),
     imageLabels: () => Promise.resolve(undefined),
     runApp: () => Promise.reject(new Error('not used')),
     stopAndRemove: () => Promise.resolve(),
@@ -141,6 +148,8 @@ test('a good build: metadata appended, forged .solum dropped, limits and build-o
   await log.close();
   t.like(outcome, { status: 'succeeded', exitCode: 0, duId: 'sha256:du', duImage: 'solum/hello:3', languagePack: 'node' });
   t.is(rec.spec?.network, 'host');
+  t.deepEqual(rec.spec?.volumes, [['solum-cache-test-hello-node-0', '/root/.npm']], 'the node pack gets its per-app npm cache');
+  t.deepEqual(rec.volumes, ['solum-cache-test-hello-node-0']);
   t.is(rec.spec?.pids, 256);
   t.deepEqual(rec.spec?.readOnlyMounts, [['/etc/ca.crt', '/etc/ssl/certs/ca-certificates.crt']]);
   t.true(rec.spec?.cmd.includes('HTTPS_PROXY=http://proxy:3128'));
