@@ -1,0 +1,336 @@
+// Builds, releases, config vars, processes and logs of one app.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import { seg, type ApiClient } from '../api-client.js';
+import { define, type Ctx, type Io } from '../context.js';
+import { CliError, UsageError } from '../errors.js';
+import { duration, relativeTime, status } from '../output.js';
+import type { BuildJson, ConfigChangeJson, ConfigJson, FormationJson, ProcessJson, ReleaseJson } from '../types.js';
+
+const FOLLOW_INTERVAL_MS = 1000;
+const unfinished = (b: BuildJson): boolean => b.status === 'queued' || b.status === 'running';
+
+const parseVersion = (raw: string): number => {
+  const m = /^v?([1-9][0-9]{0,8})$/.exec(raw);
+  if (!m) throw new UsageError(`release versions look like v3, not ${JSON.stringify(raw)}`);
+  return Number(m[1]);
+};
+
+const tailOption = (raw: string): number => {
+  if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) > 10_000) throw new InvalidArgumentError('give a whole number from 0 to 10000');
+  return Number(raw);
+};
+
+/** KEY=VALUE words; the value may itself contain '=' and may be empty. */
+function assignments(words: readonly string[]): [string, string][] {
+  return words.map((w) => {
+    const eq = w.indexOf('=');
+    if (eq <= 0) throw new UsageError(`expected KEY=VALUE, got ${JSON.stringify(w)}`);
+    return [w.slice(0, eq), w.slice(eq + 1)];
+  });
+}
+
+const listing = (keys: readonly string[]): string => keys.join(', ');
+
+/**
+ * A build by the number shown in `solum builds` when an app is known (-a or the git remote),
+ * else by its server-wide ID. The API has no by-number route, so the app's list is searched.
+ */
+async function findBuild(ctx: Ctx, api: ApiClient, ref: string | undefined): Promise<BuildJson> {
+  if (ref !== undefined && !/^#?[1-9][0-9]{0,9}$/.test(ref)) throw new UsageError(`builds are given by number, like 3, not ${JSON.stringify(ref)}`);
+  const n = ref === undefined ? undefined : Number(ref.replace('#', ''));
+  const byId = async (id: number): Promise<BuildJson> => (await api.get(`/v1/builds/${id}`)) as BuildJson;
+  if (n === undefined) {
+    if (ctx.flag('id')) throw new UsageError('--id needs a build ID');
+    const app = await ctx.app();
+    const newest = ((await api.get(`/v1/apps/${seg(app)}/builds`)) as BuildJson[])[0];
+    if (!newest) throw new CliError(`${app} has no builds yet: git push to build it`);
+    return newest;
+  }
+  const app = ctx.flag('id') ? undefined : await ctx.appIfKnown();
+  if (app === undefined) return byId(n);
+  const found = ((await api.get(`/v1/apps/${seg(app)}/builds`)) as BuildJson[]).find((b) => b.number === n);
+  if (!found) throw new CliError(`${app} has no build #${n} (use --id for a server-wide build ID)`);
+  return found;
+}
+
+/** Splits streamed text into whole lines for --json, keeping a partial last line for later. */
+class LineEmitter {
+  private pending = '';
+  constructor(private readonly ctx: Ctx) {}
+
+  push(text: string): void {
+    if (!this.ctx.out.json) {
+      this.ctx.out.write(text);
+      return;
+    }
+    const parts = (this.pending + text).split('\n');
+    this.pending = parts.pop() ?? '';
+    for (const line of parts) this.ctx.out.write(`${JSON.stringify({ line })}\n`);
+  }
+
+  end(): void {
+    if (this.ctx.out.json && this.pending !== '') this.ctx.out.write(`${JSON.stringify({ line: this.pending })}\n`);
+    this.pending = '';
+  }
+}
+
+export function registerDeploys(program: Command, io: Io): void {
+  const idOption = (cmd: Command): void => {
+    cmd.option('--id', 'the argument is a server-wide build ID, not the build number within the app');
+  };
+
+  define(program, io, {
+    usage: 'builds',
+    summary: "list an app's builds, newest first",
+    app: true,
+    async run(ctx) {
+      const builds = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/builds`)) as BuildJson[];
+      const c = ctx.out.c;
+      ctx.out.emit(builds, () =>
+        ctx.out.table(
+          ['#', 'ID', 'STATUS', 'REF', 'COMMIT', 'TOOK', 'CREATED'],
+          builds.map((b) => [String(b.number), String(b.id), status(b.status, c), b.ref.replace(/^refs\/heads\//, ''), b.commit.slice(0, 12), duration(b.startedAt, b.finishedAt), relativeTime(b.createdAt)]),
+          'No builds yet: git push solum to build',
+        ),
+      );
+    },
+  });
+
+  define(program, io, {
+    usage: 'builds:info [build]',
+    summary: 'show one build (by its number in the app; the newest if none given)',
+    app: true,
+    options: idOption,
+    async run(ctx) {
+      const b = await findBuild(ctx, await ctx.api(), ctx.arg(0));
+      const c = ctx.out.c;
+      ctx.out.emit(b, () =>
+        ctx.out.details([
+          ['build', `${c.bold(`#${b.number}`)} of ${b.app} (ID ${b.id})`],
+          ['status', status(b.status, c)],
+          ['ref', b.ref],
+          ['commit', b.commit],
+          ['language pack', b.languagePack ?? '-'],
+          ['deployment unit', b.duImage ? `${b.duImage} ${b.duId ?? ''}` : '-'],
+          ['exit code', b.exitCode === null ? '-' : String(b.exitCode)],
+          ['error', b.error ? c.red(b.error) : '-'],
+          ['created', relativeTime(b.createdAt)],
+          ['took', duration(b.startedAt, b.finishedAt)],
+        ]),
+      );
+    },
+  });
+
+  define(program, io, {
+    usage: 'builds:logs [build]',
+    summary: "a build's log (the newest build if none given); -f follows it while it runs",
+    app: true,
+    options: (cmd) => {
+      cmd.option('-f, --follow', 'keep printing until the build finishes');
+      idOption(cmd);
+    },
+    help: 'With --json, one {"line": …} object per line of log.',
+    async run(ctx) {
+      const api = await ctx.api();
+      const build = await findBuild(ctx, api, ctx.arg(0));
+      const out = new LineEmitter(ctx);
+      let printed = 0;
+      let last = build;
+      for (;;) {
+        // The status is read before the log: once it reads finished, the log read after it is whole.
+        if (ctx.flag('follow')) last = (await api.get(`/v1/builds/${build.id}`)) as BuildJson;
+        const log = await api.text(`/v1/builds/${build.id}/log`);
+        if (log.length > printed) {
+          out.push(log.slice(printed));
+          printed = log.length;
+        }
+        if (!ctx.flag('follow') || !unfinished(last)) break;
+        await sleep(FOLLOW_INTERVAL_MS);
+      }
+      out.end();
+      if (ctx.flag('follow') && !ctx.out.json) ctx.out.note(`build #${last.number} ${last.status}`);
+    },
+  });
+
+  define(program, io, {
+    usage: 'releases',
+    summary: "list an app's releases, newest first",
+    app: true,
+    async run(ctx) {
+      const list = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/releases`)) as ReleaseJson[];
+      const c = ctx.out.c;
+      ctx.out.emit(list, () =>
+        ctx.out.table(
+          ['VERSION', 'STATUS', 'DESCRIPTION', 'BY', 'CREATED'],
+          list.map((r) => [`v${r.version}`, status(r.status, c), r.description, r.createdBy ?? '-', relativeTime(r.createdAt)]),
+          'No releases yet: a successful build of the deploy branch makes v1',
+        ),
+      );
+    },
+  });
+
+  define(program, io, {
+    usage: 'releases:info <version>',
+    summary: 'show one release (v3 or 3)',
+    app: true,
+    async run(ctx) {
+      const version = parseVersion(ctx.arg(0) ?? '');
+      const r = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/releases/${version}`)) as ReleaseJson;
+      const c = ctx.out.c;
+      ctx.out.emit(r, () =>
+        ctx.out.details([
+          ['release', c.bold(`v${r.version}`)],
+          ['status', status(r.status, c)],
+          ['description', r.description],
+          ['by', r.createdBy ?? '-'],
+          ['deployment unit', `${r.duImage} ${r.duId}`],
+          ['build', r.buildId === null ? '-' : `ID ${r.buildId}`],
+          ['processes', Object.entries(r.processTypes).map(([t, cmd]) => `${t}: ${cmd}`).join('; ') || '-'],
+          ['config vars', listing(r.configKeys) || '-'],
+          ['error', r.error ? c.red(r.error) : '-'],
+          ['created', relativeTime(r.createdAt)],
+        ]),
+      );
+    },
+  });
+
+  define(program, io, {
+    usage: 'releases:rollback <version>',
+    summary: "make a new release from vN's deployment unit and config",
+    app: true,
+    async run(ctx) {
+      const version = parseVersion(ctx.arg(0) ?? '');
+      const app = await ctx.app();
+      const api = await ctx.api();
+      const r = (await ctx.spin(`Rolling ${app} back to v${version}`, api.post(`/v1/apps/${seg(app)}/releases`, { rollback: version }))) as ReleaseJson;
+      ctx.out.emit(r, () => `Rolled ${app} back to v${version}: now v${r.version} (${status(r.status, ctx.out.c)})\n`);
+    },
+  });
+
+  define(program, io, {
+    usage: 'config',
+    summary: "show an app's config vars (app admins)",
+    app: true,
+    async run(ctx) {
+      const config = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/config`)) as ConfigJson;
+      const entries = Object.entries(config).sort(([a], [b]) => a.localeCompare(b));
+      ctx.out.emit(config, () => (entries.length === 0 ? 'No config vars\n' : ctx.out.details(entries)));
+    },
+  });
+
+  define(program, io, {
+    usage: 'config:get <key>',
+    summary: 'print one config var, as is (for scripts)',
+    app: true,
+    async run(ctx) {
+      const key = ctx.arg(0) ?? '';
+      const config = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/config`)) as ConfigJson;
+      const value = config[key];
+      if (value === undefined) throw new CliError(`${key} is not set`);
+      ctx.out.emit({ [key]: value }, () => `${value}\n`);
+    },
+  });
+
+  const changeConfig = async (ctx: Ctx, change: Record<string, string | null>, verb: string): Promise<void> => {
+    const app = await ctx.app();
+    const api = await ctx.api();
+    const r = (await ctx.spin(`Updating ${app}'s config`, api.patch(`/v1/apps/${seg(app)}/config`, change))) as ConfigChangeJson;
+    const keys = listing(Object.keys(change));
+    ctx.out.emit(r, () =>
+      r.release ? `${verb} ${keys} and released v${r.release.version} (${status(r.release.status, ctx.out.c)})\n` : `${verb} ${keys}: stored, used from ${app}'s first release\n`,
+    );
+  };
+
+  define(program, io, {
+    usage: 'config:set <pairs...>',
+    summary: 'set config vars (KEY=VALUE ...): a new release, no build',
+    app: true,
+    async run(ctx) {
+      await changeConfig(ctx, Object.fromEntries(assignments(ctx.args)), 'Set');
+    },
+  });
+
+  define(program, io, {
+    usage: 'config:unset <keys...>',
+    summary: 'unset config vars (KEY ...): a new release, no build',
+    app: true,
+    async run(ctx) {
+      const bad = ctx.args.find((k) => k.includes('='));
+      if (bad !== undefined) throw new UsageError(`config:unset takes names, not ${JSON.stringify(bad)} (did you mean config:set?)`);
+      await changeConfig(ctx, Object.fromEntries(ctx.args.map((k) => [k, null])), 'Unset');
+    },
+  });
+
+  define(program, io, {
+    usage: 'ps',
+    summary: "an app's processes and formation (--json: {formation, processes})",
+    app: true,
+    async run(ctx) {
+      const app = await ctx.app();
+      const api = await ctx.api();
+      const [formation, processes] = (await Promise.all([api.get(`/v1/apps/${seg(app)}/formation`), api.get(`/v1/apps/${seg(app)}/processes`)])) as [FormationJson, ProcessJson[]];
+      const c = ctx.out.c;
+      const counts = Object.entries(formation).map(([t, n]) => `${t}=${n}`).join(' ') || '-';
+      ctx.out.emit({ formation, processes }, () =>
+        `${c.bold('formation:')} ${counts}\n` +
+        ctx.out.table(
+          ['PROCESS', 'RELEASE', 'STATE', 'PORT'],
+          processes.map((p) => [p.name, `v${p.release}`, status(p.state, c), p.port === null ? '-' : String(p.port)]),
+          'No processes running',
+        ),
+      );
+    },
+  });
+
+  define(program, io, {
+    usage: 'ps:scale <pairs...>',
+    summary: 'run N processes of each type (web=2 worker=1 ...)',
+    app: true,
+    async run(ctx) {
+      const changes: Record<string, number> = {};
+      for (const [type, n] of assignments(ctx.args)) {
+        if (!/^[0-9]{1,3}$/.test(n)) throw new UsageError(`${type}: give a whole number, not ${JSON.stringify(n)}`);
+        changes[type] = Number(n);
+      }
+      const app = await ctx.app();
+      const api = await ctx.api();
+      const f = (await ctx.spin(`Scaling ${app}`, api.patch(`/v1/apps/${seg(app)}/formation`, changes))) as FormationJson;
+      ctx.out.emit(f, () => `Scaled ${app}: ${Object.entries(f).map(([t, n]) => `${t}=${n}`).join(' ')}\n`);
+    },
+  });
+
+  for (const [action, doing, done, summary] of [
+    ['restart', 'Restarting', 'Restarted', 'replace every process of the live release (zero downtime for web)'],
+    ['stop', 'Stopping', 'Stopped', 'stop every process (stays stopped until ps:start)'],
+    ['start', 'Starting', 'Started', 'start a stopped app again'],
+  ] as const) {
+    define(program, io, {
+      usage: `ps:${action}`,
+      summary,
+      app: true,
+      async run(ctx) {
+        const app = await ctx.app();
+        const api = await ctx.api();
+        await ctx.spin(`${doing} ${app}`, api.post(`/v1/apps/${seg(app)}/actions/${action}`));
+        ctx.out.emit({ app, action }, () => `${done} ${app}\n`);
+      },
+    });
+  }
+
+  define(program, io, {
+    usage: 'logs',
+    summary: "an app's process output; -f keeps following it",
+    app: true,
+    options: (cmd) => cmd.option('-f, --follow', 'keep streaming new output').option('-n, --tail <n>', 'lines of history to start with (0-10000)', tailOption, 100),
+    help: 'With --json, one {"line": …} object per line.',
+    async run(ctx) {
+      const app = await ctx.app();
+      const tail: unknown = ctx.cmd.opts()['tail'];
+      const query = new URLSearchParams({ tail: String(typeof tail === 'number' ? tail : 100), ...(ctx.flag('follow') ? { follow: '1' } : {}) });
+      const out = new LineEmitter(ctx);
+      for await (const chunk of (await ctx.api()).stream(`/v1/apps/${seg(app)}/logs?${query.toString()}`)) out.push(chunk);
+      out.end();
+    },
+  });
+}
