@@ -180,7 +180,7 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
       return list.map((c) => ({ id: c.Id, created: c.Created, labels: c.Labels })).sort((a, b) => b.created - a.created);
     },
     async buildImage(context, o) {
-      const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+      const stream = await docker.buildImage(context, {
         t: o.tag,
         labels: JSON.stringify(o.labels),
         networkmode: o.network,
