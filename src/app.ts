@@ -12,6 +12,7 @@ import { createBuildEvents } from './build/build-events.js';
 import { createBuildQueue } from './build/build-queue.js';
 import { createBuildRunner } from './build/build-runner.js';
 import { createBuildWorker, newWorkerId } from './build/build-worker.js';
+import { createSecurityRebuilds } from './build/security-rebuilds.js';
 import { createDockerEngine } from './build/docker-engine.js';
 import { loadStockPacks } from './build/language-packs.js';
 import type { ContainerEngine } from './build/container-engine.js';
@@ -141,13 +142,23 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   });
   releaseBuild = (app, build, say) => releases.releaseBuild(app, build, say);
   const buildControl = createBuildControl({ apps: appService, builds, events, stopLocal: (id) => worker.cancel(id), removeCaches });
-  const commands = createSshCommands({ accounts, apps: appService, builds, releases, buildControl });
+  const securityRebuilds = createSecurityRebuilds({
+    apps,
+    builds,
+    releases: releaseStore,
+    packs: () => packs,
+    imageId: (ref) => engine.imageId(ref),
+    queue,
+    repoPath: (app) => repos.pathOf(app.name),
+  });
+  const commands = createSshCommands({ securityRebuilds, accounts, apps: appService, builds, releases, buildControl });
   const api = createApiApp({
     authenticator,
     accounts,
     appService,
     releases,
     buildControl,
+    securityRebuilds,
     users,
     builds,
     logger,

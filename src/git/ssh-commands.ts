@@ -7,6 +7,7 @@ import type { BuildStore } from '../db/build-store.js';
 import type { User } from '../db/user-store.js';
 import type { ReleaseService } from '../deploy/release-service.js';
 import type { BuildControl } from '../build/build-control.js';
+import type { SecurityRebuilds } from '../build/security-rebuilds.js';
 import { AppError, publicError } from '../errors.js';
 import { parseAppRole } from '../roles.js';
 import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
@@ -17,6 +18,7 @@ export interface SshCommandDeps {
   readonly builds: BuildStore;
   readonly releases: ReleaseService;
   readonly buildControl: BuildControl;
+  readonly securityRebuilds: SecurityRebuilds;
 }
 
 export interface SshCommandResult {
@@ -64,7 +66,7 @@ interface Parsed {
   readonly flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--role', '--expires-in-days', '--tail']);
+const VALUE_FLAGS = new Set(['--role', '--expires-in-days', '--tail', '--pack']);
 
 function parseArgs(words: readonly string[]): Parsed {
   const args: string[] = [];
@@ -445,6 +447,19 @@ export function createSshCommands(deps: SshCommandDeps) {
       async run(actor, p) {
         const n = await deps.buildControl.purgeCache(actor, p.args[0] ?? '');
         return { json: { removed: n }, text: `purged ${n} cache volume${n === 1 ? '' : 's'}\n` };
+      },
+    },
+    'security:rebuilds': {
+      usage: 'security:rebuilds [--pack NAME] [--rebuild]',
+      help: 'apps whose live DU was built from an older pack image; --rebuild queues their rebuilds (admins)',
+      args: 0,
+      async run(actor, p) {
+        const pack = p.flags.get('--pack');
+        const list = await deps.securityRebuilds.run(actor, { pack: typeof pack === 'string' ? pack : undefined, rebuild: p.flags.get('--rebuild') === true });
+        return {
+          json: list,
+          text: list.length === 0 ? 'no live releases\n' : table([['APP', 'RELEASE', 'PACK', 'STATE', 'QUEUED', 'WHY'], ...list.map((c) => [c.app, `v${c.release}`, c.languagePack ?? '-', c.state, c.queued === null ? '-' : `#${c.queued}`, c.reason])]),
+        };
       },
     },
     'users:list': {

@@ -8,6 +8,7 @@ import type { AppService } from '../apps/app-service.js';
 import type { Build, BuildStore } from '../db/build-store.js';
 import type { ReleaseService } from '../deploy/release-service.js';
 import type { BuildControl } from '../build/build-control.js';
+import type { SecurityRebuilds } from '../build/security-rebuilds.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -22,6 +23,7 @@ export interface ApiDeps {
   readonly appService: AppService;
   readonly releases: ReleaseService;
   readonly buildControl: BuildControl;
+  readonly securityRebuilds: SecurityRebuilds;
   readonly users: UserStore;
   readonly builds: BuildStore;
   readonly logger: Logger;
@@ -76,6 +78,14 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     return deps.buildControl.get(user, Number(rawId));
   };
 
+  router.get('/security-rebuilds', async (ctx) => {
+    const pack = typeof ctx.query.pack === 'string' ? ctx.query.pack : undefined;
+    ctx.body = await deps.securityRebuilds.run(ctx.state.user, { pack, rebuild: false });
+  });
+  router.post('/security-rebuilds', async (ctx) => {
+    const b = await body(ctx, z.object({ pack: z.string().optional() }).strict());
+    ctx.body = await deps.securityRebuilds.run(ctx.state.user, { pack: b.pack, rebuild: true });
+  });
   router.get('/user', (ctx) => {
     if (!ctx.state.user) throw new AppError('unauthenticated', 'authentication required');
     ctx.body = userView(ctx.state.user);

@@ -1,0 +1,66 @@
+// Security rebuilds: the operator updates a pack image; the apps built from the old one are found
+// and rebuilt from the same commits with the new image, and go live again.
+import test from 'ava';
+import { imageLabels, removeAppImages } from '../support/docker.js';
+import { gitClient, makeRepo } from '../support/git.js';
+import { randomName, run, startSolum } from '../support/solum.js';
+import { createUser } from '../support/users.js';
+
+interface Candidate {
+  app: string;
+  state: string;
+  languagePack: string | null;
+  builtWith: string | null;
+  current: string | null;
+  queued: number | null;
+  commit: string | null;
+}
+
+test.serial('after a pack image update, two apps built from the old image are reported, rebuilt and released', async (t) => {
+  const solum = await startSolum();
+  const apps = [randomName('sec'), randomName('sec')];
+  const original = (await run('docker', ['image', 'inspect', '-f', '{{.Id}}', 'solum/lp-shell:latest'])).stdout.trim();
+  t.teardown(async () => {
+    await run('docker', ['tag', original, 'solum/lp-shell:latest']);
+    await solum.stop();
+    for (const a of apps) await removeAppImages(a);
+  });
+  const client = await gitClient(solum, 'http');
+  const commits: string[] = [];
+  for (const a of apps) {
+    const repo = await makeRepo({ 'build.sh': `echo building ${a}\n` });
+    t.is((await client.git(['push', client.url(a), 'main'], repo)).code, 0);
+    commits.push((await run('git', ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim());
+  }
+  const report = async (): Promise<Candidate[]> => ((await solum.api('GET', '/v1/security-rebuilds?pack=shell')).json as Candidate[]).filter((c) => apps.includes(c.app));
+  t.deepEqual((await report()).map((c) => c.state), ['current', 'current']);
+
+  // The operator patches the pack image (here: one more layer on top; a new image ID under the same tag).
+  const patched = await run('docker', ['build', '-q', '--network', 'none', '-t', 'solum/lp-shell:latest', '-'], { input: 'FROM solum/lp-shell:latest\nRUN echo patched > /solum/security-patch\n' });
+  t.is(patched.code, 0, patched.stderr);
+  const newId = patched.stdout.trim();
+  t.not(newId, original);
+
+  const before = await report();
+  t.deepEqual(before.map((c) => [c.app, c.state, c.builtWith, c.current]).sort(), apps.map((a) => [a, 'rebuild', original, newId]).sort());
+  const stranger = await createUser(solum, 'mallory');
+  t.is((await solum.api('GET', '/v1/security-rebuilds', undefined, stranger.token)).status, 403, 'an operator task');
+
+  const queued = await solum.api('POST', '/v1/security-rebuilds', { pack: 'shell' });
+  t.is(queued.status, 200, queued.text);
+  t.deepEqual(((queued.json as Candidate[]).filter((c) => apps.includes(c.app)).map((c) => c.queued)), [2, 2]);
+  for (const [i, a] of apps.entries()) {
+    let b: { status: string; commit: string; duImage: string | null } | undefined;
+    for (let k = 0; k < 80; k++) {
+      b = ((await solum.api('GET', `/v1/apps/${a}/builds`)).json as { status: string; commit: string; duImage: string | null }[])[0];
+      if (b?.status === 'succeeded' || b?.status === 'failed') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    t.like(b, { status: 'succeeded', commit: commits[i], duImage: `solum/${a}:2` }, 'the same commit, rebuilt');
+    t.is((await imageLabels(`solum/${a}:2`))['io.solum.language-pack.image'], newId);
+    const releases = (await solum.api('GET', `/v1/apps/${a}/releases`)).json as { version: number; status: string }[];
+    t.like(releases[0], { version: 2, status: 'active' });
+  }
+  for (let k = 0; k < 40 && (await report()).some((c) => c.state !== 'current'); k++) await new Promise((r) => setTimeout(r, 250));
+  t.deepEqual((await report()).map((c) => c.state), ['current', 'current']);
+});
