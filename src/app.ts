@@ -41,6 +41,7 @@ import { createReleaseStore } from './db/release-store.js';
 import { createApiApp } from './http/api.js';
 import { createHookServer } from './http/hook-server.js';
 import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
 
 export interface Solum {
   start(): Promise<{ httpPort: number; sshPort: number; routerPort: number }>;
@@ -68,6 +69,10 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const repos = createRepoStore({ reposDir: config.reposDir, hookScript: hookScript() });
   const pushSessions = createPushSessions({ ttlMs: 2 * 60 * 60 * 1000 });
   const engine = overrides.engine ?? createDockerEngine({ dockerHost: config.dockerHost });
+  const metrics = createMetrics({ defaultMetrics: true });
+  metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => builds.queuedCount());
+  metrics.gauge('solum_builds_running', 'Builds running', () => builds.runningCount());
+  metrics.gauge('solum_ssh_sessions_active', 'SSH channels running a command', () => ssh?.activeSessions() ?? 0);
   const packs = await loadStockPacks(config.languagePacksDir);
   const events = createBuildEvents();
   const workerId = newWorkerId();
@@ -103,6 +108,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     limits: config.buildLimits,
     logMaxBytes: config.buildLogMaxBytes,
     afterSuccess: (app, build, say) => releaseBuild(app, build, say),
+    onFinished: (status, seconds) => { metrics.buildFinished(status, seconds); },
     deployRefHead,
   });
   notify = () => { worker.notify(); };
@@ -162,7 +168,14 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     users,
     builds,
     logger,
-    git: gitHttpMiddleware({ authenticator, access, repos, logger }),
+    git: gitHttpMiddleware({ authenticator, access, repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
+    metrics,
+    checks: {
+      database: async () => {
+        await db.knex.raw('select 1');
+      },
+      docker: () => engine.ping(),
+    },
   });
   const handle = api.callback();
   const httpServer = http.createServer((req, res) => { void handle(req, res); });
@@ -189,7 +202,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
         httpServer.listen(config.httpPort, config.bind, resolve);
       });
       const httpPort = (httpServer.address() as AddressInfo).port;
-      ssh = createSshTransport({ hostKey: hostKey.privateKey, bind: config.bind, port: config.sshPort, authenticator, access, commands, logger });
+      ssh = createSshTransport({ hostKey: hostKey.privateKey, bind: config.bind, port: config.sshPort, authenticator, access, commands, logger, onPush: (bytes) => { metrics.push('ssh', bytes); } });
       const sshPort = await ssh.start();
       logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: db.dialect, repos: hooks, packs: packs.map((p) => p.name) }, 'solum started');
       logger.debug({ installation }, 'installation');

@@ -71,6 +71,8 @@ export interface BuildWorkerOptions {
    * its lines reach the push like the build's own.
    */
   readonly afterSuccess?: (app: App, build: Build, say: (line: string) => void) => Promise<string | undefined>;
+  /** Told of every build this worker finishes (metrics). */
+  readonly onFinished?: (status: string, seconds: number) => void;
   /** The app's deploy ref as it is now (null when it does not exist), to spot pushes overtaken while queued. */
   readonly deployRefHead?: (app: App) => Promise<string | null>;
 }
@@ -158,6 +160,7 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     if (!recorded) blog.warn('build was taken from this worker before it finished');
     if (archive) await fs.rm(archive, { force: true });
     blog.info({ status: outcome.status, duId: outcome.duId, seconds: Number(seconds) }, 'build finished');
+    o.onFinished?.(outcome.status, Number(seconds));
     const final = await o.builds.getBuild(build.id);
     const overtaken = await overtakenBy(app, final);
     if (overtaken !== undefined && app) {

@@ -98,6 +98,8 @@ export interface BuildStore {
   activeBuilds(appId: number): Promise<Build[]>;
   /** How many builds run right now, across all apps. */
   runningCount(): Promise<number>;
+  /** How many builds wait to start, across all apps. */
+  queuedCount(): Promise<number>;
   /** queued → canceled at once; running → cancel requested (its worker stops it). */
   cancel(id: number): Promise<'canceled' | 'requested' | 'finished'>;
   getBuild(id: number): Promise<Build | undefined>;
@@ -125,6 +127,10 @@ function selectBuilds(knex: Knex): Knex.QueryBuilder {
 }
 
 export function createBuildStore(knex: Knex): BuildStore {
+  const countByStatus = async (status: BuildStatus): Promise<number> => {
+    const [row] = await knex('builds').where({ status }).count<{ count: number | string }[]>({ count: '*' });
+    return Number(row?.count ?? 0);
+  };
   const abandon = async (ids: readonly number[]): Promise<Build[]> => {
     if (ids.length === 0) return [];
     const rows = await knex.transaction(async (trx) => {
@@ -166,10 +172,8 @@ export function createBuildStore(knex: Knex): BuildStore {
       const rows = (await selectBuilds(knex).where('builds.app_id', appId).whereIn('builds.status', ['queued', 'running']).orderBy('builds.id')) as BuildRow[];
       return rows.map(toBuild);
     },
-    async runningCount() {
-      const [row] = await knex('builds').where({ status: 'running' }).count<{ count: number | string }[]>({ count: '*' });
-      return Number(row?.count ?? 0);
-    },
+    runningCount: () => countByStatus('running'),
+    queuedCount: () => countByStatus('queued'),
     async cancel(id) {
       const queued = await knex.transaction(async (trx) => {
         const rows = await trx('builds').where({ id, status: 'queued' }).update({ status: 'canceled', error: 'canceled while queued', finished_at: trx.fn.now() }).returning<{ id: number }[]>('id');

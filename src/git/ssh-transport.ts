@@ -23,6 +23,8 @@ export interface SshTransportOptions {
   readonly maxAuthAttempts?: number;
   /** Time a connection may take to authenticate. */
   readonly preAuthTimeoutMs?: number;
+  /** Told of every receive-pack session with the bytes it received (metrics). */
+  readonly onPush?: (bytes: number) => void;
 }
 
 export interface SshTransport {
@@ -207,6 +209,8 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
               return;
             }
             const child = spawnGit([exec.service, op.repoPath], { env: op.env });
+            let received = 0;
+            channel.on('data', (c: Buffer) => (received += c.length));
             channel.pipe(child.stdin);
             child.stdin.on('error', () => undefined);
             child.stdout.pipe(channel, { end: false });
@@ -217,6 +221,7 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
             child.on('error', (err) => { log.error({ err }, 'git failed to start'); });
             child.on('close', (code) => {
               op.done();
+              if (exec.service === 'receive-pack') o.onPush?.(received);
               log.info({ ...peer, user: user?.name, app: op.appName, service: exec.service, code }, 'ssh git command ended');
               finish(code ?? 1);
             });

@@ -14,6 +14,7 @@ import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { appRoles } from '../roles.js';
 import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
+import type { Metrics } from '../metrics.js';
 import { tokenFromHeaders } from './credentials.js';
 import { errorMiddleware, readJson } from './errors.js';
 
@@ -29,6 +30,9 @@ export interface ApiDeps {
   readonly logger: Logger;
   /** Middleware that serves git routes (and passes everything else on). */
   readonly git: Koa.Middleware;
+  readonly metrics: Metrics;
+  /** Throws when a dependency (database, Docker) is unreachable. */
+  readonly checks: Readonly<Record<string, () => Promise<void>>>;
 }
 
 interface State {
@@ -258,7 +262,45 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     ctx.body = await deps.builds.readLog(build.id);
   });
 
+  app.use(async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? (ctx.respond === false ? 'git' : 'unmatched');
+      deps.metrics.httpRequest(ctx.method, route, ctx.status, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  });
   app.use(errorMiddleware(deps.logger));
+  // Liveness, readiness and metrics: unauthenticated, for probes and scrapers.
+  app.use(async (ctx, next) => {
+    if (ctx.method !== 'GET') return next();
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return undefined;
+    }
+    if (ctx.path === '/readyz') {
+      const results: Record<string, string> = {};
+      for (const [name, check] of Object.entries(deps.checks)) {
+        try {
+          await check();
+          results[name] = 'ok';
+        } catch (err) {
+          results[name] = err instanceof Error ? err.message.slice(0, 200) : 'failed';
+        }
+      }
+      const ready = Object.values(results).every((r) => r === 'ok');
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? 'ready' : 'not ready', checks: results };
+      return undefined;
+    }
+    if (ctx.path === '/metrics') {
+      ctx.type = deps.metrics.registry.contentType;
+      ctx.body = await deps.metrics.registry.metrics();
+      return undefined;
+    }
+    return next();
+  });
   app.use(deps.git);
   app.use(async (ctx, next) => {
     const token = tokenFromHeaders(ctx.req.headers);
