@@ -274,10 +274,13 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   app.use(errorMiddleware(deps.logger));
   // Liveness, readiness and metrics: unauthenticated, for probes and scrapers.
   app.use(async (ctx, next) => {
-    if (ctx.method !== 'GET') return next();
+    if (ctx.method !== 'GET') {
+      await next();
+      return;
+    }
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
-      return undefined;
+      return;
     }
     if (ctx.path === '/readyz') {
       const results: Record<string, string> = {};
@@ -292,14 +295,14 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
       const ready = Object.values(results).every((r) => r === 'ok');
       ctx.status = ready ? 200 : 503;
       ctx.body = { status: ready ? 'ready' : 'not ready', checks: results };
-      return undefined;
+      return;
     }
     if (ctx.path === '/metrics') {
       ctx.type = deps.metrics.registry.contentType;
       ctx.body = await deps.metrics.registry.metrics();
-      return undefined;
+      return;
     }
-    return next();
+    await next();
   });
   app.use(deps.git);
   app.use(async (ctx, next) => {
