@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Provisions what Solum needs on a Debian host: npm dependencies, a Docker engine, the stock
-# language-pack images and (with --postgres) a running PostgreSQL for the test suite.
+# language-pack images and (with --test) what the test suite adds: a running PostgreSQL and Chromium.
 # Idempotent: each step checks before it acts, and it stops only processes it started itself.
 set -euo pipefail
 
@@ -27,7 +27,7 @@ ensure_node_modules() {
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   fi
   log "compiling TypeScript"
-  (cd "$ROOT" && npx tsc -p tsconfig.json)
+  (cd "$ROOT" && npm run --silent build)
 }
 
 docker_up() { timeout 5 docker info >/dev/null 2>&1; }
@@ -105,14 +105,22 @@ ensure_postgres() {
   echo "postgres://postgres@127.0.0.1:$port/postgres" >"$STATE/test-database-url"
 }
 
+# The dashboard's end-to-end tests drive Debian's Chromium (playwright-core downloads no browser).
+ensure_browser() {
+  command -v chromium >/dev/null 2>&1 || apt_install chromium
+}
+
 main() {
-  local want_pg=0
-  for arg in "$@"; do case "$arg" in --postgres) want_pg=1 ;; esac; done
+  local for_tests=0
+  for arg in "$@"; do case "$arg" in --test | --postgres) for_tests=1 ;; esac; done
   ensure_node_modules
   ensure_docker
   ensure_base_image
   ensure_language_packs
-  [ "$want_pg" = 1 ] && ensure_postgres
+  if [ "$for_tests" = 1 ]; then
+    ensure_postgres
+    ensure_browser
+  fi
   return 0
 }
 

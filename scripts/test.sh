@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Provisions what the tests need (Docker, pack images, a running PostgreSQL) and runs the whole
+# Provisions what the tests need (Docker, pack images, PostgreSQL, Chromium) and runs the whole
 # suite: type check, lint, then every test (unit, stores on PGlite and PostgreSQL, end to end).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-"$ROOT/scripts/provision.sh" --postgres
+"$ROOT/scripts/provision.sh" --test
 export SOLUM_TEST_DATABASE_URL="${SOLUM_TEST_DATABASE_URL:-$(cat "$ROOT/.provision/test-database-url")}"
 if [ -z "${SOLUM_BUILD_CA_BUNDLE+set}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
   export SOLUM_BUILD_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt

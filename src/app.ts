@@ -170,6 +170,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     logger,
     git: gitHttpMiddleware({ authenticator, access, repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
     metrics,
+    events,
+    rootDir: config.rootDir,
     checks: {
       database: async () => {
         await db.knex.raw('select 1');

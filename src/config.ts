@@ -50,6 +50,8 @@ export interface Config {
   readonly createAppsOnPush: boolean;
   readonly logLevel: string;
   readonly languagePacksDir: string;
+  /** The installation's own files (dashboard assets). */
+  readonly rootDir: string;
   readonly router: { readonly port: number; readonly domain: string };
   readonly deploy: {
     readonly ports: { readonly min: number; readonly max: number };
@@ -95,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     createAppsOnPush: e.SOLUM_CREATE_APPS_ON_PUSH === 'true',
     logLevel: e.SOLUM_LOG_LEVEL,
     // dist/src/config.js → ../../language-packs
+    rootDir: path.resolve(here, '..', '..'),
     languagePacksDir: path.resolve(cwd, e.SOLUM_LANGUAGE_PACKS_DIR ?? path.join(here, '..', '..', 'language-packs')),
     router: Object.freeze({ port: e.SOLUM_ROUTER_PORT, domain: e.SOLUM_DOMAIN.toLowerCase() }),
     deploy: Object.freeze({

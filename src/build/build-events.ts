@@ -2,18 +2,22 @@
 import type { Build } from '../db/build-store.js';
 
 export interface BuildListener {
-  onLine(line: string): void;
+  /** `index` counts the build's log lines from 1, matching the stored log. */
+  onLine(line: string, index: number): void;
   onFinished(build: Build): void;
 }
 
 export interface BuildEvents {
   subscribe(buildId: number, listener: BuildListener): () => void;
-  line(buildId: number, line: string): void;
+  line(buildId: number, line: string, index: number): void;
+  /** The number of the last line published for a running build (0 when none). */
+  lastLine(buildId: number): number;
   finished(build: Build): void;
 }
 
 export function createBuildEvents(): BuildEvents {
   const listeners = new Map<number, Set<BuildListener>>();
+  const last = new Map<number, number>();
   return {
     subscribe(buildId, listener) {
       let set = listeners.get(buildId);
@@ -24,10 +28,13 @@ export function createBuildEvents(): BuildEvents {
         if (set.size === 0) listeners.delete(buildId);
       };
     },
-    line(buildId, line) {
-      for (const l of listeners.get(buildId) ?? []) l.onLine(line);
+    line(buildId, line, index) {
+      last.set(buildId, index);
+      for (const l of listeners.get(buildId) ?? []) l.onLine(line, index);
     },
+    lastLine: (buildId) => last.get(buildId) ?? 0,
     finished(build) {
+      last.delete(build.id);
       for (const l of [...(listeners.get(build.id) ?? [])]) l.onFinished(build);
     },
   };

@@ -31,6 +31,7 @@ export function createBuildLog(deps: {
   let pending: string[] = [];
   let pendingBytes = 0;
   let seq = 0;
+  let lines = 0;
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
   const decoder = new TextDecoder('utf-8');
@@ -50,7 +51,7 @@ export function createBuildLog(deps: {
   const emit = (text: string): void => {
     const clean = text.replace(ANSI, '');
     const line = clean.includes('\r') ? (clean.split('\r').filter((s) => s !== '').pop() ?? '') : clean;
-    deps.events.line(deps.buildId, line);
+    deps.events.line(deps.buildId, line, ++lines);
     pending.push(`${line}\n`);
     pendingBytes += line.length + 1;
     if (pendingBytes >= FLUSH_BYTES) void flush();

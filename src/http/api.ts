@@ -15,6 +15,9 @@ import type { Logger } from '../logger.js';
 import { appRoles } from '../roles.js';
 import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
 import type { Metrics } from '../metrics.js';
+import type { BuildEvents } from '../build/build-events.js';
+import { finishedStatuses } from '../db/build-store.js';
+import { dashboardMiddleware } from './static.js';
 import { tokenFromHeaders } from './credentials.js';
 import { errorMiddleware, readJson } from './errors.js';
 
@@ -31,6 +34,9 @@ export interface ApiDeps {
   /** Middleware that serves git routes (and passes everything else on). */
   readonly git: Koa.Middleware;
   readonly metrics: Metrics;
+  readonly events: BuildEvents;
+  /** Where the dashboard's files are. */
+  readonly rootDir: string;
   /** Throws when a dependency (database, Docker) is unreachable. */
   readonly checks: Readonly<Record<string, () => Promise<void>>>;
 }
@@ -69,6 +75,62 @@ async function body<T>(ctx: Koa.Context, schema: z.ZodType<T>): Promise<T> {
   const parsed = schema.safeParse(await readJson(ctx));
   if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   return parsed.data;
+}
+
+/**
+ * A build's log as Server-Sent Events: the stored lines first, then live ones, each with its line
+ * number as event ID (so `Last-Event-ID` resumes), then an `end` event carrying the build.
+ */
+async function followLog(ctx: Koa.Context, build: Build, deps: Pick<ApiDeps, 'builds' | 'events'>): Promise<void> {
+  ctx.respond = false;
+  const res = ctx.res;
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+  const after = Number(ctx.get('Last-Event-ID') || ctx.query.lastEventId || 0) || 0;
+  let sent = after;
+  let live = false;
+  let ended = false;
+  const buffered: Array<[number, string]> = [];
+  const send = (index: number, line: string): void => {
+    if (index <= sent || ended) return;
+    sent = index;
+    res.write(`id: ${index}\nevent: line\ndata: ${line}\n\n`);
+  };
+  const end = (b: Build): void => {
+    if (ended) return;
+    ended = true;
+    res.end(`event: end\ndata: ${JSON.stringify(buildView(b))}\n\n`);
+  };
+  // Subscribe before reading the stored log, so no line falls between the two.
+  let finished: Build | undefined;
+  const unsubscribe = deps.events.subscribe(build.id, {
+    onLine: (line, index) => {
+      if (live) send(index, line);
+      else buffered.push([index, line]);
+    },
+    onFinished: (b) => {
+      finished = b;
+      if (live) end(b);
+    },
+  });
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  res.on('close', () => {
+    clearInterval(keepAlive);
+    unsubscribe();
+  });
+  // Lines are stored in batches (every 250 ms): wait until the store holds every line published
+  // before we subscribed, so the catch-up has no hole.
+  const published = deps.events.lastLine(build.id);
+  let stored: string[] = [];
+  for (let tries = 0; tries < 30; tries++) {
+    stored = (await deps.builds.readLog(build.id)).split('\n').slice(0, -1);
+    if (stored.length >= published) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  stored.forEach((line, i) => { send(i + 1, line); });
+  for (const [index, line] of buffered) send(index, line);
+  live = true;
+  const now = finished ?? (await deps.builds.getBuild(build.id)) ?? build;
+  if (finished || finishedStatuses.includes(now.status)) end(now);
 }
 
 export function createApiApp(deps: ApiDeps): Koa<State> {
@@ -258,6 +320,10 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
   router.get('/builds/:id/log', async (ctx) => {
     const build = await buildFor(ctx.state.user, p(ctx.params.id));
+    if (ctx.query.follow === '1' || ctx.query.follow === 'true' || ctx.get('Accept').includes('text/event-stream')) {
+      await followLog(ctx, build, deps);
+      return;
+    }
     ctx.type = 'text/plain; charset=utf-8';
     ctx.body = await deps.builds.readLog(build.id);
   });
@@ -305,6 +371,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     await next();
   });
   app.use(deps.git);
+  app.use(dashboardMiddleware(deps.rootDir));
   app.use(async (ctx, next) => {
     const token = tokenFromHeaders(ctx.req.headers);
     const user = (await deps.authenticator.userForToken(token)) ?? null;

@@ -47,3 +47,38 @@ for (const transport of transports) {
     t.regex(push.stderr, /Build #1 succeeded/);
   });
 }
+
+test.serial('a build log followed as Server-Sent Events: stored lines, live lines, the end, and resuming', async (t) => {
+  const solum = await startSolum();
+  const name = randomName('sse');
+  t.teardown(async () => {
+    await solum.stop();
+    await removeAppImages(name);
+  });
+  const client = await gitClient(solum, 'http');
+  const repo = await makeRepo({ 'build.sh': 'echo first line\nsleep 2\necho second line\n' });
+  const push = client.git(['push', client.url(name), 'main'], repo);
+  let id: number | undefined;
+  for (let i = 0; i < 100 && id === undefined; i++) {
+    const list = await solum.api('GET', `/v1/apps/${name}/builds`);
+    if (list.status === 200) id = (list.json as { id: number; status: string }[]).find((b) => b.status === 'running')?.id;
+    if (id === undefined) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.truthy(id, 'the build started');
+  const res = await fetch(`http://127.0.0.1:${solum.httpPort}/v1/builds/${id ?? 0}/log?follow=1`, { headers: { authorization: `Bearer ${solum.token}` } });
+  t.is(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const text = await res.text();
+  await push;
+  const events = text.split('\n\n').filter((e) => e.trim() !== '' && !e.startsWith(':'));
+  const lines = events.filter((e) => e.includes('event: line')).map((e) => /data: (.*)/.exec(e)?.[1]);
+  t.true(lines.includes('first line') && lines.includes('second line'), lines.join(' | '));
+  const ids = events.filter((e) => e.includes('event: line')).map((e) => Number(/id: (\d+)/.exec(e)?.[1]));
+  t.deepEqual(ids, ids.map((_, i) => i + 1), 'line numbers count from 1 without gaps');
+  const end = events.find((e) => e.startsWith('event: end'));
+  t.like(JSON.parse(/data: (.*)/.exec(end ?? '')?.[1] ?? '{}'), { id, status: 'succeeded' });
+  // Resuming after line 2 sends only what came after it.
+  const again = await fetch(`http://127.0.0.1:${solum.httpPort}/v1/builds/${id ?? 0}/log?follow=1`, { headers: { authorization: `Bearer ${solum.token}`, 'last-event-id': '2' } });
+  const rest = (await again.text()).split('\n\n').filter((e) => e.includes('event: line')).map((e) => Number(/id: (\d+)/.exec(e)?.[1]));
+  t.is(rest[0], 3);
+  t.is(rest.length, ids.length - 2);
+});
