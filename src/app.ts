@@ -13,6 +13,7 @@ import { createBuildQueue } from './build/build-queue.js';
 import { createBuildRunner } from './build/build-runner.js';
 import { createBuildWorker, newWorkerId } from './build/build-worker.js';
 import { createSecurityRebuilds } from './build/security-rebuilds.js';
+import { createBuildSources } from './build/build-sources.js';
 import { createDockerEngine } from './build/docker-engine.js';
 import { loadStockPacks } from './build/language-packs.js';
 import type { ContainerEngine } from './build/container-engine.js';
@@ -148,6 +149,16 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   });
   releaseBuild = (app, build, say) => releases.releaseBuild(app, build, say);
   const buildControl = createBuildControl({ apps: appService, builds, events, stopLocal: (id) => worker.cancel(id), removeCaches });
+  const buildSources = createBuildSources({
+    apps: appService,
+    builds,
+    queue,
+    engine,
+    installation,
+    limits: config.upload,
+    nextBuildNumber: (id) => apps.nextBuildNumber(id),
+    release: (app, build) => releases.releaseBuild(app, build, () => undefined),
+  });
   const securityRebuilds = createSecurityRebuilds({
     apps,
     builds,
@@ -165,6 +176,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     releases,
     buildControl,
     securityRebuilds,
+    buildSources,
     users,
     builds,
     logger,

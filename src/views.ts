@@ -40,6 +40,8 @@ export const buildView = (b: Build) => ({
   createdAt: iso(b.createdAt),
   startedAt: iso(b.startedAt),
   finishedAt: iso(b.finishedAt),
+  /** push, upload, image, rebuild */
+  source: b.source,
 });
 
 /** Config var names only: values are shown to app admins through the config route alone. */

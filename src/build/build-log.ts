@@ -7,6 +7,8 @@ export interface BuildLog {
   output(chunk: Buffer | string): void;
   /** A whole line from Solum itself (headings, results). */
   line(text: string): void;
+  /** Stores what is pending (the log stays open). */
+  flush(): Promise<void>;
   /** Flushes what is pending to the store. */
   close(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export function createBuildLog(deps: {
       }
       emit(text);
     },
+    flush,
     async close() {
       if (partial !== '') {
         emit(partial);

@@ -32,6 +32,12 @@ export function overtaken(build: Build, deployBranch: string, head: string | nul
   return head === base ? undefined : (head ?? '(deleted)');
 }
 
+/** Whether a successful build goes live: pushes of the deploy branch, and every build asked for
+ * through the API (uploads, pulls, webhooks, security rebuilds). Pure. */
+export function releases(build: Build, app: App): boolean {
+  return build.source === 'push' ? build.ref === `refs/heads/${app.deployBranch}` : true;
+}
+
 /** A worker's ID: host, process and a random part, so a restarted process never reuses one. */
 export const newWorkerId = (): string => `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
@@ -156,6 +162,8 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     } else {
       buildLog.line(`!     Build #${build.number} failed after ${seconds}s: ${outcome.error ?? outcome.status}`);
     }
+    // The build's own log is stored before its end is: a reader who sees the status sees the log.
+    await buildLog.flush();
     const recorded = await o.builds.finish(build.id, o.workerId, outcome);
     if (!recorded) blog.warn('build was taken from this worker before it finished');
     if (archive) await fs.rm(archive, { force: true });
@@ -166,7 +174,7 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     if (overtaken !== undefined && app) {
       buildLog.line(`!     ${app.deployBranch} moved to ${overtaken.slice(0, 12)} while build #${build.number} waited: git will refuse this push's update`);
       buildLog.line('!     Not released. Pull, then push again.');
-    } else if (recorded && final?.status === 'succeeded' && app && o.afterSuccess && final.ref === `refs/heads/${app.deployBranch}`) {
+    } else if (recorded && final?.status === 'succeeded' && app && o.afterSuccess && releases(final, app)) {
       try {
         await o.afterSuccess(app, final, (line) => { buildLog.line(line); });
       } catch (err) {

@@ -32,7 +32,7 @@ export interface SecurityRebuilds {
 
 /** What to do about one live release. Pure. */
 export function judge(build: Build | undefined, pack: LanguagePack | undefined, currentImage: string | null): { state: RebuildCandidate['state']; reason: string } {
-  if (!build) return { state: 'skipped', reason: 'the live DU did not come from a Solum build (an uploaded image): its owner must rebuild it' };
+  if (!build || build.source === 'image') return { state: 'skipped', reason: 'the live DU is a registered image, not a Solum build: its owner must rebuild it' };
   if (!pack) return { state: 'skipped', reason: `language pack '${build.languagePack ?? '?'}' no longer exists` };
   if (pack.kind === 'dockerfile') return { state: 'skipped', reason: "built from the app's own Dockerfile: its owner must rebuild it" };
   if (!currentImage) return { state: 'skipped', reason: `the image of language pack '${pack.name}' is missing` };

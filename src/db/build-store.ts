@@ -94,6 +94,8 @@ export interface BuildOutcome {
 export interface BuildStore {
   /** `languagePack` asks for a pack for this build only (a push option). */
   createBuild(input: { appId: number; number: number; ref: string; commit: string; archive: string; source?: string; baseCommit?: string; languagePack?: string }): Promise<Build>;
+  /** Records an existing image registered as a DU: a finished build with source `image`. */
+  recordExternal(input: { appId: number; number: number; commit: string; duId: string; duImage: string; image: string }): Promise<Build>;
   /** Builds of an app waiting or running, oldest first (for queue positions and limits). */
   activeBuilds(appId: number): Promise<Build[]>;
   /** How many builds run right now, across all apps. */
@@ -160,6 +162,28 @@ export function createBuildStore(knex: Knex): BuildStore {
       return build;
     },
     getBuild: byId,
+    async recordExternal(input) {
+      const [row] = await knex('builds')
+        .insert({
+          app_id: input.appId,
+          number: input.number,
+          ref: 'image',
+          commit: input.commit,
+          source: 'image',
+          status: 'succeeded',
+          language_pack: null,
+          language_pack_image: input.image,
+          du_id: input.duId,
+          du_image: input.duImage,
+          exit_code: 0,
+          started_at: knex.fn.now(),
+          finished_at: knex.fn.now(),
+        })
+        .returning<{ id: number }[]>('id');
+      const build = row ? await byId(row.id) : undefined;
+      if (!build) throw new Error('insert returned no row');
+      return build;
+    },
     async findBuildByNumber(appId, number) {
       const row = (await selectBuilds(knex).where({ 'builds.app_id': appId, 'builds.number': number }).first()) as BuildRow | undefined;
       return row && toBuild(row);

@@ -9,6 +9,7 @@ import type { Build, BuildStore } from '../db/build-store.js';
 import type { ReleaseService } from '../deploy/release-service.js';
 import type { BuildControl } from '../build/build-control.js';
 import type { SecurityRebuilds } from '../build/security-rebuilds.js';
+import type { BuildSources } from '../build/build-sources.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -28,6 +29,7 @@ export interface ApiDeps {
   readonly releases: ReleaseService;
   readonly buildControl: BuildControl;
   readonly securityRebuilds: SecurityRebuilds;
+  readonly buildSources: BuildSources;
   readonly users: UserStore;
   readonly builds: BuildStore;
   readonly logger: Logger;
@@ -306,6 +308,20 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     const build = await deps.builds.findBuildByNumber(found.id, Number(n));
     if (!build) throw notFound(`${found.name} has no build #${n}`);
     ctx.body = buildView(build);
+  });
+  router.post('/apps/:app/builds', async (ctx) => {
+    if (ctx.is('application/x-tar', 'application/gzip', 'application/x-gzip', 'application/tar+gzip', 'application/octet-stream')) {
+      ctx.status = 201;
+      ctx.body = buildView(await deps.buildSources.upload(ctx.state.user, p(ctx.params.app), ctx.req));
+      return;
+    }
+    throw new AppError('bad_request', 'send a tar or tar.gz body (Content-Type: application/x-tar or application/gzip)');
+  });
+  router.post('/apps/:app/deployment-units', async (ctx) => {
+    const b = await body(ctx, z.object({ image: z.string() }).strict());
+    const r = await deps.buildSources.registerImage(ctx.state.user, p(ctx.params.app), b.image);
+    ctx.status = 201;
+    ctx.body = { ...buildView(r.build), releaseError: r.releaseError ?? null };
   });
   router.get('/apps/:app/builds', async (ctx) => {
     const { app: found } = await appService.require(ctx.state.user, p(ctx.params.app), 'read');

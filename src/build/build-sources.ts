@@ -1,0 +1,81 @@
+// The ways into a build besides a push: an uploaded artifact (tar / tar.gz) built through the
+// app's language pack, and an existing local image registered as a DU. Same build records, logs
+// and DUs as a push; both go live like a push to the deploy branch.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import type { AppService } from '../apps/app-service.js';
+import type { App } from '../db/app-store.js';
+import type { Build, BuildStore } from '../db/build-store.js';
+import type { User } from '../db/user-store.js';
+import { AppError, badRequest } from '../errors.js';
+import { normalizeArtifact, type ArtifactLimits } from './artifact.js';
+import type { BuildQueue } from './build-queue.js';
+import type { ContainerEngine } from './container-engine.js';
+import { duRepository } from './build-runner.js';
+
+export interface BuildSources {
+  upload(actor: User | null, app: string, body: Readable): Promise<Build>;
+  registerImage(actor: User | null, app: string, image: string): Promise<{ build: Build; releaseError: string | undefined }>;
+}
+
+export function createBuildSources(deps: {
+  apps: AppService;
+  builds: BuildStore;
+  queue: BuildQueue;
+  engine: Pick<ContainerEngine, 'imageId' | 'buildImage'>;
+  installation: string;
+  limits: ArtifactLimits;
+  nextBuildNumber: (appId: number) => Promise<number>;
+  release: (app: App, build: Build) => Promise<string | undefined>;
+}): BuildSources {
+  return {
+    async upload(actor, name, body) {
+      const { app } = await deps.apps.require(actor, name, 'write');
+      const archivePath = deps.queue.newArchivePath();
+      const { sha256 } = await normalizeArtifact(body, archivePath, deps.limits);
+      // The upload's SHA-256 stands where a push has its commit.
+      return deps.queue.enqueue({ app, ref: 'upload', commit: sha256, archivePath, source: 'upload' });
+    },
+    async registerImage(actor, name, image) {
+      const { app } = await deps.apps.require(actor, name, 'write');
+      if (!/^[\w][\w.:/@-]{0,254}$/.test(image)) throw badRequest('give a local image reference or ID');
+      const imageId = await deps.engine.imageId(image);
+      if (!imageId) throw new AppError('not_found', `no local image '${image}' on this Docker engine`);
+      const number = await deps.nextBuildNumber(app.id);
+      // A one-line build on top of the image gives it Solum's labels (the image itself is untouched).
+      const pack = tar.pack();
+      pack.entry({ name: 'Dockerfile' }, `FROM ${imageId}\n`);
+      pack.finalize();
+      const controller = new AbortController();
+      const duId = await deps.engine.buildImage(Readable.from(pack), {
+        tag: `${duRepository(app.name)}:${number}`,
+        labels: {
+          'io.solum.installation': deps.installation,
+          'io.solum.app': app.name,
+          'io.solum.build': String(number),
+          'io.solum.role': 'deployment-unit',
+          'io.solum.external-image': imageId,
+          // No Procfile: the image's own CMD is the web command.
+          'io.solum.process-types': JSON.stringify({ web: '' }),
+          'io.solum.manifest': JSON.stringify({ env: {} }),
+        },
+        network: 'none',
+        buildArgs: {},
+        memoryBytes: 256 * 1024 * 1024,
+        signal: controller.signal,
+        onOutput: () => undefined,
+      });
+      const build = await deps.builds.recordExternal({
+        appId: app.id,
+        number,
+        commit: createHash('sha256').update(imageId).digest('hex'),
+        duId,
+        duImage: `${duRepository(app.name)}:${number}`,
+        image: imageId,
+      });
+      await deps.builds.appendLog(build.id, 1, `-----> Registered image ${image} (${imageId}) as deployment unit ${duId}\n`);
+      return { build, releaseError: await deps.release(app, build) };
+    },
+  };
+}
