@@ -1,5 +1,6 @@
 // Composition root: builds every long-lived object once and passes dependencies explicitly.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAccountService } from './access/account-service.js';
@@ -14,6 +15,9 @@ import { createBuildRunner } from './build/build-runner.js';
 import { createBuildWorker, newWorkerId } from './build/build-worker.js';
 import { createSecurityRebuilds } from './build/security-rebuilds.js';
 import { createBuildSources } from './build/build-sources.js';
+import { createPullBuilds } from './build/pull-builds.js';
+import { createWebhooks } from './build/webhooks.js';
+import { createSourceStore } from './db/source-store.js';
 import { createDockerEngine } from './build/docker-engine.js';
 import { loadStockPacks } from './build/language-packs.js';
 import type { ContainerEngine } from './build/container-engine.js';
@@ -159,6 +163,17 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     nextBuildNumber: (id) => apps.nextBuildNumber(id),
     release: (app, build) => releases.releaseBuild(app, build, () => undefined),
   });
+  const sources = createSourceStore(db.knex);
+  const pulls = createPullBuilds({
+    apps: appService,
+    builds,
+    sources,
+    queue,
+    repoPath: (app) => repos.pathOf(app.name),
+    knownHostsFile: path.join(config.dataDir, 'known_hosts'),
+    fetchTimeoutMs: config.fetchTimeoutMs,
+  });
+  const webhooks = createWebhooks({ apps: appService, appStore: apps, sources, pulls, url: (app) => `http://${config.publicHost}:${String(httpPort())}/v1/apps/${app}/webhook` });
   const securityRebuilds = createSecurityRebuilds({
     apps,
     builds,
@@ -168,7 +183,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     queue,
     repoPath: (app) => repos.pathOf(app.name),
   });
-  const commands = createSshCommands({ securityRebuilds, accounts, apps: appService, builds, releases, buildControl });
+  const commands = createSshCommands({ securityRebuilds, pulls, accounts, apps: appService, builds, releases, buildControl });
   const api = createApiApp({
     authenticator,
     accounts,
@@ -177,6 +192,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     buildControl,
     securityRebuilds,
     buildSources,
+    pulls,
+    webhooks,
     users,
     builds,
     logger,

@@ -33,8 +33,9 @@ export function overtaken(build: Build, deployBranch: string, head: string | nul
 }
 
 /** Whether a successful build goes live: pushes of the deploy branch, and every build asked for
- * through the API (uploads, pulls, webhooks, security rebuilds). Pure. */
+ * through the API (uploads, pulls, webhooks, security rebuilds) but pull-request builds. Pure. */
 export function releases(build: Build, app: App): boolean {
+  if (build.source === 'pull-request') return false;
   return build.source === 'push' ? build.ref === `refs/heads/${app.deployBranch}` : true;
 }
 

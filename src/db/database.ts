@@ -7,6 +7,7 @@ import * as init from '../../migrations/0001-init.js';
 import * as collaborators from '../../migrations/0002-collaborators.js';
 import * as releases from '../../migrations/0003-releases.js';
 import * as buildEngine from '../../migrations/0004-build-engine.js';
+import * as sources from '../../migrations/0005-sources.js';
 import { PgLiteClient } from './pglite-client.js';
 
 export type Dialect = 'pglite' | 'postgres';
@@ -29,6 +30,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0002-collaborators', collaborators],
   ['0003-releases', releases],
   ['0004-build-engine', buildEngine],
+  ['0005-sources', sources],
 ];
 
 const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -8,6 +8,7 @@ import type { User } from '../db/user-store.js';
 import type { ReleaseService } from '../deploy/release-service.js';
 import type { BuildControl } from '../build/build-control.js';
 import type { SecurityRebuilds } from '../build/security-rebuilds.js';
+import type { PullBuilds } from '../build/pull-builds.js';
 import { AppError, publicError } from '../errors.js';
 import { parseAppRole } from '../roles.js';
 import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
@@ -19,6 +20,7 @@ export interface SshCommandDeps {
   readonly releases: ReleaseService;
   readonly buildControl: BuildControl;
   readonly securityRebuilds: SecurityRebuilds;
+  readonly pulls: PullBuilds;
 }
 
 export interface SshCommandResult {
@@ -438,6 +440,17 @@ export function createSshCommands(deps: SshCommandDeps) {
         if (!build) throw new AppError('not_found', `${app.name} has no build #${n}`);
         const b = buildView(await deps.buildControl.cancel(actor, build.id));
         return { json: b, text: b.status === 'canceled' ? `canceled build #${b.number}\n` : `stopping build #${b.number}\n` };
+      },
+    },
+    'builds:create': {
+      usage: 'builds:create APP [REF]',
+      help: "fetch the app's source (its ref, or REF) and build it",
+      args: [1, 2],
+      async run(actor, p) {
+        const r = await deps.pulls.pull(actor, p.args[0] ?? '', { ref: p.args[1], onlyIfChanged: p.flags.get('--only-if-changed') === true });
+        if ('skipped' in r) return { json: { status: 'skipped', reason: r.skipped }, text: `skipped: ${r.skipped}\n` };
+        const b = buildView(r.build);
+        return { json: b, text: `queued build #${b.number} of ${b.commit.slice(0, 12)}\n` };
       },
     },
     'builds:cache:purge': {

@@ -10,6 +10,8 @@ import type { ReleaseService } from '../deploy/release-service.js';
 import type { BuildControl } from '../build/build-control.js';
 import type { SecurityRebuilds } from '../build/security-rebuilds.js';
 import type { BuildSources } from '../build/build-sources.js';
+import type { PullBuilds } from '../build/pull-builds.js';
+import type { Webhooks } from '../build/webhooks.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -30,6 +32,8 @@ export interface ApiDeps {
   readonly buildControl: BuildControl;
   readonly securityRebuilds: SecurityRebuilds;
   readonly buildSources: BuildSources;
+  readonly pulls: PullBuilds;
+  readonly webhooks: Webhooks;
   readonly users: UserStore;
   readonly builds: BuildStore;
   readonly logger: Logger;
@@ -315,7 +319,42 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
       ctx.body = buildView(await deps.buildSources.upload(ctx.state.user, p(ctx.params.app), ctx.req));
       return;
     }
-    throw new AppError('bad_request', 'send a tar or tar.gz body (Content-Type: application/x-tar or application/gzip)');
+    if (ctx.is('application/json')) {
+      const b = await body(ctx, z.object({ ref: z.string().optional(), commit: z.string().optional(), onlyIfChanged: z.boolean().optional() }).strict());
+      const r = await deps.pulls.pull(ctx.state.user, p(ctx.params.app), { ref: b.ref, commit: b.commit, onlyIfChanged: b.onlyIfChanged ?? false });
+      if ('skipped' in r) {
+        ctx.body = { status: 'skipped', reason: r.skipped, commit: r.commit };
+        return;
+      }
+      ctx.status = 201;
+      ctx.body = buildView(r.build);
+      return;
+    }
+    throw new AppError('bad_request', 'send JSON {ref?, commit?, onlyIfChanged?} to build from the app source, or a tar / tar.gz body to build it');
+  });
+  router.get('/apps/:app/source', async (ctx) => {
+    ctx.body = await deps.pulls.source(ctx.state.user, p(ctx.params.app));
+  });
+  router.put('/apps/:app/source', async (ctx) => {
+    const b = await body(ctx, z.object({ url: z.string(), ref: z.string().optional() }).strict());
+    ctx.body = await deps.pulls.setSource(ctx.state.user, p(ctx.params.app), b);
+  });
+  router.post('/apps/:app/webhook/secret', async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await deps.webhooks.rotate(ctx.state.user, p(ctx.params.app));
+  });
+  router.post('/apps/:app/webhook', async (ctx) => {
+    // The signature authenticates: read the raw bytes (bounded) and let the webhook check them.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of ctx.req) {
+      size += (c as Buffer).length;
+      if (size > 5 * 1024 * 1024) throw new AppError('bad_request', 'webhook payloads are at most 5 MiB');
+      chunks.push(c as Buffer);
+    }
+    const reply = await deps.webhooks.receive(p(ctx.params.app), ctx.req.headers, Buffer.concat(chunks));
+    ctx.status = reply.status;
+    ctx.body = reply.body;
   });
   router.post('/apps/:app/deployment-units', async (ctx) => {
     const b = await body(ctx, z.object({ image: z.string() }).strict());
