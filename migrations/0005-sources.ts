@@ -8,6 +8,9 @@ export async function up(knex: Knex): Promise<void> {
     // OpenSSH private key Solum uses to fetch ssh:// sources; its public half is shown to users
     t.text('deploy_key');
     t.text('webhook_secret');
+    // A GitHub-compatible commit statuses endpoint (…/statuses) and the token to post with
+    t.text('status_url');
+    t.text('status_token');
   });
   await knex.schema.createTable('webhook_deliveries', (t) => {
     t.integer('app_id').notNullable().references('apps.id').onDelete('CASCADE');
@@ -20,6 +23,6 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('webhook_deliveries');
   await knex.schema.alterTable('apps', (t) => {
-    for (const c of ['source_url', 'source_ref', 'deploy_key', 'webhook_secret']) t.dropColumn(c);
+    for (const c of ['source_url', 'source_ref', 'deploy_key', 'webhook_secret', 'status_url', 'status_token']) t.dropColumn(c);
   });
 }

@@ -17,6 +17,7 @@ import { createSecurityRebuilds } from './build/security-rebuilds.js';
 import { createBuildSources } from './build/build-sources.js';
 import { createPullBuilds } from './build/pull-builds.js';
 import { createWebhooks } from './build/webhooks.js';
+import { createCommitStatuses, type CommitStatuses } from './build/commit-status.js';
 import { createSourceStore } from './db/source-store.js';
 import { createDockerEngine } from './build/docker-engine.js';
 import { loadStockPacks } from './build/language-packs.js';
@@ -99,6 +100,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     healthTimeoutMs: config.deploy.healthTimeoutMs,
   });
   let releaseBuild: ReleaseService['releaseBuild'] = () => Promise.resolve(undefined);
+  // Built once the app service exists; the worker only calls it after start.
+  let statuses: CommitStatuses = { configure: () => Promise.reject(new Error('not ready')), report: () => Promise.resolve() };
   const worker = createBuildWorker({
     builds,
     apps,
@@ -114,6 +117,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     logMaxBytes: config.buildLogMaxBytes,
     afterSuccess: (app, build, say) => releaseBuild(app, build, say),
     onFinished: (status, seconds) => { metrics.buildFinished(status, seconds); },
+    onStatus: (build) => { void statuses.report(build); },
     deployRefHead,
   });
   notify = () => { worker.notify(); };
@@ -173,6 +177,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     knownHostsFile: path.join(config.dataDir, 'known_hosts'),
     fetchTimeoutMs: config.fetchTimeoutMs,
   });
+  statuses = createCommitStatuses({ apps: appService, sources, buildUrl: (id) => `http://${config.publicHost}:${String(httpPort())}/v1/builds/${id}`, logger });
   const webhooks = createWebhooks({ apps: appService, appStore: apps, sources, pulls, url: (app) => `http://${config.publicHost}:${String(httpPort())}/v1/apps/${app}/webhook` });
   const securityRebuilds = createSecurityRebuilds({
     apps,
@@ -194,6 +199,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     buildSources,
     pulls,
     webhooks,
+    statuses,
     users,
     builds,
     logger,

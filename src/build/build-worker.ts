@@ -80,6 +80,8 @@ export interface BuildWorkerOptions {
   readonly afterSuccess?: (app: App, build: Build, say: (line: string) => void) => Promise<string | undefined>;
   /** Told of every build this worker finishes (metrics). */
   readonly onFinished?: (status: string, seconds: number) => void;
+  /** Told when a build starts and when it ends (commit statuses). */
+  readonly onStatus?: (build: Build) => void;
   /** The app's deploy ref as it is now (null when it does not exist), to spot pushes overtaken while queued. */
   readonly deployRefHead?: (app: App) => Promise<string | null>;
 }
@@ -141,6 +143,7 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
       if (!app) throw new Error(`app ${build.appId} of build ${build.id} not found`);
       if (!archive) throw new Error('the build has no source archive');
       blog.info('build started');
+      o.onStatus?.(build);
       const timeoutMs = app.buildTimeoutSeconds !== null ? app.buildTimeoutSeconds * 1000 : o.limits.timeoutMs;
       timeout = setTimeout(() => { stopper.abort('timeout'); }, timeoutMs);
       const memoryBytes = app.buildMemoryMb !== null ? app.buildMemoryMb * 1024 * 1024 : o.limits.memoryBytes;
@@ -170,6 +173,8 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     if (archive) await fs.rm(archive, { force: true });
     blog.info({ status: outcome.status, duId: outcome.duId, seconds: Number(seconds) }, 'build finished');
     o.onFinished?.(outcome.status, Number(seconds));
+    const ended = await o.builds.getBuild(build.id);
+    if (ended) o.onStatus?.(ended);
     const final = await o.builds.getBuild(build.id);
     const overtaken = await overtakenBy(app, final);
     if (overtaken !== undefined && app) {

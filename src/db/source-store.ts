@@ -6,11 +6,14 @@ export interface AppSource {
   readonly ref: string | null;
   readonly deployKey: string | null;
   readonly webhookSecret: string | null;
+  /** Where commit statuses go (GitHub-compatible `…/statuses`), and the token to send. */
+  readonly statusUrl: string | null;
+  readonly statusToken: string | null;
 }
 
 export interface SourceStore {
   get(appId: number): Promise<AppSource>;
-  set(appId: number, changes: Partial<{ url: string | null; ref: string | null; deployKey: string; webhookSecret: string }>): Promise<void>;
+  set(appId: number, changes: Partial<{ url: string | null; ref: string | null; deployKey: string; webhookSecret: string; statusUrl: string | null; statusToken: string | null }>): Promise<void>;
   /** Records a webhook delivery; false when it was seen before (a redelivery). */
   recordDelivery(appId: number, deliveryId: string): Promise<boolean>;
 }
@@ -20,8 +23,22 @@ export function createSourceStore(knex: Knex): SourceStore {
     async get(appId) {
       const row = await knex('apps')
         .where({ id: appId })
-        .first<{ source_url: string | null; source_ref: string | null; deploy_key: string | null; webhook_secret: string | null } | undefined>('source_url', 'source_ref', 'deploy_key', 'webhook_secret');
-      return { url: row?.source_url ?? null, ref: row?.source_ref ?? null, deployKey: row?.deploy_key ?? null, webhookSecret: row?.webhook_secret ?? null };
+        .first<Record<'source_url' | 'source_ref' | 'deploy_key' | 'webhook_secret' | 'status_url' | 'status_token', string | null> | undefined>(
+          'source_url',
+          'source_ref',
+          'deploy_key',
+          'webhook_secret',
+          'status_url',
+          'status_token',
+        );
+      return {
+        url: row?.source_url ?? null,
+        ref: row?.source_ref ?? null,
+        deployKey: row?.deploy_key ?? null,
+        webhookSecret: row?.webhook_secret ?? null,
+        statusUrl: row?.status_url ?? null,
+        statusToken: row?.status_token ?? null,
+      };
     },
     async set(appId, c) {
       const row: Record<string, string | null> = {};
@@ -29,6 +46,8 @@ export function createSourceStore(knex: Knex): SourceStore {
       if (c.ref !== undefined) row.source_ref = c.ref;
       if (c.deployKey !== undefined) row.deploy_key = c.deployKey;
       if (c.webhookSecret !== undefined) row.webhook_secret = c.webhookSecret;
+      if (c.statusUrl !== undefined) row.status_url = c.statusUrl;
+      if (c.statusToken !== undefined) row.status_token = c.statusToken;
       await knex('apps').where({ id: appId }).update(row);
     },
     async recordDelivery(appId, deliveryId) {

@@ -12,6 +12,7 @@ import type { SecurityRebuilds } from '../build/security-rebuilds.js';
 import type { BuildSources } from '../build/build-sources.js';
 import type { PullBuilds } from '../build/pull-builds.js';
 import type { Webhooks } from '../build/webhooks.js';
+import type { CommitStatuses } from '../build/commit-status.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -34,6 +35,7 @@ export interface ApiDeps {
   readonly buildSources: BuildSources;
   readonly pulls: PullBuilds;
   readonly webhooks: Webhooks;
+  readonly statuses: CommitStatuses;
   readonly users: UserStore;
   readonly builds: BuildStore;
   readonly logger: Logger;
@@ -338,6 +340,10 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   router.put('/apps/:app/source', async (ctx) => {
     const b = await body(ctx, z.object({ url: z.string(), ref: z.string().optional() }).strict());
     ctx.body = await deps.pulls.setSource(ctx.state.user, p(ctx.params.app), b);
+  });
+  router.put('/apps/:app/commit-status', async (ctx) => {
+    const b = await body(ctx, z.object({ url: z.string(), token: z.string().max(1000) }).strict().nullable());
+    ctx.body = await deps.statuses.configure(ctx.state.user, p(ctx.params.app), b);
   });
   router.post('/apps/:app/webhook/secret', async (ctx) => {
     ctx.status = 201;

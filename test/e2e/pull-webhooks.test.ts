@@ -1,6 +1,8 @@
 // Pull builds from a git URL (file:// and HTTP over loopback) and webhooks from GitHub, Gitea,
 // GitLab and generic senders, with real HMACs, bad ones, replays and ignored events.
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
@@ -148,4 +150,46 @@ test.serial('webhooks: GitHub, Gitea, GitLab and generic senders; bad signatures
   t.is(list.length, 5);
   t.is(await count(), 5);
   t.true(list.every((b) => b.status === 'succeeded' && b.source === 'webhook' && b.commit === head));
+});
+
+test.serial('commit statuses reach a GitHub-compatible endpoint: pending then success or failure; failures to report are retried and never fail the build', async (t) => {
+  const received: Array<{ path: string; auth: string | undefined; body: { state: string; target_url: string; context: string } }> = [];
+  let refuseFirst = 1;
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      if (refuseFirst-- > 0) {
+        res.statusCode = 502;
+        res.end();
+        return;
+      }
+      received.push({ path: req.url ?? '', auth: req.headers.authorization, body: JSON.parse(text) as { state: string; target_url: string; context: string } });
+      res.statusCode = 201;
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const solum = await startSolum();
+  const app = randomName('status');
+  t.teardown(async () => {
+    server.close();
+    await solum.stop();
+    await removeAppImages(app);
+  });
+  const client = await gitClient(solum, 'http');
+  const repo = await makeRepo({ 'build.sh': 'echo ok\n' });
+  t.is((await client.git(['push', '-o', 'solum.skip-build', client.url(app), 'main'], repo)).code, 0);
+  t.is((await solum.api('PUT', `/v1/apps/${app}/commit-status`, { url: `http://127.0.0.1:${port}/repos/o/r/statuses`, token: 'status-token' })).status, 200);
+  const good = await writeAndCommit(repo, { 'x.txt': '1' }, 'good');
+  t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
+  const bad = await writeAndCommit(repo, { 'build.sh': 'exit 1\n' }, 'bad');
+  t.not((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
+  for (let i = 0; i < 60 && received.length < 4; i++) await new Promise((r) => setTimeout(r, 250));
+  const states = (sha: string) => received.filter((r) => r.path === `/repos/o/r/statuses/${sha}`).map((r) => r.body.state);
+  t.deepEqual(states(good), ['pending', 'success'], 'the first report was refused once and retried');
+  t.deepEqual(states(bad), ['pending', 'failure']);
+  t.true(received.every((r) => r.auth === 'token status-token' && r.body.context === 'solum/build' && /\/v1\/builds\/\d+$/.test(r.body.target_url)));
+  t.false(solum.logs().includes('status-token'), 'the token is not logged');
 });
