@@ -47,4 +47,6 @@ export default tseslint.config(
   // The SSH commands are a transport that happens to live beside the SSH server: services are fair game.
   { files: ['src/git/ssh-commands.ts'], rules: restrict(forbiddenBy.http) },
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },
+  // The dashboard is browser code with its own compiler settings (DOM types).
+  { files: ['dashboard/**/*.ts'], languageOptions: { parserOptions: { projectService: false, project: ['./tsconfig.dashboard.json'], tsconfigRootDir: import.meta.dirname } } },
 );
