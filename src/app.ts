@@ -83,7 +83,13 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const events = createBuildEvents();
   const workerId = newWorkerId();
   let notify = (): void => undefined;
-  const queue = createBuildQueue({ apps, builds, archivesDir: config.archivesDir, notify: () => { notify(); } });
+  const queue = createBuildQueue({
+    apps,
+    builds,
+    archivesDir: config.archivesDir,
+    notify: () => { notify(); },
+    onQueued: (b) => { events.state({ type: 'build', app: b.app, number: b.number, status: b.status, id: b.id }); },
+  });
   const runner = createBuildRunner({ engine, installation, packs: () => packs, builderNetwork: config.builderNetwork });
   const removeCaches = (app: string): Promise<number> => engine.removeVolumes({ 'io.solum.installation': installation, 'io.solum.app': app, 'io.solum.role': 'build-cache' });
   const deployRefHead = (app: App): Promise<string | null> => repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
@@ -154,6 +160,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     },
     url: (app) => router.url(app),
     logger,
+    onRelease: (app, r) => { events.state({ type: 'release', app, number: r.version, status: r.status }); },
   });
   releaseBuild = (app, build, say) => releases.releaseBuild(app, build, say);
   const buildControl = createBuildControl({ apps: appService, builds, events, stopLocal: (id) => worker.cancel(id), removeCaches });

@@ -15,7 +15,7 @@ export interface BuildQueue {
   ): Promise<Build>;
 }
 
-export function createBuildQueue(deps: { apps: AppStore; builds: BuildStore; archivesDir: string; notify: () => void }): BuildQueue {
+export function createBuildQueue(deps: { apps: AppStore; builds: BuildStore; archivesDir: string; notify: () => void; onQueued?: (build: Build) => void }): BuildQueue {
   return {
     newArchivePath() {
       return path.join(deps.archivesDir, `${randomUUID()}.tar`);
@@ -35,6 +35,7 @@ export function createBuildQueue(deps: { apps: AppStore; builds: BuildStore; arc
           ...(input.languagePack ? { languagePack: input.languagePack } : {}),
         });
         onQueued?.(build);
+        deps.onQueued?.(build);
         deps.notify();
         return build;
       } catch (err) {

@@ -144,6 +144,7 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
       if (!archive) throw new Error('the build has no source archive');
       blog.info('build started');
       o.onStatus?.(build);
+      o.events.state({ type: 'build', app: build.app, number: build.number, status: 'running', id: build.id });
       const timeoutMs = app.buildTimeoutSeconds !== null ? app.buildTimeoutSeconds * 1000 : o.limits.timeoutMs;
       timeout = setTimeout(() => { stopper.abort('timeout'); }, timeoutMs);
       const memoryBytes = app.buildMemoryMb !== null ? app.buildMemoryMb * 1024 * 1024 : o.limits.memoryBytes;

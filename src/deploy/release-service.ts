@@ -50,6 +50,8 @@ export function createReleaseService(deps: {
   imageProcessTypes: (duId: string) => Promise<Record<string, string> | undefined>;
   url: (app: string) => string;
   logger: Logger;
+  /** Told when a release ends active or failed. */
+  onRelease?: (app: string, release: Release) => void;
 }): ReleaseService {
   const log = deps.logger.child({ component: 'releases' });
 
@@ -73,7 +75,9 @@ export function createReleaseService(deps: {
       say(`-----> Released v${created.version}: ${deps.url(app.name)}`);
       log.info({ app: app.name, version: created.version }, 'release live');
     }
-    return (await deps.releases.getRelease(app.id, created.version)) ?? created;
+    const final = (await deps.releases.getRelease(app.id, created.version)) ?? created;
+    deps.onRelease?.(app.name, final);
+    return final;
   };
 
   const live = async (app: App): Promise<Release> => {

@@ -22,6 +22,7 @@ import type { Metrics } from '../metrics.js';
 import type { BuildEvents } from '../build/build-events.js';
 import { finishedStatuses } from '../db/build-store.js';
 import { dashboardMiddleware } from './static.js';
+import { openApiDocument, type RouteDoc, type RouteInfo } from './openapi.js';
 import { tokenFromHeaders } from './credentials.js';
 import { errorMiddleware, readJson } from './errors.js';
 
@@ -71,6 +72,66 @@ const bodies = {
   /** KEY: value sets, KEY: null unsets */
   config: z.record(z.string(), z.string().nullable()),
   formation: z.record(z.string(), z.number().int()),
+  securityRebuild: z.object({ pack: z.string().optional() }).strict(),
+  pull: z.object({ ref: z.string().optional(), commit: z.string().optional(), onlyIfChanged: z.boolean().optional() }).strict(),
+  source: z.object({ url: z.string(), ref: z.string().optional() }).strict(),
+  commitStatus: z.object({ url: z.string(), token: z.string().max(1000) }).strict().nullable(),
+  image: z.object({ image: z.string() }).strict(),
+};
+
+const TAR_TYPES = ['application/x-tar', 'application/gzip', 'application/x-gzip', 'application/tar+gzip', 'application/octet-stream'];
+
+/** The description of every route; the OpenAPI document is made from it and the router. */
+const docs: Record<string, RouteDoc> = {
+  'GET /healthz': { summary: 'Liveness probe', public: true },
+  'GET /readyz': { summary: 'Readiness: database and Docker reachable (503 otherwise)', public: true },
+  'GET /metrics': { summary: 'Prometheus metrics', public: true, produces: 'prometheus' },
+  'GET /v1/openapi.json': { summary: 'This document', public: true },
+  'GET /v1/security-rebuilds': { summary: 'Apps whose live DU was built from an older pack image (admins); ?pack=NAME' },
+  'POST /v1/security-rebuilds': { summary: 'Queue rebuilds of those apps (admins)', body: bodies.securityRebuild },
+  'GET /v1/user': { summary: 'Who the token belongs to' },
+  'GET /v1/events': { summary: 'Build and release state changes of the apps the caller can see, as Server-Sent Events', produces: 'event-stream' },
+  'GET /v1/users': { summary: 'List users (admins)' },
+  'POST /v1/users': { summary: 'Create a user (admins)', body: bodies.user },
+  'GET /v1/users/:user': { summary: 'A user (themself or admins)' },
+  'DELETE /v1/users/:user': { summary: 'Remove a user with their keys and tokens (admins)' },
+  'GET /v1/users/:user/keys': { summary: "A user's SSH keys" },
+  'POST /v1/users/:user/keys': { summary: 'Add an SSH key', body: bodies.key },
+  'DELETE /v1/users/:user/keys/:name': { summary: 'Remove an SSH key (access with it ends at once)' },
+  'GET /v1/users/:user/tokens': { summary: "A user's API tokens (never the tokens themselves)" },
+  'POST /v1/users/:user/tokens': { summary: 'Create an API token (returned once)', body: bodies.token },
+  'DELETE /v1/users/:user/tokens/:id': { summary: 'Revoke an API token' },
+  'GET /v1/apps': { summary: 'Apps the caller can see' },
+  'POST /v1/apps': { summary: 'Create an app', body: bodies.app },
+  'GET /v1/apps/:app': { summary: 'An app, its URL and live release' },
+  'PATCH /v1/apps/:app': { summary: 'App settings: public, pinned language pack, build limits', body: bodies.appPatch },
+  'DELETE /v1/apps/:app': { summary: 'Destroy an app: repository, builds, DUs, processes' },
+  'GET /v1/apps/:app/collaborators': { summary: "An app's collaborators" },
+  'PUT /v1/apps/:app/collaborators/:user': { summary: 'Give a user a role on an app', body: bodies.collaborator },
+  'DELETE /v1/apps/:app/collaborators/:user': { summary: "Remove a user's role" },
+  'GET /v1/apps/:app/releases': { summary: 'Releases, newest first' },
+  'GET /v1/apps/:app/releases/:version': { summary: 'One release' },
+  'POST /v1/apps/:app/releases': { summary: 'Roll back: a new release from an earlier one', body: bodies.rollback },
+  'GET /v1/apps/:app/config': { summary: 'Config vars (app admins)' },
+  'PATCH /v1/apps/:app/config': { summary: 'Set (string) or unset (null) config vars: a new release', body: bodies.config },
+  'GET /v1/apps/:app/formation': { summary: 'Process counts' },
+  'PATCH /v1/apps/:app/formation': { summary: 'Scale process types', body: bodies.formation },
+  'GET /v1/apps/:app/processes': { summary: "The app's processes" },
+  'POST /v1/apps/:app/actions/:action': { summary: 'restart, stop or start the app' },
+  'GET /v1/apps/:app/logs': { summary: 'Process output; ?follow=1&tail=N', produces: 'text' },
+  'DELETE /v1/apps/:app/build-cache': { summary: "Empty the app's build cache" },
+  'GET /v1/apps/:app/builds/:number': { summary: 'A build by its number' },
+  'POST /v1/apps/:app/builds': { summary: 'Build from the app source (JSON) or an uploaded tar / tar.gz', body: bodies.pull, rawBody: TAR_TYPES.join(', ') },
+  'GET /v1/apps/:app/source': { summary: "The app's source and deploy key" },
+  'PUT /v1/apps/:app/source': { summary: "Set the app's source (git URL and ref)", body: bodies.source },
+  'PUT /v1/apps/:app/commit-status': { summary: 'Report commit statuses to a GitHub-compatible endpoint (null turns it off)', body: bodies.commitStatus },
+  'POST /v1/apps/:app/webhook/secret': { summary: 'A new webhook secret (returned once)' },
+  'POST /v1/apps/:app/webhook': { summary: 'Webhook from GitHub, Gitea, GitLab or a signed generic sender', public: true, rawBody: 'application/json' },
+  'POST /v1/apps/:app/deployment-units': { summary: 'Register a local image as a DU', body: bodies.image },
+  'GET /v1/apps/:app/builds': { summary: 'Builds, newest first' },
+  'GET /v1/builds/:id': { summary: 'A build' },
+  'POST /v1/builds/:id/cancel': { summary: 'Cancel a queued or running build' },
+  'GET /v1/builds/:id/log': { summary: 'The build log; ?follow=1 (or Accept: text/event-stream) streams it as Server-Sent Events', produces: 'text' },
 };
 
 const parseVersion = (raw: string): number => {
@@ -78,6 +139,31 @@ const parseVersion = (raw: string): number => {
   if (!m) throw badRequest('release versions look like v3 or 3');
   return Number(m[1]);
 };
+
+/**
+ * One page of a list: `?limit=` (1-1000, default 100) and `?cursor=` (from the previous page's
+ * `X-Next-Cursor` header or `Link: …; rel="next"`). The body stays a plain array.
+ */
+function page<T>(ctx: Koa.Context, items: readonly T[]): T[] {
+  const limitRaw = ctx.query.limit;
+  const limit = typeof limitRaw === 'string' ? Number(limitRaw) : 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('limit is a whole number from 1 to 1000');
+  let offset = 0;
+  const cursor = ctx.query.cursor;
+  if (typeof cursor === 'string') {
+    const m = /^o(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!m) throw badRequest('invalid cursor');
+    offset = Number(m[1]);
+  }
+  const end = offset + limit;
+  ctx.set('X-Total-Count', String(items.length));
+  if (end < items.length) {
+    const next = Buffer.from(`o${end}`).toString('base64url');
+    ctx.set('X-Next-Cursor', next);
+    ctx.set('Link', `<${ctx.path}?limit=${limit}&cursor=${next}>; rel="next"`);
+  }
+  return items.slice(offset, end);
+}
 
 async function body<T>(ctx: Koa.Context, schema: z.ZodType<T>): Promise<T> {
   const parsed = schema.safeParse(await readJson(ctx));
@@ -101,7 +187,8 @@ async function followLog(ctx: Koa.Context, build: Build, deps: Pick<ApiDeps, 'bu
   const send = (index: number, line: string): void => {
     if (index <= sent || ended) return;
     sent = index;
-    res.write(`id: ${index}\nevent: line\ndata: ${line}\n\n`);
+    // A bare CR would end the SSE field early: lines are stored without them, but make sure.
+    res.write(`id: ${index}\nevent: line\ndata: ${line.replaceAll('\r', '')}\n\n`);
   };
   const end = (b: Build): void => {
     if (ended) return;
@@ -154,11 +241,41 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
 
   router.get('/security-rebuilds', async (ctx) => {
     const pack = typeof ctx.query.pack === 'string' ? ctx.query.pack : undefined;
-    ctx.body = await deps.securityRebuilds.run(ctx.state.user, { pack, rebuild: false });
+    ctx.body = page(ctx, await deps.securityRebuilds.run(ctx.state.user, { pack, rebuild: false }));
   });
   router.post('/security-rebuilds', async (ctx) => {
-    const b = await body(ctx, z.object({ pack: z.string().optional() }).strict());
+    const b = await body(ctx, bodies.securityRebuild);
     ctx.body = await deps.securityRebuilds.run(ctx.state.user, { pack: b.pack, rebuild: true });
+  });
+  router.get('/events', async (ctx) => {
+    const user = ctx.state.user;
+    if (!user) throw new AppError('unauthenticated', 'authentication required');
+    ctx.respond = false;
+    const res = ctx.res;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.write(': solum events\n\n');
+    // Only changes of apps the caller may read; decisions are remembered for the connection.
+    const visible = new Map<string, Promise<boolean>>();
+    const canSee = (app: string): Promise<boolean> => {
+      let v = visible.get(app);
+      if (!v) {
+        v = appService.require(user, app, 'read').then(() => true, () => false);
+        visible.set(app, v);
+      }
+      return v;
+    };
+    let seq = 0;
+    const unsubscribe = deps.events.subscribeState((change) => {
+      void canSee(change.app).then((ok) => {
+        if (ok && !res.writableEnded) res.write(`id: ${++seq}\nevent: ${change.type}\ndata: ${JSON.stringify(change)}\n\n`);
+      });
+    });
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    res.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    });
+    await Promise.resolve();
   });
   router.get('/user', (ctx) => {
     if (!ctx.state.user) throw new AppError('unauthenticated', 'authentication required');
@@ -166,7 +283,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
 
   router.get('/users', async (ctx) => {
-    ctx.body = (await accounts.listUsers(ctx.state.user)).map(userView);
+    ctx.body = page(ctx, (await accounts.listUsers(ctx.state.user)).map(userView));
   });
   router.post('/users', async (ctx) => {
     const b = await body(ctx, bodies.user);
@@ -182,7 +299,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
 
   router.get('/users/:user/keys', async (ctx) => {
-    ctx.body = (await accounts.listKeys(ctx.state.user, p(ctx.params.user))).map(keyView);
+    ctx.body = page(ctx, (await accounts.listKeys(ctx.state.user, p(ctx.params.user))).map(keyView));
   });
   router.post('/users/:user/keys', async (ctx) => {
     const b = await body(ctx, bodies.key);
@@ -195,7 +312,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
 
   router.get('/users/:user/tokens', async (ctx) => {
-    ctx.body = (await accounts.listTokens(ctx.state.user, p(ctx.params.user))).map(tokenView);
+    ctx.body = page(ctx, (await accounts.listTokens(ctx.state.user, p(ctx.params.user))).map(tokenView));
   });
   router.post('/users/:user/tokens', async (ctx) => {
     const b = await body(ctx, bodies.token);
@@ -211,7 +328,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
 
   router.get('/apps', async (ctx) => {
-    ctx.body = (await appService.list(ctx.state.user)).map(appView);
+    ctx.body = page(ctx, (await appService.list(ctx.state.user)).map(appView));
   });
   router.post('/apps', async (ctx) => {
     const b = await body(ctx, bodies.app);
@@ -235,7 +352,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
 
   router.get('/apps/:app/collaborators', async (ctx) => {
-    ctx.body = (await appService.collaborators(ctx.state.user, p(ctx.params.app))).map(collaboratorView);
+    ctx.body = page(ctx, (await appService.collaborators(ctx.state.user, p(ctx.params.app))).map(collaboratorView));
   });
   router.put('/apps/:app/collaborators/:user', async (ctx) => {
     const b = await body(ctx, bodies.collaborator);
@@ -248,7 +365,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
 
   router.get('/apps/:app/releases', async (ctx) => {
-    ctx.body = (await releases.list(ctx.state.user, p(ctx.params.app))).map(releaseView);
+    ctx.body = page(ctx, (await releases.list(ctx.state.user, p(ctx.params.app))).map(releaseView));
   });
   router.get('/apps/:app/releases/:version', async (ctx) => {
     ctx.body = releaseView(await releases.get(ctx.state.user, p(ctx.params.app), parseVersion(p(ctx.params.version))));
@@ -275,7 +392,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     ctx.body = await releases.scale(ctx.state.user, p(ctx.params.app), await body(ctx, bodies.formation));
   });
   router.get('/apps/:app/processes', async (ctx) => {
-    ctx.body = (await releases.processes(ctx.state.user, p(ctx.params.app))).map(processView);
+    ctx.body = page(ctx, (await releases.processes(ctx.state.user, p(ctx.params.app))).map(processView));
   });
   router.post('/apps/:app/actions/:action', async (ctx) => {
     const app = p(ctx.params.app);
@@ -316,13 +433,13 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     ctx.body = buildView(build);
   });
   router.post('/apps/:app/builds', async (ctx) => {
-    if (ctx.is('application/x-tar', 'application/gzip', 'application/x-gzip', 'application/tar+gzip', 'application/octet-stream')) {
+    if (ctx.is(TAR_TYPES)) {
       ctx.status = 201;
       ctx.body = buildView(await deps.buildSources.upload(ctx.state.user, p(ctx.params.app), ctx.req));
       return;
     }
     if (ctx.is('application/json')) {
-      const b = await body(ctx, z.object({ ref: z.string().optional(), commit: z.string().optional(), onlyIfChanged: z.boolean().optional() }).strict());
+      const b = await body(ctx, bodies.pull);
       const r = await deps.pulls.pull(ctx.state.user, p(ctx.params.app), { ref: b.ref, commit: b.commit, onlyIfChanged: b.onlyIfChanged ?? false });
       if ('skipped' in r) {
         ctx.body = { status: 'skipped', reason: r.skipped, commit: r.commit };
@@ -338,11 +455,11 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     ctx.body = await deps.pulls.source(ctx.state.user, p(ctx.params.app));
   });
   router.put('/apps/:app/source', async (ctx) => {
-    const b = await body(ctx, z.object({ url: z.string(), ref: z.string().optional() }).strict());
+    const b = await body(ctx, bodies.source);
     ctx.body = await deps.pulls.setSource(ctx.state.user, p(ctx.params.app), b);
   });
   router.put('/apps/:app/commit-status', async (ctx) => {
-    const b = await body(ctx, z.object({ url: z.string(), token: z.string().max(1000) }).strict().nullable());
+    const b = await body(ctx, bodies.commitStatus);
     ctx.body = await deps.statuses.configure(ctx.state.user, p(ctx.params.app), b);
   });
   router.post('/apps/:app/webhook/secret', async (ctx) => {
@@ -363,14 +480,14 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     ctx.body = reply.body;
   });
   router.post('/apps/:app/deployment-units', async (ctx) => {
-    const b = await body(ctx, z.object({ image: z.string() }).strict());
+    const b = await body(ctx, bodies.image);
     const r = await deps.buildSources.registerImage(ctx.state.user, p(ctx.params.app), b.image);
     ctx.status = 201;
     ctx.body = { ...buildView(r.build), releaseError: r.releaseError ?? null };
   });
   router.get('/apps/:app/builds', async (ctx) => {
     const { app: found } = await appService.require(ctx.state.user, p(ctx.params.app), 'read');
-    ctx.body = (await deps.builds.listBuilds(found.id)).map(buildView);
+    ctx.body = page(ctx, (await deps.builds.listBuilds(found.id)).map(buildView));
   });
   router.get('/builds/:id', async (ctx) => {
     ctx.body = buildView(await buildFor(ctx.state.user, p(ctx.params.id)));
@@ -388,6 +505,16 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     ctx.type = 'text/plain; charset=utf-8';
     ctx.body = await deps.builds.readLog(build.id);
   });
+
+  // Built once, from the router itself: a route without a description stops the server here.
+  const extra: RouteInfo[] = [
+    { method: 'GET', path: '/healthz' },
+    { method: 'GET', path: '/readyz' },
+    { method: 'GET', path: '/metrics' },
+    { method: 'GET', path: '/v1/openapi.json' },
+  ];
+  const routes = router.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })));
+  const openapi = openApiDocument([...extra, ...routes], docs);
 
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
@@ -422,6 +549,10 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
       const ready = Object.values(results).every((r) => r === 'ok');
       ctx.status = ready ? 200 : 503;
       ctx.body = { status: ready ? 'ready' : 'not ready', checks: results };
+      return;
+    }
+    if (ctx.path === '/v1/openapi.json') {
+      ctx.body = openapi;
       return;
     }
     if (ctx.path === '/metrics') {

@@ -20,6 +20,8 @@ export function errorMiddleware(logger: Logger): Koa.Middleware {
       }
       ctx.status = pub.status;
       ctx.body = { code: pub.code, message: pub.message };
+      // Refused before its body was read (an upload over a limit): the connection cannot be reused.
+      if (!ctx.req.complete) ctx.set('Connection', 'close');
       if (pub.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="solum", charset="UTF-8"');
     }
   };

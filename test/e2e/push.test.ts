@@ -59,7 +59,7 @@ for (const database of databaseKinds) {
       t.regex(b1.duId ?? '', /^sha256:[0-9a-f]{64}$/);
       t.truthy(b1.startedAt && b1.finishedAt);
       t.deepEqual(Object.keys((await solum.api('GET', `/v1/builds/${b1.id}`)).json as object).sort(), [
-        'app', 'commit', 'createdAt', 'duId', 'duImage', 'error', 'exitCode', 'finishedAt', 'id', 'languagePack', 'number', 'ref', 'startedAt', 'status',
+        'app', 'commit', 'createdAt', 'duId', 'duImage', 'error', 'exitCode', 'finishedAt', 'id', 'languagePack', 'number', 'ref', 'source', 'startedAt', 'status',
       ]);
       const log = await solum.api('GET', `/v1/builds/${b1.id}/log`);
       t.is(log.status, 200);

@@ -118,7 +118,7 @@ test('the hook script stores pushes without a deploy-branch update itself, sayin
   ];
   const input = updates.map((u) => `${u.oldSha} ${u.newSha} ${u.ref}`).join('\n') + '\n';
   const run = (env: Record<string, string>): string =>
-    execFileSync('sh', ['-c', hookScript('/nonexistent/node')], { input, env: { PATH: process.env.PATH ?? '', ...env } }).toString();
+    execFileSync('sh', ['-c', hookScript('/nonexistent/node')], { input, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
   const out = run({ SOLUM_PUSH_TOKEN: 'push_x', SOLUM_DEPLOY_REF: 'refs/heads/main' });
   t.deepEqual(out.trimEnd().split('\n'), planPush(updates, 'main').stored.map((s) => `-----> ${s}`));
   // Without a push token (a push made around the Solum server) it refuses.
