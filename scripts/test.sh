@@ -17,7 +17,9 @@ npx ava "$@" 2>&1 | tee "$ROOT/.provision/ava.log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line any CI can read.
+# ava prints "N tests passed" only when nothing failed; count the ticks otherwise.
 passed=$(grep -Eo '([0-9]+) tests? passed' "$ROOT/.provision/ava.log" | grep -Eo '^[0-9]+' | tail -n 1 || true)
+[ -n "$passed" ] || passed=$(grep -c '^  ✔' "$ROOT/.provision/ava.log" || true)
 failed=$(grep -Eo '([0-9]+) tests? failed' "$ROOT/.provision/ava.log" | grep -Eo '^[0-9]+' | tail -n 1 || true)
 skipped=$(grep -Eo '([0-9]+) tests? skipped' "$ROOT/.provision/ava.log" | grep -Eo '^[0-9]+' | tail -n 1 || true)
 if [ "$status" -ne 0 ] && [ -z "$failed" ]; then failed=1; fi

@@ -14,6 +14,9 @@ import { createBuildQueue } from './build/build-queue.js';
 import { createBuildRunner } from './build/build-runner.js';
 import { createBuildWorker, newWorkerId } from './build/build-worker.js';
 import { createSecurityRebuilds } from './build/security-rebuilds.js';
+import { createRetention } from './build/retention.js';
+import { createPackRegistry } from './build/pack-registry.js';
+import { createPackStore } from './db/pack-store.js';
 import { createBuildSources } from './build/build-sources.js';
 import { createPullBuilds } from './build/pull-builds.js';
 import { createWebhooks } from './build/webhooks.js';
@@ -79,7 +82,15 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => builds.queuedCount());
   metrics.gauge('solum_builds_running', 'Builds running', () => builds.runningCount());
   metrics.gauge('solum_ssh_sessions_active', 'SSH channels running a command', () => ssh?.activeSessions() ?? 0);
-  const packs = await loadStockPacks(config.languagePacksDir);
+  const registry = createPackRegistry({
+    stock: await loadStockPacks(config.languagePacksDir),
+    store: createPackStore(db.knex),
+    apps,
+    builds,
+    imageId: (ref) => engine.imageId(ref),
+  });
+  await registry.load();
+  const packExists = (name: string): Promise<boolean> => Promise.resolve(registry.packs().some((p) => p.name === name));
   const events = createBuildEvents();
   const workerId = newWorkerId();
   let notify = (): void => undefined;
@@ -90,7 +101,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     notify: () => { notify(); },
     onQueued: (b) => { events.state({ type: 'build', app: b.app, number: b.number, status: b.status, id: b.id }); },
   });
-  const runner = createBuildRunner({ engine, installation, packs: () => packs, builderNetwork: config.builderNetwork });
+  const runner = createBuildRunner({ engine, installation, packs: () => registry.packs(), builderNetwork: config.builderNetwork });
   const removeCaches = (app: string): Promise<number> => engine.removeVolumes({ 'io.solum.installation': installation, 'io.solum.app': app, 'io.solum.role': 'build-cache' });
   const deployRefHead = (app: App): Promise<string | null> => repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
@@ -131,7 +142,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const httpPort = (): number => (httpServer.address() as AddressInfo | null)?.port ?? config.httpPort;
   const pushHandler = createPushHandler({ apps, builds, queue, events, logger, maxQueuedPerApp: config.maxQueuedPerApp, concurrency: config.buildConcurrency,
     deployRefHead,
-    packExists: (name) => Promise.resolve(packs.some((p) => p.name === name)),
+    packExists,
     buildUrl: (id) => `http://${config.publicHost}:${String(httpPort())}/v1/builds/${id}`,
   });
   const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
@@ -144,7 +155,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     repos,
     policy,
     stopProcesses: (app) => deployer.stopAll(app),
-    packExists: (name) => Promise.resolve(packs.some((p) => p.name === name)),
+    packExists,
     removeImages: async (app) => {
       await engine.removeImages({ 'io.solum.installation': installation, 'io.solum.app': app });
       await removeCaches(app);
@@ -190,12 +201,13 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     apps,
     builds,
     releases: releaseStore,
-    packs: () => packs,
+    packs: () => registry.packs(),
     imageId: (ref) => engine.imageId(ref),
     queue,
     repoPath: (app) => repos.pathOf(app.name),
   });
-  const commands = createSshCommands({ securityRebuilds, pulls, accounts, apps: appService, builds, releases, buildControl });
+  const retention = createRetention({ engine, apps, builds, releases: releaseStore, installation, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
+  const commands = createSshCommands({ securityRebuilds, pulls, retention, registry, accounts, apps: appService, builds, releases, buildControl });
   const api = createApiApp({
     authenticator,
     accounts,
@@ -207,6 +219,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     pulls,
     webhooks,
     statuses,
+    retention,
+    registry,
     users,
     builds,
     logger,
@@ -241,6 +255,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
       const routerPort = await router.start();
       await deployer.adopt((id) => apps.findAppById(id));
       await worker.start();
+      retention.start();
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.httpPort, config.bind, resolve);
@@ -248,12 +263,13 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
       const httpPort = (httpServer.address() as AddressInfo).port;
       ssh = createSshTransport({ hostKey: hostKey.privateKey, bind: config.bind, port: config.sshPort, authenticator, access, commands, logger, onPush: (bytes) => { metrics.push('ssh', bytes); } });
       const sshPort = await ssh.start();
-      logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: db.dialect, repos: hooks, packs: packs.map((p) => p.name) }, 'solum started');
+      logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: db.dialect, repos: hooks, packs: registry.packs().map((p) => p.name) }, 'solum started');
       logger.debug({ installation }, 'installation');
       return { httpPort, sshPort, routerPort };
     },
     async stop() {
       // New work stops first; running builds finish and their pushes get their answer; then the rest.
+      retention.stop();
       await ssh?.stop();
       const closed = new Promise<void>((resolve) => httpServer.close(() => { resolve(); }));
       httpServer.closeIdleConnections();

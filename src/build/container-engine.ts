@@ -75,6 +75,12 @@ export interface ContainerEngine {
   ensureVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
   /** Removes volumes carrying all the given labels; returns how many. */
   removeVolumes(labels: Readonly<Record<string, string>>): Promise<number>;
+  /** Images carrying all the given labels. */
+  listImages(labels: Readonly<Record<string, string>>): Promise<Array<{ id: string; labels: Readonly<Record<string, string>> }>>;
+  /** Removes one image (all its tags); a missing one is not an error. */
+  removeImage(id: string): Promise<void>;
+  /** Volumes carrying all the given labels. */
+  listVolumes(labels: Readonly<Record<string, string>>): Promise<Array<{ name: string; labels: Readonly<Record<string, string>> }>>;
   /** Removes images carrying all the given labels (and their tags); returns how many. */
   removeImages(labels: Readonly<Record<string, string>>): Promise<number>;
   /** Force-removes a container; a missing one is not an error. */

@@ -236,6 +236,23 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
       }
       return Volumes.length;
     },
+    async listImages(labels) {
+      const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+      const images = await docker.listImages({ filters: JSON.stringify(filters) });
+      return images.map((i) => ({ id: i.Id, labels: i.Labels }));
+    },
+    async removeImage(id) {
+      try {
+        await docker.getImage(id).remove({ force: true });
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
+    },
+    async listVolumes(labels) {
+      const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+      const { Volumes } = await docker.listVolumes({ filters: JSON.stringify(filters) });
+      return Volumes.map((v) => ({ name: v.Name, labels: v.Labels }));
+    },
     async removeImages(labels) {
       const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
       const images = await docker.listImages({ filters: JSON.stringify(filters) });

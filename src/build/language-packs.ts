@@ -2,6 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { AppError } from '../errors.js';
 
 export interface LanguagePack {
   readonly name: string;
@@ -33,16 +34,22 @@ const manifestSchema = z.object({
 
 export const stockPackImage = (name: string): string => `solum/lp-${name}:latest`;
 
+/** A pack from its manifest (as in solum-pack.json) and its image, or a clear error. */
+export function packFromManifest(raw: unknown, image: string): LanguagePack {
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) throw new AppError('bad_request', `invalid language pack manifest: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  const { run, ...rest } = parsed.data;
+  return { ...rest, run, image };
+}
+
 export async function loadStockPacks(dir: string): Promise<LanguagePack[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true });
   const packs: LanguagePack[] = [];
   for (const e of entries.filter((x) => x.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
     const file = path.join(dir, e.name, 'solum-pack.json');
-    const parsed = manifestSchema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
-    if (!parsed.success) throw new Error(`invalid language pack manifest ${file}: ${parsed.error.message}`);
-    if (parsed.data.name !== e.name) throw new Error(`language pack manifest ${file} names '${parsed.data.name}', not '${e.name}'`);
-    const { run, ...rest } = parsed.data;
-    packs.push({ ...rest, run, image: stockPackImage(parsed.data.name) });
+    const pack = packFromManifest(JSON.parse(await fs.readFile(file, 'utf8')), stockPackImage(e.name));
+    if (pack.name !== e.name) throw new Error(`language pack manifest ${file} names '${pack.name}', not '${e.name}'`);
+    packs.push(pack);
   }
   return packs;
 }

@@ -9,6 +9,8 @@ import type { ReleaseService } from '../deploy/release-service.js';
 import type { BuildControl } from '../build/build-control.js';
 import type { SecurityRebuilds } from '../build/security-rebuilds.js';
 import type { PullBuilds } from '../build/pull-builds.js';
+import type { Retention } from '../build/retention.js';
+import type { PackRegistry } from '../build/pack-registry.js';
 import { AppError, publicError } from '../errors.js';
 import { parseAppRole } from '../roles.js';
 import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
@@ -21,6 +23,8 @@ export interface SshCommandDeps {
   readonly buildControl: BuildControl;
   readonly securityRebuilds: SecurityRebuilds;
   readonly pulls: PullBuilds;
+  readonly retention: Retention;
+  readonly registry: PackRegistry;
 }
 
 export interface SshCommandResult {
@@ -473,6 +477,67 @@ export function createSshCommands(deps: SshCommandDeps) {
           json: list,
           text: list.length === 0 ? 'no live releases\n' : table([['APP', 'RELEASE', 'PACK', 'STATE', 'QUEUED', 'WHY'], ...list.map((c) => [c.app, `v${c.release}`, c.languagePack ?? '-', c.state, c.queued === null ? '-' : `#${c.queued}`, c.reason])]),
         };
+      },
+    },
+    'lp:list': {
+      usage: 'lp:list [QUERY]',
+      help: 'language packs (stock and registered), optionally those matching QUERY',
+      args: [0, 1],
+      async run(_actor, p) {
+        const list = await deps.registry.list(p.args[0]);
+        return { json: list, text: table([['NAME', 'VERSION', 'ORIGIN', 'STATUS', 'DETECTS'], ...list.map((x) => [x.name, x.version, x.origin, x.status, x.detect.join(', ') || '(fallback)'])]) };
+      },
+    },
+    'lp:info': {
+      usage: 'lp:info NAME',
+      help: 'one language pack',
+      args: 1,
+      async run(_actor, p) {
+        const x = await deps.registry.get(p.args[0] ?? '');
+        return { json: x, text: table([['name', x.name], ['version', x.version], ['origin', x.origin], ['kind', x.kind], ['image', `${x.image ?? '-'} ${x.imageId ?? ''}`], ['status', x.status], ['network', x.network], ['run', x.run ?? '-']]) };
+      },
+    },
+    'lp:register': {
+      usage: 'lp:register IMAGE < solum-pack.json',
+      help: 'register a local image as a language pack (admins)',
+      args: 1,
+      stdin: true,
+      async run(actor, p, stdin) {
+        let manifest: unknown;
+        try {
+          manifest = JSON.parse(stdin);
+        } catch {
+          throw usage('give the pack manifest (solum-pack.json) on standard input');
+        }
+        const x = await deps.registry.register(actor, { image: p.args[0] ?? '', manifest });
+        return { json: x, text: `registered language pack ${x.name} ${x.version} (${x.imageId ?? ''})\n` };
+      },
+    },
+    'lp:refresh': {
+      usage: 'lp:refresh NAME',
+      help: "re-read a pack's image ID after its image was rebuilt (admins)",
+      args: 1,
+      async run(actor, p) {
+        const x = await deps.registry.refresh(actor, p.args[0] ?? '');
+        return { json: x, text: `${x.name}: ${x.imageId ?? 'missing'}\n` };
+      },
+    },
+    'lp:remove': {
+      usage: 'lp:remove NAME',
+      help: 'remove a registered pack no app pins or runs (admins)',
+      args: 1,
+      async run(actor, p) {
+        await deps.registry.remove(actor, p.args[0] ?? '');
+        return { json: { removed: p.args[0] }, text: `removed language pack ${p.args[0] ?? ''}\n` };
+      },
+    },
+    prune: {
+      usage: 'prune',
+      help: 'remove old DUs, leftover builders and orphaned build caches (admins)',
+      args: 0,
+      async run(actor) {
+        const r = await deps.retention.prune(actor);
+        return { json: r, text: `removed ${r.images.length} DU image(s), ${r.containers} container(s), ${r.volumes.length} cache volume(s)\n` };
       },
     },
     'users:list': {

@@ -13,6 +13,8 @@ import type { BuildSources } from '../build/build-sources.js';
 import type { PullBuilds } from '../build/pull-builds.js';
 import type { Webhooks } from '../build/webhooks.js';
 import type { CommitStatuses } from '../build/commit-status.js';
+import type { Retention } from '../build/retention.js';
+import type { PackRegistry } from '../build/pack-registry.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -37,6 +39,8 @@ export interface ApiDeps {
   readonly pulls: PullBuilds;
   readonly webhooks: Webhooks;
   readonly statuses: CommitStatuses;
+  readonly retention: Retention;
+  readonly registry: PackRegistry;
   readonly users: UserStore;
   readonly builds: BuildStore;
   readonly logger: Logger;
@@ -77,6 +81,7 @@ const bodies = {
   source: z.object({ url: z.string(), ref: z.string().optional() }).strict(),
   commitStatus: z.object({ url: z.string(), token: z.string().max(1000) }).strict().nullable(),
   image: z.object({ image: z.string() }).strict(),
+  pack: z.object({ image: z.string(), manifest: z.record(z.string(), z.unknown()) }).strict(),
 };
 
 const TAR_TYPES = ['application/x-tar', 'application/gzip', 'application/x-gzip', 'application/tar+gzip', 'application/octet-stream'];
@@ -90,6 +95,12 @@ const docs: Record<string, RouteDoc> = {
   'GET /v1/security-rebuilds': { summary: 'Apps whose live DU was built from an older pack image (admins); ?pack=NAME' },
   'POST /v1/security-rebuilds': { summary: 'Queue rebuilds of those apps (admins)', body: bodies.securityRebuild },
   'GET /v1/user': { summary: 'Who the token belongs to' },
+  'GET /v1/language-packs': { summary: 'Language packs, stock and registered; ?q= searches name and version' },
+  'GET /v1/language-packs/:name': { summary: 'One language pack' },
+  'POST /v1/language-packs': { summary: 'Register a local image as a language pack with its manifest (admins)', body: bodies.pack },
+  'POST /v1/language-packs/:name/refresh': { summary: "Re-read a pack's image ID after its image was rebuilt (admins)" },
+  'DELETE /v1/language-packs/:name': { summary: 'Remove a registered pack no app pins or was last built with (admins)' },
+  'POST /v1/prune': { summary: 'Remove old DUs (keeping the newest per app and every released one), leftover builders and orphaned build caches (admins)' },
   'GET /v1/events': { summary: 'Build and release state changes of the apps the caller can see, as Server-Sent Events', produces: 'event-stream' },
   'GET /v1/users': { summary: 'List users (admins)' },
   'POST /v1/users': { summary: 'Create a user (admins)', body: bodies.user },
@@ -276,6 +287,32 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
       unsubscribe();
     });
     await Promise.resolve();
+  });
+  const signedIn = (ctx: Koa.ParameterizedContext<State>): void => {
+    if (!ctx.state.user) throw new AppError('unauthenticated', 'authentication required');
+  };
+  router.get('/language-packs', async (ctx) => {
+    signedIn(ctx);
+    ctx.body = page(ctx, await deps.registry.list(typeof ctx.query.q === 'string' ? ctx.query.q : undefined));
+  });
+  router.get('/language-packs/:name', async (ctx) => {
+    signedIn(ctx);
+    ctx.body = await deps.registry.get(p(ctx.params.name));
+  });
+  router.post('/language-packs', async (ctx) => {
+    const b = await body(ctx, bodies.pack);
+    ctx.status = 201;
+    ctx.body = await deps.registry.register(ctx.state.user, b);
+  });
+  router.post('/language-packs/:name/refresh', async (ctx) => {
+    ctx.body = await deps.registry.refresh(ctx.state.user, p(ctx.params.name));
+  });
+  router.delete('/language-packs/:name', async (ctx) => {
+    await deps.registry.remove(ctx.state.user, p(ctx.params.name));
+    ctx.status = 204;
+  });
+  router.post('/prune', async (ctx) => {
+    ctx.body = await deps.retention.prune(ctx.state.user);
   });
   router.get('/user', (ctx) => {
     if (!ctx.state.user) throw new AppError('unauthenticated', 'authentication required');

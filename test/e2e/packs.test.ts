@@ -4,6 +4,7 @@ import test from 'ava';
 import { imageLabels, removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { randomName, run, startSolum } from '../support/solum.js';
+import { createUser } from '../support/users.js';
 
 interface BuildJson {
   id: number;
@@ -81,4 +82,39 @@ test.serial('the node pack keeps its npm cache per app between builds; purging e
   const purge = await solum.api('DELETE', `/v1/apps/${app}/build-cache`);
   t.deepEqual(purge.json, { removed: 1 });
   t.is((await run('docker', ['volume', 'ls', '-q', '--filter', `label=io.solum.app=${app}`])).stdout.trim(), '');
+});
+
+test.serial('a language pack registered from a local image: listed, searched, detected, built with; removal refused while in use', async (t) => {
+  const solum = await startSolum();
+  const app = randomName('custom');
+  const image = `solum-test/lp-${app}:1`;
+  t.teardown(async () => {
+    await solum.stop();
+    await removeAppImages(app);
+    await run('docker', ['rmi', '-f', image]);
+  });
+  const built = await run('docker', ['build', '-q', '--network', 'none', '-t', image, '-'], {
+    input: 'FROM solum/lp-shell:latest\nRUN printf \'#!/bin/sh\\necho "custom pack at work"\\necho made-by-custom > /app/out.txt\\n\' > /solum/bin/custom-build && chmod 755 /solum/bin/custom-build\n',
+  });
+  t.is(built.code, 0, built.stderr);
+  const manifest = { name: 'custompack', version: '2.1', detect: ['custom.txt'], build: '/solum/bin/custom-build', run: 'cat /app/out.txt', network: 'none' };
+  const eve = await createUser(solum, 'eve');
+  t.is((await solum.api('POST', '/v1/language-packs', { image, manifest }, eve.token)).status, 403);
+  t.is((await solum.api('POST', '/v1/language-packs', { image, manifest: { ...manifest, network: 'internet' } })).status, 400);
+  const reg = await solum.api('POST', '/v1/language-packs', { image, manifest });
+  t.is(reg.status, 201, reg.text);
+  t.like(reg.json, { name: 'custompack', version: '2.1', origin: 'registered', status: 'ready' });
+  t.deepEqual(((await solum.api('GET', '/v1/language-packs?q=custom')).json as { name: string }[]).map((p) => p.name), ['custompack']);
+  t.true(((await solum.api('GET', '/v1/language-packs')).json as { name: string }[]).length >= 5);
+
+  const client = await gitClient(solum, 'http');
+  const push = await client.git(['push', client.url(app), 'main'], await makeRepo({ 'custom.txt': 'x' }));
+  t.is(push.code, 0, push.stderr);
+  t.regex(push.stderr, /with language pack custompack/);
+  t.regex(push.stderr, /custom pack at work/);
+  t.is((await run('docker', ['run', '--rm', '--network', 'none', `solum/${app}:1`])).stdout, 'made-by-custom\n');
+  const refreshed = await solum.api('POST', '/v1/language-packs/custompack/refresh');
+  t.is(refreshed.status, 200);
+  t.is((await solum.api('DELETE', '/v1/language-packs/custompack')).status, 409, 'the app was last built with it');
+  t.is((await solum.api('DELETE', '/v1/language-packs/shell')).status, 409, 'stock packs stay');
 });

@@ -97,6 +97,9 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
       return Promise.resolve();
     },
     removeVolumes: () => Promise.resolve(0),
+    listImages: () => Promise.resolve([]),
+    removeImage: () => Promise.resolve(),
+    listVolumes: () => Promise.resolve([]),
     imageLabels: () => Promise.resolve(undefined),
     runApp: () => Promise.reject(new Error('not used')),
     stopAndRemove: () => Promise.resolve(),

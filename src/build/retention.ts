@@ -1,0 +1,96 @@
+// Retention: keep each app's newest DUs (and every DU a release points to, so rollback always
+// works) and remove the rest, with leftover builders and build caches of apps that are gone.
+// Runs on a schedule and on demand; only ever touches what carries this installation's label.
+import type { AppStore } from '../db/app-store.js';
+import type { BuildStore } from '../db/build-store.js';
+import type { ReleaseStore } from '../db/release-store.js';
+import type { User } from '../db/user-store.js';
+import { forbidden } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ContainerEngine } from './container-engine.js';
+
+export interface PruneReport {
+  readonly images: readonly string[];
+  readonly containers: number;
+  readonly volumes: readonly string[];
+}
+
+export interface Retention {
+  prune(actor: User | null): Promise<PruneReport>;
+  start(): void;
+  stop(): void;
+}
+
+/** The DU image IDs to remove: not among an app's newest `keep` builds and not in any release. Pure. */
+export function dusToRemove(
+  images: ReadonlyArray<{ id: string; app: string; build: number }>,
+  keep: number,
+  released: ReadonlySet<string>,
+): string[] {
+  const byApp = new Map<string, Array<{ id: string; build: number }>>();
+  for (const i of images) byApp.set(i.app, [...(byApp.get(i.app) ?? []), i]);
+  const out: string[] = [];
+  for (const list of byApp.values()) {
+    list.sort((a, b) => b.build - a.build);
+    for (const [n, i] of list.entries()) if (n >= keep && !released.has(i.id)) out.push(i.id);
+  }
+  return out;
+}
+
+export function createRetention(deps: {
+  engine: ContainerEngine;
+  apps: AppStore;
+  builds: BuildStore;
+  releases: ReleaseStore;
+  installation: string;
+  keep: number;
+  intervalMs: number;
+  logger: Logger;
+}): Retention {
+  const log = deps.logger.child({ component: 'retention' });
+  const mine = { 'io.solum.installation': deps.installation };
+  let timer: NodeJS.Timeout | undefined;
+
+  const run = async (): Promise<PruneReport> => {
+    const images = (await deps.engine.listImages({ ...mine, 'io.solum.role': 'deployment-unit' })).map((i) => ({
+      id: i.id,
+      app: i.labels['io.solum.app'] ?? '',
+      build: Number(i.labels['io.solum.build'] ?? 0),
+    }));
+    const released = new Set<string>();
+    const appIds = new Set((await deps.apps.listApps({})).map((a) => a.id));
+    for (const id of appIds) for (const r of await deps.releases.listReleases(id)) released.add(r.duId);
+    const remove = dusToRemove(images, deps.keep, released);
+    for (const id of remove) await deps.engine.removeImage(id);
+    let containers = 0;
+    for (const c of await deps.engine.listContainers({ ...mine, 'io.solum.role': 'builder' })) {
+      const b = await deps.builds.getBuild(Number(c.labels['io.solum.build-id']));
+      if (b?.status === 'running') continue;
+      await deps.engine.removeContainer(c.id);
+      containers++;
+    }
+    const appNames = new Set((await deps.apps.listApps({})).map((a) => a.name as string));
+    const volumes: string[] = [];
+    for (const v of await deps.engine.listVolumes({ ...mine, 'io.solum.role': 'build-cache' })) {
+      if (appNames.has(v.labels['io.solum.app'] ?? '')) continue;
+      await deps.engine.removeVolumes({ ...mine, 'io.solum.role': 'build-cache', 'io.solum.app': v.labels['io.solum.app'] ?? '' });
+      volumes.push(v.name);
+    }
+    if (remove.length + containers + volumes.length > 0) log.info({ images: remove.length, containers, volumes: volumes.length }, 'pruned');
+    return { images: remove, containers, volumes };
+  };
+
+  return {
+    async prune(actor) {
+      if (!actor?.isAdmin) throw forbidden('pruning is an operator task: admins only');
+      return run();
+    },
+    start() {
+      timer = setInterval(() => { run().catch((err: unknown) => { log.error({ err }, 'scheduled prune failed'); }); }, deps.intervalMs);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
