@@ -1,10 +1,10 @@
 // The API as a product: an OpenAPI document made from the router and the validating schemas,
 // pagination on lists, and a stream of the state changes a caller may see.
 import test from 'ava';
+import { solumWithApp } from '../support/fixtures.js';
 import { openApiDocument } from '../../src/http/openapi.js';
-import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo } from '../support/git.js';
-import { randomName, startSolum } from '../support/solum.js';
+import { startSolum } from '../support/solum.js';
 import { createUser } from '../support/users.js';
 
 test('a route missing from the OpenAPI description is an error', (t) => {
@@ -53,12 +53,7 @@ test.serial('openapi.json lists every route with the schemas that validate bodie
 });
 
 test.serial('GET /v1/events streams build and release changes of the apps the caller can see, and no others', async (t) => {
-  const solum = await startSolum();
-  const app = randomName('events');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(app);
-  });
+  const { solum, app } = await solumWithApp(t, 'events');
   const bob = await createUser(solum, 'bob');
   const listen = (token: string) => {
     const controller = new AbortController();

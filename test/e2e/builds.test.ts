@@ -1,16 +1,12 @@
 // Builds through the real stock packs: a node app with npm dependencies, a silent build kept alive.
 import test from 'ava';
+import { solumWithApp } from '../support/fixtures.js';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, transports } from '../support/git.js';
 import { randomName, run, startSolum } from '../support/solum.js';
 
 test.serial('a node app: detected, dependencies installed from the registry, DU runs npm start', async (t) => {
-  const solum = await startSolum();
-  const name = randomName('node');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(name);
-  });
+  const { solum, app: name } = await solumWithApp(t, 'node');
   const client = await gitClient(solum, 'http');
   const repo = await makeRepo({
     'package.json': JSON.stringify({ name: 'app', version: '1.0.0', scripts: { start: 'node server.js' }, dependencies: { 'is-number': '7.0.0' } }),
@@ -49,12 +45,7 @@ for (const transport of transports) {
 }
 
 test.serial('a build log followed as Server-Sent Events: stored lines, live lines, the end, and resuming', async (t) => {
-  const solum = await startSolum();
-  const name = randomName('sse');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(name);
-  });
+  const { solum, app: name } = await solumWithApp(t, 'sse');
   const client = await gitClient(solum, 'http');
   const repo = await makeRepo({ 'build.sh': 'echo first line\nsleep 2\necho second line\n' });
   const push = client.git(['push', client.url(name), 'main'], repo);

@@ -2,9 +2,9 @@
 // scaling, logs and re-adoption after a restart, through the real router and real Docker.
 import { spawn } from 'node:child_process';
 import test from 'ava';
-import { removeAppImages } from '../support/docker.js';
+import { solumWithApp } from '../support/fixtures.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
-import { makeSshIdentity, randomName, run, startSolum } from '../support/solum.js';
+import { makeSshIdentity, run } from '../support/solum.js';
 
 const server = (greeting: string): string => `
 const http = require('http');
@@ -27,12 +27,7 @@ interface ReleaseJson {
 }
 
 test.serial('push deploys through the router; zero-downtime v2; failed health check keeps v2; rollback; config; scale; logs; restart', async (t) => {
-  const solum = await startSolum({ env: { SOLUM_HEALTH_TIMEOUT_SECONDS: '10' } });
-  const app = randomName('web');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(app);
-  });
+  const { solum, app } = await solumWithApp(t, 'web', { env: { SOLUM_HEALTH_TIMEOUT_SECONDS: '10' } });
   const client = await gitClient(solum, 'http');
   const repo = await makeRepo({ 'package.json': pkg, 'server.js': server('hello v1'), 'solum.yaml': 'healthcheck:\n  path: /health\n  timeout: 10\n' });
 
@@ -122,12 +117,7 @@ test.serial('push deploys through the router; zero-downtime v2; failed health ch
 });
 
 test.serial('the same over SSH commands: releases, config, ps:scale, rollback, logs -f, stop/start; dead processes restart with the server', async (t) => {
-  const solum = await startSolum({ env: { SOLUM_HEALTH_TIMEOUT_SECONDS: '10' } });
-  const app = randomName('sshweb');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(app);
-  });
+  const { solum, app } = await solumWithApp(t, 'sshweb', { env: { SOLUM_HEALTH_TIMEOUT_SECONDS: '10' } });
   const identity = await makeSshIdentity();
   const client = await gitClient(solum, 'ssh', identity);
   const ssh = (cmd: string) => run('ssh', [...identity.sshCommand.split(' ').slice(1), '-p', String(solum.sshPort), 'git@127.0.0.1', cmd]);

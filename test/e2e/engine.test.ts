@@ -5,10 +5,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { solumWithApp } from '../support/fixtures.js';
 import { createTestDatabase } from '../support/database.js';
 import { containersLabelled, removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit, type GitClient } from '../support/git.js';
-import { randomName, run, startSolum, type RunningSolum } from '../support/solum.js';
+import { randomName, run, type RunningSolum } from '../support/solum.js';
 
 interface BuildJson {
   id: number;
@@ -37,12 +38,7 @@ const buildInState = (solum: RunningSolum, app: string, number: number, status: 
   waitFor(`build #${number} ${status}`, async () => (await builds(solum, app)).find((b) => b.number === number && b.status === status));
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }, env: Record<string, string> = {}): Promise<{ solum: RunningSolum; app: string; client: GitClient }> {
-  const solum = await startSolum({ env });
-  const app = randomName('engine');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(app);
-  });
+  const { solum, app } = await solumWithApp(t, 'engine', { env });
   return { solum, app, client: await gitClient(solum, 'http') };
 }
 

@@ -1,16 +1,10 @@
 // Probes and metrics: /healthz, /readyz (database and Docker), /metrics in Prometheus format.
 import test from 'ava';
-import { removeAppImages } from '../support/docker.js';
+import { solumWithApp } from '../support/fixtures.js';
 import { gitClient, makeRepo } from '../support/git.js';
-import { randomName, startSolum } from '../support/solum.js';
 
 test.serial('healthz, readyz and metrics count pushes, bytes, builds and API latency', async (t) => {
-  const solum = await startSolum();
-  const app = randomName('obs');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(app);
-  });
+  const { solum, app } = await solumWithApp(t, 'obs');
   const get = async (p: string) => {
     const res = await fetch(`http://127.0.0.1:${solum.httpPort}${p}`);
     return { status: res.status, text: await res.text() };

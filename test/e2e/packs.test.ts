@@ -1,6 +1,7 @@
 // The stock language packs beyond shell and node basics: python, the app's own Dockerfile, and the
 // per-app build cache (npm) with its purge.
 import test from 'ava';
+import { solumWithApp } from '../support/fixtures.js';
 import { imageLabels, removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { randomName, run, startSolum } from '../support/solum.js';
@@ -59,12 +60,7 @@ test.serial('python and Dockerfile apps build with their packs; their DUs run', 
 });
 
 test.serial('the node pack keeps its npm cache per app between builds; purging empties it', async (t) => {
-  const solum = await startSolum();
-  const app = randomName('cache');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(app);
-  });
+  const { solum, app } = await solumWithApp(t, 'cache');
   const client = await gitClient(solum, 'http');
   const repo = await makeRepo({ 'package.json': JSON.stringify({ name: 'c', version: '1.0.0', dependencies: { 'is-number': '7.0.0' } }) });
   t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);

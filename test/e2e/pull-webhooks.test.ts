@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
+import { solumWithApp } from '../support/fixtures.js';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { randomName, run, startSolum, type RunningSolum } from '../support/solum.js';
@@ -83,12 +84,7 @@ test.serial('pull builds from file:// and from another git server over HTTP; onl
 });
 
 test.serial('webhooks: GitHub, Gitea, GitLab and generic senders; bad signatures, replays, ignored events, secret rotation', async (t) => {
-  const solum = await startSolum();
-  const app = randomName('hook');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(app);
-  });
+  const { solum, app } = await solumWithApp(t, 'hook');
   const src = await makeRepo({ 'build.sh': 'echo webhook build\n' });
   const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: src })).stdout.trim();
   t.is((await solum.api('POST', '/v1/apps', { name: app })).status, 201);

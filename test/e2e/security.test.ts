@@ -6,14 +6,14 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { solumWithApp } from '../support/fixtures.js';
 import { createHookApp } from '../../src/http/hook-server.js';
 import { createPushSessions } from '../../src/hooks/push-sessions.js';
 import { createLogger } from '../../src/logger.js';
 import { databaseKinds, type DatabaseKind } from '../support/database.js';
-import { removeAppImages } from '../support/docker.js';
 import { makeRepo, writeAndCommit } from '../support/git.js';
 import { snapshot } from '../support/snapshot.js';
-import { makeSshIdentity, randomName, run, startSolum, type RunningSolum } from '../support/solum.js';
+import { makeSshIdentity, randomName, run, type RunningSolum } from '../support/solum.js';
 import { connect, exec, loadKey } from '../support/ssh2-client.js';
 import { createUser, gitEnvFor, urlFor, type TestUser } from '../support/users.js';
 
@@ -29,12 +29,7 @@ interface World {
 }
 
 async function world(database: DatabaseKind, t: { teardown(fn: () => Promise<void>): void }): Promise<World> {
-  const solum = await startSolum({ database });
-  const app = randomName('victim');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(app);
-  });
+  const { solum, app } = await solumWithApp(t, 'victim', { database });
   const alice = await createUser(solum, 'alice');
   const bob = await createUser(solum, 'bob');
   const repo = await makeRepo({ 'build.sh': 'echo ok\n', Procfile: 'web: true\n' });

@@ -2,6 +2,7 @@
 // and existing images registered as DUs. Same build records, logs and DUs as a push.
 import zlib from 'node:zlib';
 import test from 'ava';
+import { solumWithApp } from '../support/fixtures.js';
 import tar from 'tar-stream';
 import { imageExists, removeAppImages } from '../support/docker.js';
 import { randomName, run, startSolum, type RunningSolum } from '../support/solum.js';
@@ -35,12 +36,7 @@ async function waitBuild(solum: RunningSolum, id: number): Promise<Record<string
 }
 
 test.serial('artifact uploads build like a push; bad archives are refused with a clear error and change nothing', async (t) => {
-  const solum = await startSolum({ env: { SOLUM_UPLOAD_MAX_ENTRIES: '50', SOLUM_UPLOAD_MAX_PATH: '100', SOLUM_UPLOAD_MAX_BYTES: '200000' } });
-  const app = randomName('upload');
-  t.teardown(async () => {
-    await solum.stop();
-    await removeAppImages(app);
-  });
+  const { solum, app } = await solumWithApp(t, 'upload', { env: { SOLUM_UPLOAD_MAX_ENTRIES: '50', SOLUM_UPLOAD_MAX_PATH: '100', SOLUM_UPLOAD_MAX_BYTES: '200000' } });
   t.is((await solum.api('POST', '/v1/apps', { name: app })).status, 201);
   const good = [
     { name: 'build.sh', body: 'echo building the upload\n' },
