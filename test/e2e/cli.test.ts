@@ -275,3 +275,15 @@ test('usage errors exit 2: unknown command, missing argument, bad option value; 
   for (const c of ['login', 'git:remote', 'builds:logs', 'config:set', 'ps:scale', 'collaborators:add', 'apps:public']) t.true(help.stdout.includes(c), c);
   for (const r of [unknown, missing, role]) t.notRegex(r.stderr, STACK);
 });
+
+test.serial('lp lists the language packs; builds:cancel on an unknown app fails cleanly', async (t) => {
+  const home = await tempHome();
+  const env = { SOLUM_URL: url(), SOLUM_TOKEN: server().token };
+  const lp = await cli(['lp', '--json'], { home, env });
+  t.is(lp.code, 0, lp.stderr);
+  t.deepEqual((JSON.parse(lp.stdout) as { name: string }[]).map((p) => p.name).sort(), ['dockerfile', 'node', 'python', 'shell']);
+  t.regex((await cli(['lp:info', 'node'], { home, env })).stdout, /package\.json/);
+  const none = await cli(['builds:cancel', '-a', 'no-such-app-here'], { home, env });
+  t.is(none.code, 1);
+  t.notRegex(none.stderr, STACK);
+});

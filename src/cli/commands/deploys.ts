@@ -154,6 +154,40 @@ export function registerDeploys(program: Command, io: Io): void {
   });
 
   define(program, io, {
+    usage: 'builds:cancel [build]',
+    summary: 'cancel a queued or running build (the newest if none given)',
+    app: true,
+    options: idOption,
+    async run(ctx) {
+      const api = await ctx.api();
+      const b = await findBuild(ctx, api, ctx.arg(0));
+      const after = (await ctx.spin(`Canceling build #${b.number}`, api.post(`/v1/builds/${b.id}/cancel`))) as BuildJson;
+      ctx.out.emit(after, () => (after.status === 'canceled' ? `Canceled build #${after.number}\n` : `Stopping build #${after.number}\n`));
+    },
+  });
+
+  define(program, io, {
+    usage: 'lp [query]',
+    summary: 'language packs, stock and registered (optionally those matching a query)',
+    async run(ctx) {
+      const api = await ctx.api();
+      const q = ctx.arg(0);
+      const list = (await api.get(`/v1/language-packs${q ? `?q=${encodeURIComponent(q)}` : ''}`)) as { name: string; version: string; origin: string; status: string; detect: string[] }[];
+      ctx.out.emit(list, () => ctx.out.table(['NAME', 'VERSION', 'ORIGIN', 'STATUS', 'DETECTS'], list.map((p) => [p.name, p.version, p.origin, p.status, p.detect.join(', ') || '(fallback)']), 'no language packs'));
+    },
+  });
+
+  define(program, io, {
+    usage: 'lp:info <name>',
+    summary: 'one language pack',
+    async run(ctx) {
+      const api = await ctx.api();
+      const p = (await api.get(`/v1/language-packs/${seg(ctx.arg(0) ?? '')}`)) as Record<string, unknown>;
+      ctx.out.emit(p, () => ctx.out.details(Object.entries(p).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : typeof v === 'string' || typeof v === 'number' ? String(v) : '-'])));
+    },
+  });
+
+  define(program, io, {
     usage: 'releases',
     summary: "list an app's releases, newest first",
     app: true,
