@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   for (const key of Object.keys(process.env)) if (key.startsWith('GIT_')) Reflect.deleteProperty(process.env, key);
   const logger = createLogger(config.logLevel);
   const solum = await createSolum(config, logger);
-  const { httpPort, sshPort } = await solum.start();
+  const { httpPort, sshPort, routerPort } = await solum.start();
   const host = config.publicHost;
   process.stderr.write(
     [
@@ -18,7 +18,8 @@ async function main(): Promise<void> {
       `Solum is running (data in ${config.dataDir})`,
       `  git over SSH:   ssh://git@${host}:${sshPort}/<app>.git`,
       `  git over HTTP:  http://${host}:${httpPort}/<app>.git   (any user name, API token as password)`,
-      `  API:            http://${host}:${httpPort}/v1`,
+      `  API:            http://${host}:${httpPort}/v1   (dashboard: http://${host}:${httpPort}/)`,
+      `  deployed apps:  http://<app>.${config.router.domain}:${routerPort}/`,
       `  admin token:    ${config.dataDir}/admin-token`,
       '',
       '',
