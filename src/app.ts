@@ -88,6 +88,10 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     apps,
     builds,
     imageId: (ref) => engine.imageId(ref),
+    engine,
+    installation,
+    buildArgs: { BASE_IMAGE: config.baseImage },
+    logger,
   });
   await registry.load();
   const packExists = (name: string): Promise<boolean> => Promise.resolve(registry.packs().some((p) => p.name === name));

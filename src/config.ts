@@ -20,6 +20,7 @@ const schema = z.object({
   SOLUM_BUILD_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(1800),
   SOLUM_BUILD_LOG_MAX_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
   SOLUM_MAX_QUEUED_PER_APP: z.coerce.number().int().min(1).max(1000).default(5),
+  SOLUM_BASE_IMAGE: z.string().min(1).default('solum/base:bookworm'),
   SOLUM_KEEP_DUS: z.coerce.number().int().min(1).max(1000).default(10),
   SOLUM_PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(60).default(3600),
   SOLUM_FETCH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
@@ -70,6 +71,8 @@ export interface Config {
   readonly buildLogMaxBytes: number;
   /** Builds of one app that may wait in the queue; a push beyond that is refused. */
   readonly maxQueuedPerApp: number;
+  /** The base image language packs built here start FROM (their BASE_IMAGE build arg). */
+  readonly baseImage: string;
   /** DUs kept per app besides those releases point to, and how often pruning runs. */
   readonly retention: { readonly keep: number; readonly intervalMs: number };
   /** How long a pull build may take to fetch its source. */
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     buildLogMaxBytes: e.SOLUM_BUILD_LOG_MAX_BYTES,
     maxQueuedPerApp: e.SOLUM_MAX_QUEUED_PER_APP,
     fetchTimeoutMs: e.SOLUM_FETCH_TIMEOUT_SECONDS * 1000,
+    baseImage: e.SOLUM_BASE_IMAGE,
     retention: Object.freeze({ keep: e.SOLUM_KEEP_DUS, intervalMs: e.SOLUM_PRUNE_INTERVAL_SECONDS * 1000 }),
     upload: Object.freeze({ maxBytes: e.SOLUM_UPLOAD_MAX_BYTES, maxEntries: e.SOLUM_UPLOAD_MAX_ENTRIES, maxPathLength: e.SOLUM_UPLOAD_MAX_PATH }),
     builderNetwork: Object.freeze({

@@ -36,9 +36,11 @@ export interface ArchiveSummary {
   readonly manifest: string | null;
   /** The root Dockerfile's text, when there is one (at most 64 KiB). */
   readonly dockerfile: string | null;
+  /** The root solum-pack.json's text (a language pack's own tree), when there is one. */
+  readonly packManifest: string | null;
 }
 
-const CAPTURED = new Set(['Procfile', 'solum.yaml', 'Dockerfile']);
+const CAPTURED = new Set(['Procfile', 'solum.yaml', 'Dockerfile', 'solum-pack.json']);
 
 const CAPTURE_LIMIT = 64 * 1024;
 
@@ -63,7 +65,7 @@ export async function inspectArchive(file: string): Promise<ArchiveSummary> {
     }
   });
   await pipeline(createReadStream(file), extract);
-  return { rootNames, procfile: captured.get('Procfile') ?? null, manifest: captured.get('solum.yaml') ?? null, dockerfile: captured.get('Dockerfile') ?? null };
+  return { rootNames, procfile: captured.get('Procfile') ?? null, manifest: captured.get('solum.yaml') ?? null, dockerfile: captured.get('Dockerfile') ?? null, packManifest: captured.get('solum-pack.json') ?? null };
 }
 
 /** The archive's entries followed by `extra` files (path → content), as one tar stream. */

@@ -1,6 +1,15 @@
 // The language-pack registry: the stock packs plus packs operators register from local images.
 // Builds see the union; a pack an app pins or was last built with cannot be removed.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { AppStore } from '../db/app-store.js';
+import type { Logger } from '../logger.js';
+import { inspectArchive } from './archive.js';
+import { normalizeArtifact } from './artifact.js';
+import type { ContainerEngine } from './container-engine.js';
 import type { BuildStore } from '../db/build-store.js';
 import type { PackStore } from '../db/pack-store.js';
 import type { User } from '../db/user-store.js';
@@ -14,7 +23,11 @@ export interface PackView {
   readonly kind: 'builder' | 'dockerfile';
   readonly image: string | null;
   readonly imageId: string | null;
-  readonly status: 'ready' | 'missing-image';
+  /** Packs built here go queued → building → ready | error. */
+  readonly status: 'ready' | 'missing-image' | 'queued' | 'building' | 'error';
+  /** For packs built here: the `docker build` output and what went wrong. */
+  readonly log?: string;
+  readonly error?: string | null;
   readonly detect: readonly string[];
   readonly network: 'none' | 'host';
   readonly run: string | null;
@@ -27,6 +40,11 @@ export interface PackRegistry {
   list(query?: string): Promise<PackView[]>;
   get(name: string): Promise<PackView>;
   register(actor: User | null, input: { image: string; manifest: unknown }): Promise<PackView>;
+  /**
+   * Builds a pack from an uploaded tar (Dockerfile, solum-pack.json, build script) with `docker
+   * build`, in the background: the answer is the queued pack; its status and log follow.
+   */
+  create(actor: User | null, tar: Readable): Promise<PackView>;
   /** Re-reads the image ID behind a pack's image (after the operator rebuilt it). */
   refresh(actor: User | null, name: string): Promise<PackView>;
   remove(actor: User | null, name: string): Promise<void>;
@@ -38,8 +56,15 @@ export function createPackRegistry(deps: {
   apps: AppStore;
   builds: BuildStore;
   imageId: (ref: string) => Promise<string | undefined>;
+  engine: Pick<ContainerEngine, 'buildImage'>;
+  installation: string;
+  /** Build args for pack images (BASE_IMAGE and the builder network's proxies). */
+  buildArgs: Readonly<Record<string, string>>;
+  logger: Logger;
 }): PackRegistry {
   let registered: LanguagePack[] = [];
+  /** Packs being built here (and those that failed): shown in lists, not used by builds. */
+  const pending = new Map<string, { pack: LanguagePack; status: 'queued' | 'building' | 'error'; log: string; error: string | null }>();
   const stockNames = new Set(deps.stock.map((p) => p.name));
   const admin = (actor: User | null): void => {
     if (!actor?.isAdmin) throw forbidden('language packs are managed by admins');
@@ -59,6 +84,48 @@ export function createPackRegistry(deps: {
       run: p.run ?? null,
     };
   };
+  const pendingView = (b: { pack: LanguagePack; status: 'queued' | 'building' | 'error'; log: string; error: string | null }): PackView => ({
+    name: b.pack.name,
+    version: b.pack.version,
+    origin: 'registered',
+    kind: b.pack.kind,
+    image: b.pack.image,
+    imageId: null,
+    status: b.status,
+    detect: b.pack.detect,
+    network: b.pack.network,
+    run: b.pack.run ?? null,
+    log: b.log,
+    error: b.error,
+  });
+
+  const buildPack = async (state: { pack: LanguagePack; status: 'queued' | 'building' | 'error'; log: string; error: string | null }, file: string): Promise<void> => {
+    const { pack } = state;
+    state.status = 'building';
+    await deps.store.setBuildState(pack.name, { status: 'building', log: '' });
+    try {
+      const imageId = await deps.engine.buildImage(createReadStream(file), {
+        tag: pack.image,
+        labels: { 'io.solum.installation': deps.installation, 'io.solum.role': 'language-pack', 'io.solum.language-pack': pack.name },
+        network: 'host',
+        buildArgs: deps.buildArgs,
+        memoryBytes: 2 * 1024 * 1024 * 1024,
+        signal: new AbortController().signal,
+        onOutput: (text) => {
+          if (state.log.length < 1_000_000) state.log += text;
+        },
+      });
+      await deps.store.setBuildState(pack.name, { status: 'ready', log: state.log, imageId });
+      pending.delete(pack.name);
+      registered.push(pack);
+    } catch (err) {
+      state.status = 'error';
+      state.error = (err as Error).message.split('\n')[0] ?? 'docker build failed';
+      await deps.store.setBuildState(pack.name, { status: 'error', log: state.log, error: state.error });
+      deps.logger.warn({ pack: pack.name, error: state.error }, 'building a language pack failed');
+    }
+  };
+
   const all = (): Array<[LanguagePack, PackView['origin']]> => [...deps.stock.map((p) => [p, 'stock'] as [LanguagePack, PackView['origin']]), ...registered.map((p) => [p, 'registered'] as [LanguagePack, PackView['origin']])];
   const find = (name: string): [LanguagePack, PackView['origin']] => {
     const hit = all().find(([p]) => p.name === name);
@@ -68,16 +135,57 @@ export function createPackRegistry(deps: {
   return {
     packs: () => [...deps.stock, ...registered],
     async load() {
-      registered = (await deps.store.list()).map((r) => packFromManifest(r.manifest, r.image));
+      const rows = await deps.store.list();
+      registered = rows.filter((r) => r.status === 'ready').map((r) => packFromManifest(r.manifest, r.image));
+      for (const r of rows.filter((x) => x.status !== 'ready')) {
+        // Failed builds stay listed with their log; one cut short by a restart will not finish.
+        pending.set(r.name, { pack: packFromManifest(r.manifest, r.image), status: 'error', log: r.log, error: r.error ?? 'the server stopped while the pack was being built' });
+      }
     },
     async list(query) {
       const q = query?.toLowerCase();
       const hits = all().filter(([p]) => !q || p.name.includes(q) || p.version.toLowerCase().includes(q));
-      return Promise.all(hits.map(([p, o]) => view(p, o)));
+      const views = await Promise.all(hits.map(([p, o]) => view(p, o)));
+      for (const [, b] of pending) if (!q || b.pack.name.includes(q)) views.push(pendingView(b));
+      return views;
     },
     async get(name) {
+      const b = pending.get(name);
+      if (b) return pendingView(b);
       const [p, o] = find(name);
       return view(p, o);
+    },
+    async create(actor, tar) {
+      admin(actor);
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-pack-'));
+      const file = path.join(dir, 'pack.tar');
+      try {
+        await normalizeArtifact(tar, file, { maxBytes: 64 * 1024 * 1024, maxEntries: 10_000, maxPathLength: 1024 });
+        const summary = await inspectArchive(file);
+        if (!summary.dockerfile) throw badRequest('a language pack tar needs a Dockerfile at its root');
+        if (!summary.packManifest) throw badRequest('a language pack tar needs solum-pack.json at its root');
+        let raw: unknown;
+        try {
+          raw = JSON.parse(summary.packManifest);
+        } catch {
+          throw badRequest('solum-pack.json is not JSON');
+        }
+        const probe = packFromManifest(raw, 'pending');
+        if (probe.kind !== 'builder') throw badRequest('packs built here run their build command in their image (kind builder)');
+        if (stockNames.has(probe.name) || registered.some((p) => p.name === probe.name) || pending.has(probe.name)) throw conflict(`a language pack named '${probe.name}' exists`);
+        const image = `solum/lp-${probe.name}:${probe.version.replace(/[^\w.-]/g, '_')}`;
+        const pack = packFromManifest(raw, image);
+        const added = await deps.store.add({ name: pack.name, version: pack.version, image, imageId: null, manifest: raw, createdBy: actor?.name ?? 'admin', kind: 'built' });
+        if (added === 'duplicate') throw conflict(`a language pack named '${pack.name}' exists`);
+        const state = { pack, status: 'queued' as 'queued' | 'building' | 'error', log: '', error: null as string | null };
+        pending.set(pack.name, state);
+        const answer = pendingView(state);
+        void buildPack(state, file).finally(() => fs.rm(dir, { recursive: true, force: true }));
+        return answer;
+      } catch (err) {
+        await fs.rm(dir, { recursive: true, force: true });
+        throw err;
+      }
     },
     async register(actor, input) {
       admin(actor);
@@ -87,7 +195,7 @@ export function createPackRegistry(deps: {
       if (stockNames.has(pack.name)) throw conflict(`'${pack.name}' is a stock language pack`);
       const imageId = await deps.imageId(input.image);
       if (!imageId) throw new AppError('not_found', `no local image '${input.image}' on this Docker engine`);
-      const added = await deps.store.add({ name: pack.name, version: pack.version, image: input.image, imageId, manifest: input.manifest, createdBy: actor?.name ?? 'admin' });
+      const added = await deps.store.add({ name: pack.name, version: pack.version, image: input.image, imageId, manifest: input.manifest, createdBy: actor?.name ?? 'admin', kind: 'image' });
       if (added === 'duplicate') throw conflict(`a language pack named '${pack.name}' exists`);
       registered.push(pack);
       return view(pack, 'registered');
@@ -102,6 +210,13 @@ export function createPackRegistry(deps: {
     },
     async remove(actor, name) {
       admin(actor);
+      const failed = pending.get(name);
+      if (failed) {
+        if (failed.status !== 'error') throw conflict(`'${name}' is being built`);
+        await deps.store.remove(name);
+        pending.delete(name);
+        return;
+      }
       const [, origin] = find(name);
       if (origin === 'stock') throw conflict(`'${name}' is a stock language pack and cannot be removed`);
       const apps = await deps.apps.listApps({});

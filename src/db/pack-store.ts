@@ -7,7 +7,11 @@ export interface RegisteredPack {
   readonly image: string;
   readonly imageId: string | null;
   readonly manifest: unknown;
+  /** queued → building → ready | error (registered images start ready) */
   readonly status: string;
+  /** The `docker build` output of a pack built here. */
+  readonly log: string;
+  readonly error: string | null;
   readonly createdBy: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
@@ -20,6 +24,8 @@ interface PackRow {
   image_id: string | null;
   manifest: unknown;
   status: string;
+  log: string;
+  error: string | null;
   created_by: string | null;
   created_at: Date;
   updated_at: Date;
@@ -32,6 +38,8 @@ const toPack = (r: PackRow): RegisteredPack => ({
   imageId: r.image_id,
   manifest: typeof r.manifest === 'string' ? (JSON.parse(r.manifest) as unknown) : r.manifest,
   status: r.status,
+  log: r.log,
+  error: r.error,
   createdBy: r.created_by,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -40,7 +48,10 @@ const toPack = (r: PackRow): RegisteredPack => ({
 export interface PackStore {
   list(): Promise<RegisteredPack[]>;
   /** 'duplicate' when the name is taken. */
-  add(p: { name: string; version: string; image: string; imageId: string; manifest: unknown; createdBy: string }): Promise<RegisteredPack | 'duplicate'>;
+  /** A pack from a local image (ready) or one to build here (queued, no image ID yet). */
+  add(p: { name: string; version: string; image: string; imageId: string | null; manifest: unknown; createdBy: string; kind: 'image' | 'built' }): Promise<RegisteredPack | 'duplicate'>;
+  /** Moves a built pack along queued → building → ready | error, with its build log. */
+  setBuildState(name: string, state: { status: 'building' | 'ready' | 'error'; log: string; imageId?: string; error?: string }): Promise<void>;
   setImageId(name: string, imageId: string): Promise<void>;
   remove(name: string): Promise<boolean>;
 }
@@ -52,11 +63,25 @@ export function createPackStore(knex: Knex): PackStore {
     },
     async add(p) {
       const [row] = await knex<PackRow>('language_packs')
-        .insert({ name: p.name, version: p.version, kind: 'image', image: p.image, image_id: p.imageId, manifest: JSON.stringify(p.manifest), status: 'ready', created_by: p.createdBy } as Partial<PackRow>)
+        .insert({
+          name: p.name,
+          version: p.version,
+          kind: p.kind,
+          image: p.image,
+          image_id: p.imageId,
+          manifest: JSON.stringify(p.manifest),
+          status: p.kind === 'image' ? 'ready' : 'queued',
+          created_by: p.createdBy,
+        } as Partial<PackRow>)
         .onConflict('name')
         .ignore()
         .returning('*');
       return row ? toPack(row) : 'duplicate';
+    },
+    async setBuildState(name, s) {
+      await knex('language_packs')
+        .where({ name })
+        .update({ status: s.status, log: s.log, error: s.error ?? null, ...(s.imageId ? { image_id: s.imageId } : {}), updated_at: knex.fn.now() });
     },
     async setImageId(name, imageId) {
       await knex('language_packs').where({ name }).update({ image_id: imageId, updated_at: knex.fn.now() });

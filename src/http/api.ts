@@ -97,7 +97,11 @@ const docs: Record<string, RouteDoc> = {
   'GET /v1/user': { summary: 'Who the token belongs to' },
   'GET /v1/language-packs': { summary: 'Language packs, stock and registered; ?q= searches name and version' },
   'GET /v1/language-packs/:name': { summary: 'One language pack' },
-  'POST /v1/language-packs': { summary: 'Register a local image as a language pack with its manifest (admins)', body: bodies.pack },
+  'POST /v1/language-packs': {
+    summary: 'Register a local image as a language pack with its manifest, or build one from a tar with a Dockerfile, solum-pack.json and its build script (admins)',
+    body: bodies.pack,
+    rawBody: TAR_TYPES.join(', '),
+  },
   'POST /v1/language-packs/:name/refresh': { summary: "Re-read a pack's image ID after its image was rebuilt (admins)" },
   'DELETE /v1/language-packs/:name': { summary: 'Remove a registered pack no app pins or was last built with (admins)' },
   'POST /v1/prune': { summary: 'Remove old DUs (keeping the newest per app and every released one), leftover builders and orphaned build caches (admins)' },
@@ -300,6 +304,11 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     ctx.body = await deps.registry.get(p(ctx.params.name));
   });
   router.post('/language-packs', async (ctx) => {
+    if (ctx.is(TAR_TYPES)) {
+      ctx.status = 202;
+      ctx.body = await deps.registry.create(ctx.state.user, ctx.req);
+      return;
+    }
     const b = await body(ctx, bodies.pack);
     ctx.status = 201;
     ctx.body = await deps.registry.register(ctx.state.user, b);

@@ -1,6 +1,7 @@
 // The stock language packs beyond shell and node basics: python, the app's own Dockerfile, and the
 // per-app build cache (npm) with its purge.
 import test from 'ava';
+import tar from 'tar-stream';
 import { solumWithApp } from '../support/fixtures.js';
 import { imageLabels, removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
@@ -113,4 +114,59 @@ test.serial('a language pack registered from a local image: listed, searched, de
   t.is(refreshed.status, 200);
   t.is((await solum.api('DELETE', '/v1/language-packs/custompack')).status, 409, 'the app was last built with it');
   t.is((await solum.api('DELETE', '/v1/language-packs/shell')).status, 409, 'stock packs stay');
+});
+
+test.serial('a language pack built here from a tar: queued, building, ready with its log, then used; a broken one ends in error', async (t) => {
+  const solum = await startSolum();
+  const app = randomName('tarpack');
+  t.teardown(async () => {
+    await solum.stop();
+    await removeAppImages(app);
+    await run('docker', ['rmi', '-f', 'solum/lp-tarpack:1', 'solum/lp-brokenpack:1']);
+  });
+  const packTar = async (files: Record<string, string>): Promise<Buffer> => {
+    const pack = tar.pack();
+    for (const [name, body] of Object.entries(files)) pack.entry({ name, mode: 0o755 }, body);
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const post = async (body: Buffer) => {
+    const res = await fetch(`http://127.0.0.1:${solum.httpPort}/v1/language-packs`, { method: 'POST', headers: { authorization: `Bearer ${solum.token}`, 'content-type': 'application/x-tar' }, body });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+  const waitFor = async (name: string): Promise<Record<string, unknown>> => {
+    for (let i = 0; i < 120; i++) {
+      const p = (await solum.api('GET', `/v1/language-packs/${name}`)).json as Record<string, unknown>;
+      if (p.status !== 'queued' && p.status !== 'building') return p;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error('pack build did not finish');
+  };
+  const manifest = { name: 'tarpack', version: '1', detect: ['tarpack.txt'], build: '/solum/bin/build', network: 'none' };
+  const queued = await post(await packTar({
+    Dockerfile: 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY build /solum/bin/build\nRUN chmod 755 /solum/bin/build && mkdir -p /app\nWORKDIR /app\n',
+    build: '#!/bin/sh\necho "tarpack built this"\n',
+    'solum-pack.json': JSON.stringify(manifest),
+  }));
+  t.is(queued.status, 202, JSON.stringify(queued.json));
+  t.like(queued.json, { name: 'tarpack', status: 'queued' });
+  const ready = await waitFor('tarpack');
+  t.like(ready, { status: 'ready', image: 'solum/lp-tarpack:1' });
+  t.regex(String(ready.imageId), /^sha256:/);
+  const client = await gitClient(solum, 'http');
+  const push = await client.git(['push', client.url(app), 'main'], await makeRepo({ 'tarpack.txt': 'x' }));
+  t.is(push.code, 0, push.stderr);
+  t.regex(push.stderr, /with language pack tarpack/);
+  t.regex(push.stderr, /tarpack built this/);
+
+  const broken = await post(await packTar({ Dockerfile: 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN exit 3\n', 'solum-pack.json': JSON.stringify({ ...manifest, name: 'brokenpack' }) }));
+  t.is(broken.status, 202);
+  const failed = await waitFor('brokenpack');
+  t.like(failed, { status: 'error' });
+  t.regex(String(failed.error), /returned a non-zero code: 3/);
+  t.regex(String(failed.log), /RUN exit 3/);
+  t.is((await post(await packTar({ 'solum-pack.json': JSON.stringify(manifest) }))).status, 400, 'no Dockerfile');
+  t.is((await solum.api('DELETE', '/v1/language-packs/brokenpack')).status, 204, 'a failed pack can be removed');
 });
