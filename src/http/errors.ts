@@ -20,11 +20,33 @@ export function errorMiddleware(logger: Logger): Koa.Middleware {
       }
       ctx.status = pub.status;
       ctx.body = { code: pub.code, message: pub.message };
-      // Refused before its body was read (an upload over a limit): the connection cannot be reused.
-      if (!ctx.req.complete) ctx.set('Connection', 'close');
+      // Refused before its body was read: a small rest is read and dropped so the client sees the
+      // answer and may reuse the connection; a large one (an upload over a limit) closes it.
+      if (!ctx.req.complete && !(await discardBody(ctx.req, 1024 * 1024, 2000))) ctx.set('Connection', 'close');
       if (pub.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="solum", charset="UTF-8"');
     }
   };
+}
+
+/** Reads and drops the rest of a request body; false when it is larger than `limit` or slower than `ms`. */
+function discardBody(req: Koa.Context['req'], limit: number, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let size = 0;
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      req.removeListener('data', onData);
+      resolve(ok);
+    };
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size > limit) done(false);
+    };
+    const timer = setTimeout(() => { done(false); }, ms);
+    req.on('data', onData);
+    req.once('end', () => { done(true); });
+    req.once('error', () => { done(false); });
+    req.resume();
+  });
 }
 
 /** Reads a JSON request body of at most `limit` bytes. */
