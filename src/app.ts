@@ -247,43 +247,55 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   httpServer.headersTimeout = 30_000;
   let ssh: ReturnType<typeof createSshTransport> | undefined;
 
+  const startAll = async (): Promise<{ httpPort: number; sshPort: number; routerPort: number }> => {
+    const admin = await ensureAdmin(users, config.dataDir);
+    if (admin.created) logger.info({ tokenFile: admin.tokenFile }, 'created user admin; its API token is in the token file');
+    const hostKey = await loadOrCreateHostKey(config.dataDir);
+    logger.info({ fingerprint: hostKey.fingerprint, created: hostKey.created }, 'ssh host key');
+    const hooks = await repos.reinstallHooks();
+    const hookUrl = await hookServer.start();
+    logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
+    const routerPort = await router.start();
+    await deployer.adopt((id) => apps.findAppById(id));
+    await worker.start();
+    retention.start();
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.httpPort, config.bind, resolve);
+    });
+    const httpPort = (httpServer.address() as AddressInfo).port;
+    ssh = createSshTransport({ hostKey: hostKey.privateKey, bind: config.bind, port: config.sshPort, authenticator, access, commands, logger, onPush: (bytes) => { metrics.push('ssh', bytes); } });
+    const sshPort = await ssh.start();
+    logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: db.dialect, repos: hooks, packs: registry.packs().map((p) => p.name) }, 'solum started');
+    logger.debug({ installation }, 'installation');
+    return { httpPort, sshPort, routerPort };
+  };
+
+  const stopAll = async (): Promise<void> => {
+    // New work stops first; running builds finish and their pushes get their answer; then the rest.
+    retention.stop();
+    await ssh?.stop();
+    const closed = new Promise<void>((resolve) => httpServer.close(() => { resolve(); }));
+    httpServer.closeIdleConnections();
+    await worker.stop();
+    await hookServer.stop();
+    // App processes keep running; the next start re-adopts them.
+    await router.stop();
+    httpServer.closeAllConnections();
+    await closed;
+    await db.close();
+  };
+
   return {
     async start() {
-      const admin = await ensureAdmin(users, config.dataDir);
-      if (admin.created) logger.info({ tokenFile: admin.tokenFile }, 'created user admin; its API token is in the token file');
-      const hostKey = await loadOrCreateHostKey(config.dataDir);
-      logger.info({ fingerprint: hostKey.fingerprint, created: hostKey.created }, 'ssh host key');
-      const hooks = await repos.reinstallHooks();
-      const hookUrl = await hookServer.start();
-      logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
-      const routerPort = await router.start();
-      await deployer.adopt((id) => apps.findAppById(id));
-      await worker.start();
-      retention.start();
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(config.httpPort, config.bind, resolve);
-      });
-      const httpPort = (httpServer.address() as AddressInfo).port;
-      ssh = createSshTransport({ hostKey: hostKey.privateKey, bind: config.bind, port: config.sshPort, authenticator, access, commands, logger, onPush: (bytes) => { metrics.push('ssh', bytes); } });
-      const sshPort = await ssh.start();
-      logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: db.dialect, repos: hooks, packs: registry.packs().map((p) => p.name) }, 'solum started');
-      logger.debug({ installation }, 'installation');
-      return { httpPort, sshPort, routerPort };
+      try {
+        return await startAll();
+      } catch (err) {
+        // Whatever started before the failure is stopped, so a failed start leaves nothing running.
+        await stopAll().catch(() => undefined);
+        throw err;
+      }
     },
-    async stop() {
-      // New work stops first; running builds finish and their pushes get their answer; then the rest.
-      retention.stop();
-      await ssh?.stop();
-      const closed = new Promise<void>((resolve) => httpServer.close(() => { resolve(); }));
-      httpServer.closeIdleConnections();
-      await worker.stop();
-      await hookServer.stop();
-      // App processes keep running; the next start re-adopts them.
-      await router.stop();
-      httpServer.closeAllConnections();
-      await closed;
-      await db.close();
-    },
+    stop: stopAll,
   };
 }
