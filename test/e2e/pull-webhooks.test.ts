@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { solumWithApp } from '../support/fixtures.js';
+import { releasesOf, solumWithApp } from '../support/fixtures.js';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { randomName, run, startSolum, type RunningSolum } from '../support/solum.js';
@@ -51,7 +51,7 @@ test.serial('pull builds from file:// and from another git server over HTTP; onl
   const [done] = await settle(solum, app);
   t.like(done, { status: 'succeeded' });
   t.regex((await solum.api('GET', `/v1/builds/${done!.id}/log`)).text, /pulled source v2/);
-  t.is(((await solum.api('GET', `/v1/apps/${app}/releases`)).json as unknown[]).length, 1, 'a pull build goes live');
+  t.is((await releasesOf(solum, app, 1)).length, 1, 'a pull build goes live');
 
   const same = await solum.api('POST', `/v1/apps/${app}/builds`, { onlyIfChanged: true });
   t.like(same.json, { status: 'skipped', commit: second });

@@ -2,6 +2,7 @@
 // and rebuilt from the same commits with the new image, and go live again. The pack here is one
 // the test registers from its own image, so no other test sees the update.
 import test from 'ava';
+import { releasesOf } from '../support/fixtures.js';
 import { imageLabels, removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo } from '../support/git.js';
 import { randomName, run, startSolum } from '../support/solum.js';
@@ -66,8 +67,7 @@ test.serial('after a pack image update, two apps built from the old image are re
     }
     t.like(b, { status: 'succeeded', commit: commits[i], duImage: `solum/${a}:2` }, 'the same commit, rebuilt');
     t.is((await imageLabels(`solum/${a}:2`))['io.solum.language-pack.image'], newId);
-    const releases = (await solum.api('GET', `/v1/apps/${a}/releases`)).json as { version: number; status: string }[];
-    t.like(releases[0], { version: 2, status: 'active' });
+    t.like((await releasesOf(solum, a, 2))[0], { version: 2, status: 'active' });
   }
   for (let k = 0; k < 40 && (await report()).some((c) => c.state !== 'current'); k++) await new Promise((r) => setTimeout(r, 250));
   t.deepEqual((await report()).map((c) => c.state), ['current', 'current']);

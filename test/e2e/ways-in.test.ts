@@ -2,7 +2,7 @@
 // and existing images registered as DUs. Same build records, logs and DUs as a push.
 import zlib from 'node:zlib';
 import test from 'ava';
-import { solumWithApp } from '../support/fixtures.js';
+import { releasesOf, solumWithApp } from '../support/fixtures.js';
 import tar from 'tar-stream';
 import { imageExists, removeAppImages } from '../support/docker.js';
 import { randomName, run, startSolum, type RunningSolum } from '../support/solum.js';
@@ -55,7 +55,7 @@ test.serial('artifact uploads build like a push; bad archives are refused with a
   const du = await run('docker', ['run', '--rm', '--network', 'none', `solum/${app}:1`, 'sh', '-c', 'sh link-to-run']);
   t.is(du.stdout, 'prebuilt binary ran\n');
   // Uploads go live like pushes (this one has a web process that exits, so its release fails).
-  t.is(((await solum.api('GET', `/v1/apps/${app}/releases`)).json as unknown[]).length, 1);
+  t.is((await releasesOf(solum, app, 1)).length, 1);
 
   const gz = await upload(solum, app, zlib.gzipSync(await makeTar(good)), 'application/gzip');
   t.is(gz.status, 201);

@@ -16,3 +16,15 @@ export async function solumWithApp(
   });
   return { solum, app };
 }
+
+/** The app's releases once there are at least `count` of them (a release follows its build's end). */
+export async function releasesOf(solum: RunningSolum, app: string, count: number): Promise<Array<{ version: number; status: string }>> {
+  let list: Array<{ version: number; status: string }> = [];
+  for (let i = 0; i < 100; i++) {
+    const res = await solum.api('GET', `/v1/apps/${app}/releases`);
+    list = res.status === 200 ? (res.json as Array<{ version: number; status: string }>) : [];
+    if (list.length >= count && list.every((r) => r.status !== 'pending')) return list;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return list;
+}
