@@ -13,6 +13,9 @@ import { createBuildEvents } from './build/build-events.js';
 import { createBuildQueue } from './build/build-queue.js';
 import { createBuildRunner } from './build/build-runner.js';
 import { createBuildWorker, newWorkerId } from './build/build-worker.js';
+import { createBuildTracker } from './build/build-tracker.js';
+import { remoteArchives } from './build/remote-archive.js';
+import { workerArchiveMiddleware } from './http/worker-archive.js';
 import { createSecurityRebuilds } from './build/security-rebuilds.js';
 import { createRetention } from './build/retention.js';
 import { createPackRegistry } from './build/pack-registry.js';
@@ -30,7 +33,7 @@ import type { App } from './db/app-store.js';
 import type { ReleaseService } from './deploy/release-service.js';
 import { createAppStore } from './db/app-store.js';
 import { createBuildStore } from './db/build-store.js';
-import { createDatabase } from './db/database.js';
+import { createDatabase, type Database } from './db/database.js';
 import { createSettingsStore } from './db/settings-store.js';
 import { createUserStore } from './db/user-store.js';
 import { createGitAccess } from './git/git-access.js';
@@ -82,18 +85,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => builds.queuedCount());
   metrics.gauge('solum_builds_running', 'Builds running', () => builds.runningCount());
   metrics.gauge('solum_ssh_sessions_active', 'SSH channels running a command', () => ssh?.activeSessions() ?? 0);
-  const registry = createPackRegistry({
-    stock: await loadStockPacks(config.languagePacksDir),
-    store: createPackStore(db.knex),
-    apps,
-    builds,
-    imageId: (ref) => engine.imageId(ref),
-    engine,
-    installation,
-    buildArgs: { BASE_IMAGE: config.baseImage },
-    logger,
-  });
-  await registry.load();
+  const { registry, runner } = await buildingParts(config, logger, db, engine, installation);
   const packExists = (name: string): Promise<boolean> => Promise.resolve(registry.packs().some((p) => p.name === name));
   const events = createBuildEvents();
   const workerId = newWorkerId();
@@ -105,7 +97,6 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     notify: () => { notify(); },
     onQueued: (b) => { events.state({ type: 'build', app: b.app, number: b.number, status: b.status, id: b.id }); },
   });
-  const runner = createBuildRunner({ engine, installation, packs: () => registry.packs(), builderNetwork: config.builderNetwork });
   const removeCaches = (app: string): Promise<number> => engine.removeVolumes({ 'io.solum.installation': installation, 'io.solum.app': app, 'io.solum.role': 'build-cache' });
   const deployRefHead = (app: App): Promise<string | null> => repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
@@ -136,10 +127,23 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     archivesDir: config.archivesDir,
     limits: config.buildLimits,
     logMaxBytes: config.buildLogMaxBytes,
-    afterSuccess: (app, build, say) => releaseBuild(app, build, say),
+    onReleasable: () => { tracker.notify(); },
     onFinished: (status, seconds) => { metrics.buildFinished(status, seconds); },
     onStatus: (build) => { void statuses.report(build); },
+  });
+  // Releases every build handed over for release, and follows builds `solum worker` processes run.
+  const tracker = createBuildTracker({
+    builds,
+    apps,
+    events,
+    logger,
+    isLocal: (b) => b.workerId === workerId,
+    release: (app, build, say) => releaseBuild(app, build, say),
     deployRefHead,
+    archivesDir: config.archivesDir,
+    logMaxBytes: config.buildLogMaxBytes,
+    onStatus: (build) => { void statuses.report(build); },
+    onFinished: (status, seconds) => { metrics.buildFinished(status, seconds); },
   });
   notify = () => { worker.notify(); };
   // The API's real port (it may be 0 in the config), for links printed to pushers.
@@ -228,6 +232,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     users,
     builds,
     logger,
+    internal: workerArchiveMiddleware({ token: config.workerToken, builds, archivesDir: config.archivesDir }),
     git: gitHttpMiddleware({ authenticator, access, repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
     metrics,
     events,
@@ -258,6 +263,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const routerPort = await router.start();
     await deployer.adopt((id) => apps.findAppById(id));
     await worker.start();
+    await tracker.start();
     retention.start();
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
@@ -278,6 +284,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const closed = new Promise<void>((resolve) => httpServer.close(() => { resolve(); }));
     httpServer.closeIdleConnections();
     await worker.stop();
+    await tracker.stop();
     await hookServer.stop();
     // App processes keep running; the next start re-adopts them.
     await router.stop();
@@ -297,5 +304,75 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
       }
     },
     stop: stopAll,
+  };
+}
+
+/** What both a server and a `solum worker` build with: the pack registry and the build runner. */
+async function buildingParts(config: Config, logger: Logger, db: Database, engine: ContainerEngine, installation: string) {
+  const registry = createPackRegistry({
+    stock: await loadStockPacks(config.languagePacksDir),
+    store: createPackStore(db.knex),
+    apps: createAppStore(db.knex),
+    builds: createBuildStore(db.knex),
+    imageId: (ref) => engine.imageId(ref),
+    engine,
+    installation,
+    buildArgs: { BASE_IMAGE: config.baseImage },
+    logger,
+  });
+  await registry.load();
+  const runner = createBuildRunner({ engine, installation, packs: () => registry.packs(), builderNetwork: config.builderNetwork });
+  return { registry, runner };
+}
+
+export interface SolumWorker {
+  start(): Promise<{ workerId: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `solum worker`: a process that only runs builds, claiming them from the server's PostgreSQL with
+ * its own Docker engine. The server follows and releases what it builds (build-tracker.ts).
+ */
+export async function createSolumWorker(config: Config, logger: Logger, overrides: Pick<SolumOverrides, 'engine'> = {}): Promise<SolumWorker> {
+  if (!config.databaseUrl) throw new Error("a worker claims builds from the server's PostgreSQL: set DATABASE_URL");
+  if (config.buildConcurrency < 1) throw new Error('a worker needs SOLUM_BUILD_CONCURRENCY of 1 or more');
+  await fs.mkdir(config.archivesDir, { recursive: true, mode: 0o700 });
+  const db = await createDatabase({ url: config.databaseUrl });
+  await db.migrate();
+  const installation = await createSettingsStore(db.knex).installationId();
+  const engine = overrides.engine ?? createDockerEngine({ dockerHost: config.dockerHost });
+  const { registry, runner } = await buildingParts(config, logger, db, engine, installation);
+  const workerId = newWorkerId();
+  const worker = createBuildWorker({
+    builds: createBuildStore(db.knex),
+    apps: createAppStore(db.knex),
+    // Packs registered on the server since this worker started are seen by its next build.
+    runner: async (input) => {
+      await registry.load();
+      return runner(input);
+    },
+    events: createBuildEvents(),
+    engine,
+    installation,
+    logger,
+    workerId,
+    concurrency: config.buildConcurrency,
+    archivesDir: config.archivesDir,
+    limits: config.buildLimits,
+    logMaxBytes: config.buildLogMaxBytes,
+    archiveOf: remoteArchives({ serverUrl: config.serverUrl, token: config.workerToken, workerId, archivesDir: config.archivesDir, timeoutMs: config.fetchTimeoutMs }),
+  });
+  return {
+    async start() {
+      await engine.ping();
+      await worker.start();
+      logger.info({ workerId, concurrency: config.buildConcurrency, server: config.serverUrl, packs: registry.packs().map((p) => p.name) }, 'solum worker started');
+      return { workerId };
+    },
+    async stop() {
+      await worker.stop();
+      await db.close();
+    },
   };
 }

@@ -11,7 +11,12 @@ const schema = z.object({
   SOLUM_BIND: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.url().optional(),
   DOCKER_HOST: z.string().min(1).optional(),
-  SOLUM_BUILD_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** 0: this server runs no builds itself; `solum worker` processes do. */
+  SOLUM_BUILD_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(2),
+  /** Shared by the server and its `solum worker` processes: workers fetch source archives with it. */
+  SOLUM_WORKER_TOKEN: z.string().min(32, 'SOLUM_WORKER_TOKEN must be at least 32 characters').optional(),
+  /** Where a `solum worker` reaches the server's API (for archives it does not share on disk). */
+  SOLUM_SERVER_URL: z.url().optional(),
   SOLUM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SOLUM_LANGUAGE_PACKS_DIR: z.string().min(1).optional(),
   SOLUM_BUILD_MEMORY_MB: z.coerce.number().int().min(64).default(2048),
@@ -53,6 +58,10 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dockerHost: string | undefined;
   readonly buildConcurrency: number;
+  /** The secret `solum worker` processes present to fetch archives; undefined turns that route off. */
+  readonly workerToken: string | undefined;
+  /** For a worker: the server's base URL. */
+  readonly serverUrl: string | undefined;
   /** Whether any signed-in user may create an app by pushing to a new name (admins always may). */
   readonly createAppsOnPush: boolean;
   readonly logLevel: string;
@@ -109,6 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     databaseUrl: e.DATABASE_URL,
     dockerHost: e.DOCKER_HOST,
     buildConcurrency: e.SOLUM_BUILD_CONCURRENCY,
+    workerToken: e.SOLUM_WORKER_TOKEN,
+    serverUrl: e.SOLUM_SERVER_URL?.replace(/\/+$/, ''),
     createAppsOnPush: e.SOLUM_CREATE_APPS_ON_PUSH === 'true',
     logLevel: e.SOLUM_LOG_LEVEL,
     // dist/src/config.js → ../../language-packs

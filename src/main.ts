@@ -1,5 +1,6 @@
 // Process entry: config → createSolum → start; SIGTERM/SIGINT → graceful stop.
-import { createSolum } from './app.js';
+// `main.js worker` (what `solum worker` runs) starts a build worker instead of a server.
+import { createSolum, createSolumWorker } from './app.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 
@@ -9,6 +10,13 @@ async function main(): Promise<void> {
   // process's environment: nothing in it may point git at another repository or object store.
   for (const key of Object.keys(process.env)) if (key.startsWith('GIT_')) Reflect.deleteProperty(process.env, key);
   const logger = createLogger(config.logLevel);
+  if (process.argv[2] === 'worker') {
+    const worker = await createSolumWorker(config, logger);
+    const { workerId } = await worker.start();
+    process.stderr.write(`Solum worker ${workerId} is running (${config.buildConcurrency} build slots, server ${config.serverUrl ?? 'on this disk'})\n`);
+    onSignals(logger, () => worker.stop());
+    return;
+  }
   const solum = await createSolum(config, logger);
   const { httpPort, sshPort, routerPort } = await solum.start();
   const host = config.publicHost;
@@ -25,6 +33,11 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+  onSignals(logger, () => solum.stop());
+}
+
+/** SIGTERM/SIGINT stop gracefully; a second signal exits at once. */
+function onSignals(logger: ReturnType<typeof createLogger>, stopAll: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -33,7 +46,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, 'stopping');
-    solum.stop().then(
+    stopAll().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'stop failed');

@@ -42,6 +42,12 @@ export const buildView = (b: Build) => ({
   finishedAt: iso(b.finishedAt),
   /** push, upload, image, rebuild */
   source: b.source,
+  /** The worker that ran it (host-pid-random). */
+  worker: b.workerId,
+  /** For builds that go live: pending until the server released it, then done. */
+  release: b.releaseState,
+  /** What the DU was built with: run command, env, health check, process types, language pack. */
+  duManifest: b.duManifest,
 });
 
 /** Config var names only: values are shown to app admins through the config route alone. */

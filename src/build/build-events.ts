@@ -22,6 +22,10 @@ export interface BuildEvents {
   state(change: StateChange): void;
   subscribeState(listener: (change: StateChange) => void): () => void;
   subscribe(buildId: number, listener: BuildListener): () => void;
+  /** Whether anyone in this process follows the build. */
+  following(buildId: number): boolean;
+  /** The builds someone in this process follows. */
+  followed(): number[];
   line(buildId: number, line: string, index: number): void;
   /** The number of the last line published for a running build (0 when none). */
   lastLine(buildId: number): number;
@@ -50,6 +54,8 @@ export function createBuildEvents(): BuildEvents {
         if (set.size === 0) listeners.delete(buildId);
       };
     },
+    following: (buildId) => listeners.has(buildId),
+    followed: () => [...listeners.keys()],
     line(buildId, line, index) {
       last.set(buildId, index);
       for (const l of listeners.get(buildId) ?? []) l.onLine(line, index);

@@ -26,14 +26,16 @@ export function createBuildLog(deps: {
   /** Builder output kept, in bytes; Solum's own lines are always kept. */
   maxBytes: number;
   onStoreError: (err: unknown) => void;
+  /** Where an already stored log ends, for lines added after the build (its release). */
+  after?: { readonly seq: number; readonly lines: number };
 }): BuildLog {
   let outputBytes = 0;
   let truncated = false;
   let partial = '';
   let pending: string[] = [];
   let pendingBytes = 0;
-  let seq = 0;
-  let lines = 0;
+  let seq = deps.after?.seq ?? 0;
+  let lines = deps.after?.lines ?? 0;
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
   const decoder = new TextDecoder('utf-8');

@@ -61,7 +61,7 @@ export interface BuildWorkerOptions {
   readonly apps: AppStore;
   readonly runner: BuildRunner;
   readonly events: BuildEvents;
-  readonly engine: Pick<ContainerEngine, 'listContainers' | 'removeContainer'>;
+  readonly engine: Pick<ContainerEngine, 'listContainers' | 'removeContainer' | 'imageLabels'>;
   readonly installation: string;
   readonly logger: Logger;
   readonly workerId: string;
@@ -74,17 +74,48 @@ export interface BuildWorkerOptions {
   readonly limits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number; readonly timeoutMs: number };
   readonly logMaxBytes: number;
   /**
-   * Runs after a successful build of the app's deploy branch (the release), with the build's log;
-   * its lines reach the push like the build's own.
+   * Told when a successful build was handed over for its release (see `releases`): the server
+   * process releases it (build-tracker.ts), here or elsewhere.
    */
-  readonly afterSuccess?: (app: App, build: Build, say: (line: string) => void) => Promise<string | undefined>;
+  readonly onReleasable?: () => void;
   /** Told of every build this worker finishes (metrics). */
   readonly onFinished?: (status: string, seconds: number) => void;
   /** Told when a build starts and when it ends (commit statuses). */
   readonly onStatus?: (build: Build) => void;
-  /** The app's deploy ref as it is now (null when it does not exist), to spot pushes overtaken while queued. */
-  readonly deployRefHead?: (app: App) => Promise<string | null>;
+  /**
+   * A local path of the build's source archive. By default the archives dir is shared with the
+   * server; a worker on another machine fetches it (remote-archive.ts). `done` removes the copy.
+   */
+  readonly archiveOf?: (build: Build) => Promise<{ readonly path: string; done(): Promise<void> }>;
 }
+
+/** The DU manifest kept in the database: what the DU's labels say it was built with. Pure. */
+export function duManifestOf(labels: Readonly<Record<string, string>> | undefined): Record<string, unknown> | null {
+  if (!labels) return null;
+  const json = (key: string): unknown => {
+    try {
+      return labels[key] ? (JSON.parse(labels[key]) as unknown) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const manifest = (json('io.solum.manifest') ?? {}) as Record<string, unknown>;
+  return {
+    ...manifest,
+    processTypes: json('io.solum.process-types') ?? {},
+    languagePack: labels['io.solum.language-pack'] ?? null,
+    languagePackImage: labels['io.solum.language-pack.image'] || null,
+    revision: labels['org.opencontainers.image.revision'] ?? null,
+  };
+}
+
+const localArchive = (archivesDir: string) => (build: Build): Promise<{ path: string; done(): Promise<void> }> => {
+  const file = path.join(archivesDir, path.basename(build.archive ?? ''));
+  return Promise.resolve({ path: file, done: () => fs.rm(file, { force: true }) });
+};
+
+/** The archive of a claimed build could not be had (a remote worker's fetch failed). */
+class SourceUnavailable extends Error {}
 
 export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
   const heartbeatMs = o.heartbeatMs ?? 5_000;
@@ -107,12 +138,10 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
       for (const c of await o.engine.listContainers({ 'io.solum.installation': o.installation, 'io.solum.build-id': String(b.id) })) {
         await o.engine.removeContainer(c.id);
       }
-      o.events.finished(b);
+      // Followers in a server process hear of it from its build tracker.
     }
   };
-
-  const overtakenBy = async (app: App | undefined, build: Build | undefined): Promise<string | undefined> =>
-    app && build && o.deployRefHead ? overtaken(build, app.deployBranch, await o.deployRefHead(app)) : undefined;
+  const archiveOf = o.archiveOf ?? localArchive(o.archivesDir);
 
   const runOne = async (build: Build): Promise<void> => {
     const blog = log.child({ buildId: build.id, app: build.app, number: build.number });
@@ -134,25 +163,29 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
       );
     }, heartbeatMs);
     let timeout: NodeJS.Timeout | undefined;
-    const archive = build.archive ? path.join(o.archivesDir, build.archive) : undefined;
+    let archive: Awaited<ReturnType<typeof archiveOf>> | undefined;
     const started = Date.now();
     let outcome: BuildOutcome;
     let app: App | undefined;
     try {
       app = await o.apps.findAppById(build.appId);
       if (!app) throw new Error(`app ${build.appId} of build ${build.id} not found`);
-      if (!archive) throw new Error('the build has no source archive');
+      if (!build.archive) throw new Error('the build has no source archive');
       blog.info('build started');
+      archive = await archiveOf(build).catch((err: unknown) => {
+        throw new SourceUnavailable((err as Error).message);
+      });
       o.onStatus?.(build);
       o.events.state({ type: 'build', app: build.app, number: build.number, status: 'running', id: build.id });
       const timeoutMs = app.buildTimeoutSeconds !== null ? app.buildTimeoutSeconds * 1000 : o.limits.timeoutMs;
       timeout = setTimeout(() => { stopper.abort('timeout'); }, timeoutMs);
       const memoryBytes = app.buildMemoryMb !== null ? app.buildMemoryMb * 1024 * 1024 : o.limits.memoryBytes;
-      outcome = await o.runner({ build, app, archive, log: buildLog, signal: stopper.signal, limits: { ...o.limits, memoryBytes } });
+      outcome = await o.runner({ build, app, archive: archive.path, log: buildLog, signal: stopper.signal, limits: { ...o.limits, memoryBytes } });
       if (outcome.error === 'the build timed out') outcome = { ...outcome, error: `the build timed out after ${Math.round(timeoutMs / 1000)}s` };
     } catch (err) {
       blog.error({ err }, 'build crashed');
-      outcome = { status: 'failed', exitCode: null, error: 'internal error while building (see the server log)', languagePack: null, languagePackImage: null, duId: null, duImage: null };
+      const error = err instanceof SourceUnavailable ? `the source archive could not be fetched: ${err.message}` : 'internal error while building (see the server log)';
+      outcome = { status: 'failed', exitCode: null, error, languagePack: null, languagePackImage: null, duId: null, duImage: null };
     } finally {
       clearInterval(beat);
       clearTimeout(timeout);
@@ -168,29 +201,19 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
       buildLog.line(`!     Build #${build.number} failed after ${seconds}s: ${outcome.error ?? outcome.status}`);
     }
     // The build's own log is stored before its end is: a reader who sees the status sees the log.
-    await buildLog.flush();
-    const recorded = await o.builds.finish(build.id, o.workerId, outcome);
+    await buildLog.close();
+    const release = outcome.status === 'succeeded' && app !== undefined && releases(build, app);
+    const duManifest = outcome.duId ? duManifestOf(await o.engine.imageLabels(outcome.duId).catch(() => undefined)) : null;
+    const recorded = await o.builds.finish(build.id, o.workerId, outcome, { release, duManifest });
     if (!recorded) blog.warn('build was taken from this worker before it finished');
-    if (archive) await fs.rm(archive, { force: true });
+    await archive?.done();
     blog.info({ status: outcome.status, duId: outcome.duId, seconds: Number(seconds) }, 'build finished');
     o.onFinished?.(outcome.status, Number(seconds));
-    const ended = await o.builds.getBuild(build.id);
-    if (ended) o.onStatus?.(ended);
     const final = await o.builds.getBuild(build.id);
-    const overtaken = await overtakenBy(app, final);
-    if (overtaken !== undefined && app) {
-      buildLog.line(`!     ${app.deployBranch} moved to ${overtaken.slice(0, 12)} while build #${build.number} waited: git will refuse this push's update`);
-      buildLog.line('!     Not released. Pull, then push again.');
-    } else if (recorded && final?.status === 'succeeded' && app && o.afterSuccess && releases(final, app)) {
-      try {
-        await o.afterSuccess(app, final, (line) => { buildLog.line(line); });
-      } catch (err) {
-        blog.error({ err }, 'releasing the build failed');
-        buildLog.line('!     Releasing this build failed (see the server log); the previous release keeps serving');
-      }
-    }
-    await buildLog.close();
-    if (final) o.events.finished(final);
+    if (final) o.onStatus?.(final);
+    // A build that goes live ends for its followers when the server has released it.
+    if (recorded && release) o.onReleasable?.();
+    else if (final) o.events.finished(final);
   };
 
   const claimLoop = async (): Promise<void> => {

@@ -58,6 +58,14 @@ function buildProgram(io: Io): Command {
   registerAccount(program, io);
   registerApps(program, io);
   registerDeploys(program, io);
+  program
+    .command('worker')
+    .description('Run a build worker on this machine: claims builds from the server\'s PostgreSQL (DATABASE_URL) and builds with the local Docker engine; SOLUM_SERVER_URL and SOLUM_WORKER_TOKEN let it fetch sources from a server on another machine')
+    .action(async () => {
+      // The server's own program, which starts in worker mode on this argument, in this process;
+      // it runs until SIGTERM or SIGINT.
+      await import('../main.js');
+    });
   return program;
 }
 

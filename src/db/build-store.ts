@@ -30,7 +30,13 @@ export interface Build {
   readonly workerId: string | null;
   /** For pushes: the value of the deploy ref the push expects to replace. */
   readonly baseCommit: string | null;
+  /** A successful build that goes live: `pending` until the server releases it, then `done`. */
+  readonly releaseState: ReleaseState | null;
+  /** What the DU was built with (run command, env, ports, process types), from its labels. */
+  readonly duManifest: Readonly<Record<string, unknown>> | null;
 }
+
+export type ReleaseState = 'pending' | 'releasing' | 'done';
 
 interface BuildRow {
   id: number;
@@ -51,6 +57,8 @@ interface BuildRow {
   source: string;
   base_commit: string | null;
   worker_id: string | null;
+  release_state: ReleaseState | null;
+  du_manifest: string | null;
   heartbeat_at: Date | null;
   created_at: Date;
   started_at: Date | null;
@@ -79,6 +87,8 @@ const toBuild = (r: BuildRow): Build => ({
   source: r.source,
   workerId: r.worker_id,
   baseCommit: r.base_commit,
+  releaseState: r.release_state,
+  duManifest: r.du_manifest ? (JSON.parse(r.du_manifest) as Record<string, unknown>) : null,
 });
 
 export interface BuildOutcome {
@@ -113,8 +123,21 @@ export interface BuildStore {
    */
   claim(workerId: string): Promise<Build | undefined>;
   heartbeat(id: number, workerId: string): Promise<boolean>;
-  /** Records the end of a running build held by `workerId`; false when it no longer holds it. */
-  finish(id: number, workerId: string, outcome: BuildOutcome): Promise<boolean>;
+  /**
+   * Records the end of a running build held by `workerId`; false when it no longer holds it.
+   * `release` hands a successful build to the server for release in the same statement.
+   */
+  finish(id: number, workerId: string, outcome: BuildOutcome, extra?: { release?: boolean; duManifest?: Readonly<Record<string, unknown>> | null }): Promise<boolean>;
+  /** Takes the oldest build waiting for its release (pending → releasing); undefined when none. */
+  claimRelease(): Promise<Build | undefined>;
+  /** releasing → done. */
+  endRelease(id: number): Promise<void>;
+  /** Releases a stopped server left half-done go back to pending (one server runs releases). */
+  resetReleasing(): Promise<number>;
+  /** Builds a server follows: waiting, running, or waiting for their release. */
+  listUnsettled(): Promise<Build[]>;
+  /** Stored log chunks after `seq`, in order. */
+  logChunksAfter(id: number, seq: number): Promise<Array<{ seq: number; chunk: string }>>;
   /** Marks running builds whose heartbeat is older than `staleBefore` abandoned; returns them. */
   abandonStale(staleBefore: Date): Promise<Build[]>;
   /** Marks these running builds abandoned (their worker is known to be dead); returns them. */
@@ -235,9 +258,11 @@ export function createBuildStore(knex: Knex): BuildStore {
       const n = await knex('builds').where({ id, worker_id: workerId, status: 'running' }).update({ heartbeat_at: knex.fn.now() });
       return n === 1;
     },
-    async finish(id, workerId, o) {
+    async finish(id, workerId, o, extra = {}) {
       return knex.transaction(async (trx) => {
         const n = await trx('builds').where({ id, worker_id: workerId, status: 'running' }).update({
+          release_state: extra.release && o.status === 'succeeded' ? 'pending' : null,
+          du_manifest: extra.duManifest ? JSON.stringify(extra.duManifest) : null,
           status: o.status,
           exit_code: o.exitCode,
           error: o.error,
@@ -261,6 +286,30 @@ export function createBuildStore(knex: Knex): BuildStore {
     abandon: (ids) => abandon(ids),
     async listRunning() {
       return ((await selectBuilds(knex).where('builds.status', 'running').orderBy('builds.id')) as BuildRow[]).map(toBuild);
+    },
+    async claimRelease() {
+      const result = await knex.raw<{ rows: { id: number }[] }>(
+        `UPDATE builds SET release_state = 'releasing'
+          WHERE id = (SELECT id FROM builds WHERE release_state = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+          RETURNING id`,
+      );
+      const claimed = result.rows[0];
+      return claimed ? byId(claimed.id) : undefined;
+    },
+    async endRelease(id) {
+      await knex('builds').where({ id }).update({ release_state: 'done' });
+    },
+    async resetReleasing() {
+      return knex('builds').where({ release_state: 'releasing' }).update({ release_state: 'pending' });
+    },
+    async listUnsettled() {
+      const rows = (await selectBuilds(knex)
+        .where((q) => { void q.whereIn('builds.status', ['queued', 'running']).orWhereIn('builds.release_state', ['pending', 'releasing']); })
+        .orderBy('builds.id')) as BuildRow[];
+      return rows.map(toBuild);
+    },
+    async logChunksAfter(id, seq) {
+      return knex('build_logs').where({ build_id: id }).where('seq', '>', seq).orderBy('seq').select<Array<{ seq: number; chunk: string }>>('seq', 'chunk');
     },
     async appendLog(id, seq, chunk) {
       await knex('build_logs').insert({ build_id: id, seq, chunk });

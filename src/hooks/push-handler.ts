@@ -120,6 +120,8 @@ export function createPushHandler(deps: {
         out.line(
           `-----> Build #${build.number} queued: ${runningOne ? `build #${runningOne.number} is running` : 'waiting'}${queuedAhead > 0 ? `, ${queuedAhead} more ahead of it` : ''} (position ${queuedAhead + 1})`,
         );
+      } else if (deps.concurrency === 0) {
+        out.line(`-----> Build #${build.number} queued for a build worker`);
       } else if ((await deps.builds.runningCount()) >= deps.concurrency) {
         out.line(`-----> Build #${build.number} queued: all ${deps.concurrency} builders are busy`);
       }

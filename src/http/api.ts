@@ -46,6 +46,8 @@ export interface ApiDeps {
   readonly logger: Logger;
   /** Middleware that serves git routes (and passes everything else on). */
   readonly git: Koa.Middleware;
+  /** The routes `solum worker` processes call (authenticated by the worker token, not a user's). */
+  readonly internal: Koa.Middleware;
   readonly metrics: Metrics;
   readonly events: BuildEvents;
   /** Where the dashboard's files are. */
@@ -608,6 +610,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     }
     await next();
   });
+  app.use(deps.internal);
   app.use(deps.git);
   app.use(dashboardMiddleware(deps.rootDir));
   app.use(async (ctx, next) => {

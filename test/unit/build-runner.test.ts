@@ -117,7 +117,7 @@ const app: App = { id: 1, name: 'hello' as AppName, ownerId: 1, deployBranch: 'm
 const build: Build = {
   id: 7, appId: 1, app: 'hello' as AppName, number: 3, status: 'running', ref: 'refs/heads/main', commit: 'abc'.padEnd(40, '0'),
   languagePack: null, languagePackImage: null, duId: null, duImage: null, exitCode: null, error: null,
-  createdAt: new Date(), startedAt: new Date(), finishedAt: null, archive: 'x.tar', cancelRequested: false, source: 'push', workerId: 'w', baseCommit: null,
+  createdAt: new Date(), startedAt: new Date(), finishedAt: null, archive: 'x.tar', cancelRequested: false, source: 'push', workerId: 'w', baseCommit: null, releaseState: null, duManifest: null,
 };
 
 function memoryLog(): { log: ReturnType<typeof createBuildLog>; lines: string[] } {
