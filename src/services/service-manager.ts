@@ -20,8 +20,8 @@ interface KindSpec {
   /** The config var a link sets unless the app has one of that name already. */
   readonly envVar: string;
   url(i: ServiceInstance): string;
-  /** A command run inside the container that succeeds (and, for redis, prints PONG) once it serves. */
-  readyCommand(i: ServiceInstance): string[];
+  /** A command run inside the container that succeeds (and, for redis, prints PONG) once it serves; the password goes in its env, never in argv. */
+  readyCommand(i: ServiceInstance): { cmd: string[]; env: string[] };
 }
 
 /** The database user and database name of a postgres instance (the entrypoint creates them). */
@@ -33,13 +33,13 @@ const kinds: Record<ServiceKind, KindSpec> = {
     image: 'solum/svc-postgres:latest',
     envVar: 'DATABASE_URL',
     url: (i) => `postgres://${PG_USER}:${i.password}@127.0.0.1:${i.port}/${i.name}`,
-    readyCommand: (i) => ['pg_isready', '-q', '-h', '127.0.0.1', '-p', String(i.port), '-U', PG_USER, '-d', i.name],
+    readyCommand: (i) => ({ cmd: ['pg_isready', '-q', '-h', '127.0.0.1', '-p', String(i.port), '-U', PG_USER, '-d', i.name], env: [] }),
   },
   redis: {
     image: 'solum/svc-redis:latest',
     envVar: 'REDIS_URL',
     url: (i) => `redis://:${i.password}@127.0.0.1:${i.port}`,
-    readyCommand: (i) => ['redis-cli', '-h', '127.0.0.1', '-p', String(i.port), '--no-auth-warning', '-a', i.password, 'ping'],
+    readyCommand: (i) => ({ cmd: ['redis-cli', '-h', '127.0.0.1', '-p', String(i.port), 'ping'], env: [`REDISCLI_AUTH=${i.password}`] }),
   },
 };
 
@@ -161,7 +161,7 @@ export function createServiceManager(deps: {
 
   const isReady = async (i: ServiceInstance, containerId: string): Promise<boolean> => {
     try {
-      const r = await collect(await deps.engine.exec(containerId, { cmd: kinds[i.kind].readyCommand(i) }));
+      const r = await collect(await deps.engine.exec(containerId, kinds[i.kind].readyCommand(i)));
       return r.exitCode === 0 && (i.kind !== 'redis' || r.stdout.trim() === 'PONG');
     } catch {
       return false;

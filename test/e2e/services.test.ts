@@ -280,6 +280,11 @@ test.serial('redis from solum.yaml on the first deploy; aliases for a second lin
   t.like(latest, { version: 4, status: 'active' });
   t.is(await answer(solum, app, '/urls', /^REDIS_URL$/), 'REDIS_URL');
 
+  // Pruning leaves instances and their data alone.
+  t.is((await solum.api('POST', '/v1/prune')).status, 200);
+  t.is((await run('docker', ['volume', 'ls', '-q', '--filter', `label=io.solum.service=${app}-redis`])).stdout.trim().split('\n').length, 1);
+  t.is(await answer(solum, app, '/redis', /PONG/), '+OK +PONG');
+
   // Destroying the app removes its links, never the instances.
   const gone = await solum.api('DELETE', `/v1/apps/${app}`);
   t.is(gone.status, 204, gone.text);
