@@ -246,7 +246,13 @@ test.serial('redis from solum.yaml on the first deploy; aliases for a second lin
   t.deepEqual(((await solum.api('GET', '/v1/services')).json as Array<{ name: string }>).map((s) => s.name), [`${app}-redis`]);
 
   // A second redis linked to the same app gets the alias.
-  t.is((await solum.api('POST', '/v1/services', { kind: 'redis', name: cache2 })).status, 201);
+  // (Created with the CLI, which talks to the API.)
+  const solumCli = (args: readonly string[]) => run('node', ['dist/src/cli/main.js', ...args], { env: { SOLUM_URL: `http://127.0.0.1:${solum.httpPort}`, SOLUM_TOKEN: solum.token, NO_COLOR: '1' } });
+  const made = await solumCli(['services:create', 'redis', cache2]);
+  t.is(made.code, 0, made.stderr);
+  t.is(made.stdout, `Created redis service ${cache2}\n`);
+  t.deepEqual((JSON.parse((await solumCli(['services', '--json'])).stdout) as Array<{ name: string }>).map((x) => x.name).sort(), [`${app}-redis`, cache2].sort());
+  t.regex((await solumCli(['services:destroy', cache2])).stderr, /repeat with --confirm/);
   const link = await solum.api('PUT', `/v1/services/${cache2}/links/${app}`);
   t.is(link.status, 200, link.text);
   t.like(link.json, { service: cache2, app, envVar: `REDIS_${cache2.toUpperCase().replaceAll('-', '_')}_URL`, release: { version: 3, status: 'active' } });
