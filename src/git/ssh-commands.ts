@@ -6,6 +6,7 @@ import type { AppService } from '../apps/app-service.js';
 import type { BuildStore } from '../db/build-store.js';
 import type { User } from '../db/user-store.js';
 import type { ReleaseService } from '../deploy/release-service.js';
+import type { Release } from '../db/release-store.js';
 import type { BuildControl } from '../build/build-control.js';
 import type { SecurityRebuilds } from '../build/security-rebuilds.js';
 import type { PullBuilds } from '../build/pull-builds.js';
@@ -100,6 +101,10 @@ function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n') + '\n';
 }
+
+/** How a config change's release went, for the line that reports it. */
+const releaseNote = (r: Release | null): string =>
+  !r ? '' : r.status === 'failed' ? ` (release v${r.version} failed: ${r.error ?? 'unknown error'}; the previous release keeps serving)` : ` (v${r.version})`;
 
 const when = (d: string | null): string => (d ? d.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
 
@@ -581,7 +586,7 @@ export function createSshCommands(deps: SshCommandDeps) {
       args: 2,
       async run(actor, p) {
         const r = await deps.services.link(actor, p.args[0] ?? '', p.args[1] ?? '');
-        return { json: { service: r.link.service, app: r.link.app, envVar: r.link.envVar, release: r.release ? releaseView(r.release) : null }, text: `linked ${r.link.service} to ${r.link.app} as ${r.link.envVar}${r.release ? ` (v${r.release.version})` : ''}\n` };
+        return { json: { service: r.link.service, app: r.link.app, envVar: r.link.envVar, release: r.release ? releaseView(r.release) : null }, text: `linked ${r.link.service} to ${r.link.app} as ${r.link.envVar}${releaseNote(r.release)}\n` };
       },
     },
     'services:unlink': {
@@ -590,7 +595,7 @@ export function createSshCommands(deps: SshCommandDeps) {
       args: 2,
       async run(actor, p) {
         const r = await deps.services.unlink(actor, p.args[0] ?? '', p.args[1] ?? '');
-        return { json: { service: r.link.service, app: r.link.app, envVar: r.link.envVar, release: r.release ? releaseView(r.release) : null }, text: `unlinked ${r.link.service} from ${r.link.app} (${r.link.envVar} unset)\n` };
+        return { json: { service: r.link.service, app: r.link.app, envVar: r.link.envVar, release: r.release ? releaseView(r.release) : null }, text: `unlinked ${r.link.service} from ${r.link.app} (${r.link.envVar} unset)${releaseNote(r.release)}\n` };
       },
     },
     'services:destroy': {

@@ -382,19 +382,34 @@ export function createServiceManager(deps: {
       }
     },
     async adopt() {
+      const mine = { 'io.solum.installation': deps.installation, 'io.solum.role': 'service' };
+      const containers = await deps.engine.listContainers(mine);
+      const known = new Set<string>();
       for (const i of await deps.store.list({})) {
+        known.add(i.name);
         deps.ports.reserve(i.port);
         try {
-          const state = i.containerId ? await deps.engine.inspectContainer(i.containerId) : undefined;
-          if (!state) {
+          // By label: the newest container of the instance, whatever ID the store remembers.
+          const found = containers.find((c) => c.labels['io.solum.service'] === i.name);
+          if (!found) {
             log.warn({ service: i.name }, 'service container missing: re-creating it on its volume');
             await startContainer(i);
-          } else if (!state.running) {
-            await deps.engine.startContainer(state.id);
+            continue;
           }
+          if (found.id !== i.containerId) await deps.store.setContainer(i.id, found.id);
+          const state = await deps.engine.inspectContainer(found.id);
+          if (!state?.running) await deps.engine.startContainer(found.id);
         } catch (err) {
           log.error({ err, service: i.name }, 'service instance could not be started');
         }
+      }
+      // Containers of instances Solum no longer knows (a destroy cut short) would hold a port;
+      // their volumes stay, data is never removed without a destroy.
+      for (const c of containers) {
+        const name = c.labels['io.solum.service'] ?? '';
+        if (known.has(name)) continue;
+        log.warn({ service: name, container: c.id }, 'removing the container of an unknown service instance (its volume stays)');
+        await deps.engine.removeContainer(c.id).catch((err: unknown) => { log.error({ err, service: name }, 'removing it failed'); });
       }
     },
   };

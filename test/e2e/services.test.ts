@@ -146,15 +146,16 @@ test.serial('postgres: link sets DATABASE_URL; data survives a redeploy, a Solum
   t.regex(p2.stderr, /Released v3/);
   t.is(await answer(solum, app, '/pg', /^rows:/), 'rows:first');
 
-  // A Solum restart re-adopts the instance; its data is there.
+  // A Solum restart re-adopts the instance by label and starts it if it is down; its data is there.
+  const containerId = (await run('docker', ['ps', '-q', '--filter', `label=io.solum.service=${db}`])).stdout.trim();
+  t.regex(containerId, /^[0-9a-f]+$/);
+  t.is((await run('docker', ['stop', containerId])).code, 0);
   await solum.restart();
   const info = JSON.parse((await text(`services:info ${db} --json`)).stdout) as { state: string; links: Array<{ app: string; envVar: string }>; url: string };
   t.like(info, { state: 'running', links: [{ app, envVar: 'DATABASE_URL' }], url });
   t.is(await answer(solum, app, '/pg?write=second', /^rows:/), 'rows:first,second');
 
   // A container restart (Docker's): the volume keeps the data.
-  const containerId = (await run('docker', ['ps', '-q', '--filter', `label=io.solum.service=${db}`])).stdout.trim();
-  t.regex(containerId, /^[0-9a-f]+$/);
   t.is((await run('docker', ['restart', containerId])).code, 0);
   t.is(await answer(solum, app, '/pg', /^rows:/), 'rows:first,second');
 
@@ -176,7 +177,7 @@ test.serial('postgres: link sets DATABASE_URL; data survives a redeploy, a Solum
   t.is(await answer(solum, app, '/pg', /^rows:/), 'rows:first,second');
 
   // Unlink: a new release without the var. Then destroy removes container and volume.
-  t.is((await text(`services:unlink ${db} ${app}`)).stdout, `unlinked ${db} from ${app} (DATABASE_URL unset)\n`);
+  t.is((await text(`services:unlink ${db} ${app}`)).stdout, `unlinked ${db} from ${app} (DATABASE_URL unset) (v4)\n`);
   t.is(await answer(solum, app, '/pg', /^no DATABASE_URL$/), 'no DATABASE_URL');
   const destroyed = await text(`services:destroy ${db} --confirm ${db}`);
   t.is(destroyed.code, 0, destroyed.stderr);
