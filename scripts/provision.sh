@@ -81,6 +81,25 @@ ensure_language_packs() {
   done
 }
 
+# Backing service images (postgres, redis): one per folder under services/, built FROM the base
+# image like the language packs; the stamp label says which sources an image was built from.
+ensure_service_images() {
+  for dir in "$ROOT"/services/*/; do
+    [ -f "$dir/Dockerfile" ] || continue
+    local name; name="$(basename "$dir")"
+    local image="solum/svc-$name:latest"
+    local stamp; stamp="$(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+    if [ "$(docker image inspect -f '{{index .Config.Labels "io.solum.service.source"}}' "$image" 2>/dev/null || true)" = "$stamp" ]; then
+      continue
+    fi
+    log "building service image $name"
+    docker build --network host -q \
+      --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+      --label "io.solum.service.source=$stamp" \
+      -t "$image" "$dir" >/dev/null
+  done
+}
+
 ensure_postgres() {
   if [ -n "${SOLUM_TEST_DATABASE_URL:-}" ]; then echo "$SOLUM_TEST_DATABASE_URL" >"$STATE/test-database-url"; return 0; fi
   apt_install postgresql
@@ -117,6 +136,7 @@ main() {
   ensure_docker
   ensure_base_image
   ensure_language_packs
+  ensure_service_images
   if [ "$for_tests" = 1 ]; then
     ensure_postgres
     ensure_browser

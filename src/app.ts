@@ -32,7 +32,7 @@ import type { Config } from './config.js';
 import type { App } from './db/app-store.js';
 import type { ReleaseService } from './deploy/release-service.js';
 import { createAppStore } from './db/app-store.js';
-import { createBuildStore } from './db/build-store.js';
+import { createBuildStore, type Build } from './db/build-store.js';
 import { createDatabase, type Database } from './db/database.js';
 import { createSettingsStore } from './db/settings-store.js';
 import { createUserStore } from './db/user-store.js';
@@ -47,6 +47,8 @@ import { createPushHandler } from './hooks/push-handler.js';
 import { createPushSessions } from './hooks/push-sessions.js';
 import { createDeployer } from './deploy/deployer.js';
 import { createPortAllocator } from './deploy/ports.js';
+import { createServiceStore } from './db/service-store.js';
+import { createServiceManager, parseServiceKind } from './services/service-manager.js';
 import { createReleaseService } from './deploy/release-service.js';
 import { createRouter } from './deploy/router.js';
 import { createReleaseStore } from './db/release-store.js';
@@ -100,11 +102,13 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const removeCaches = (app: string): Promise<number> => engine.removeVolumes({ 'io.solum.installation': installation, 'io.solum.app': app, 'io.solum.role': 'build-cache' });
   const deployRefHead = (app: App): Promise<string | null> => repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
+  // One allocator for app processes and backing services: both listen on host loopback ports.
+  const ports = createPortAllocator(config.deploy.ports);
   const deployer = createDeployer({
     engine,
     releases: releaseStore,
     router,
-    ports: createPortAllocator(config.deploy.ports),
+    ports,
     installation,
     logger,
     memoryBytes: config.deploy.memoryBytes,
@@ -180,8 +184,27 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     url: (app) => router.url(app),
     logger,
     onRelease: (app, r) => { events.state({ type: 'release', app, number: r.version, status: r.status }); },
+    beforeRelease: (app, build, say) => ensureManifestServices(app, build, say),
   });
   releaseBuild = (app, build, say) => releases.releaseBuild(app, build, say);
+  const services = createServiceManager({
+    store: createServiceStore(db.knex),
+    engine,
+    apps: appService,
+    appById: (id) => apps.findAppById(id),
+    ports,
+    installation,
+    logger,
+    configOf: (appId) => releaseStore.getConfig(appId),
+    reconfigure: (app, set, unset, description, actor) => releases.reconfigure(app, set, unset, description, actor),
+    setConfig: async (appId, set) => { await releaseStore.changeConfig(appId, set, []); },
+  });
+  // solum.yaml `services: [postgres]`: the DU's manifest label says which kinds the app needs.
+  async function ensureManifestServices(app: App, build: Build, say: (line: string) => void): Promise<void> {
+    const labels = build.duId ? await engine.imageLabels(build.duId) : undefined;
+    const wanted = (JSON.parse(labels?.['io.solum.manifest'] ?? '{}') as { services?: string[] }).services ?? [];
+    if (wanted.length > 0) await services.ensureForApp(app, wanted.map(parseServiceKind), say);
+  }
   const buildControl = createBuildControl({ apps: appService, builds, events, stopLocal: (id) => worker.cancel(id), removeCaches });
   const buildSources = createBuildSources({
     apps: appService,
@@ -215,7 +238,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     repoPath: (app) => repos.pathOf(app.name),
   });
   const retention = createRetention({ engine, apps, builds, releases: releaseStore, installation, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
-  const commands = createSshCommands({ securityRebuilds, pulls, retention, registry, accounts, apps: appService, builds, releases, buildControl });
+  const commands = createSshCommands({ services, securityRebuilds, pulls, retention, registry, accounts, apps: appService, builds, releases, buildControl });
   const api = createApiApp({
     authenticator,
     accounts,
@@ -229,6 +252,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     statuses,
     retention,
     registry,
+    services,
     users,
     builds,
     logger,
@@ -261,6 +285,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const hookUrl = await hookServer.start();
     logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
     const routerPort = await router.start();
+    await services.adopt();
     await deployer.adopt((id) => apps.findAppById(id));
     await worker.start();
     await tracker.start();

@@ -4,6 +4,7 @@ import type { Build } from './db/build-store.js';
 import type { Release } from './db/release-store.js';
 import type { ProcessInfo } from './deploy/deployer.js';
 import type { ApiToken, SshKey, User } from './db/user-store.js';
+import type { ServiceInstance, ServiceLink } from './db/service-store.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -67,3 +68,15 @@ export const releaseView = (r: Release) => ({
 });
 
 export const processView = (p: ProcessInfo) => ({ name: `${p.type}.${p.index}`, type: p.type, release: p.release, port: p.port, state: p.retiring ? 'retiring' : p.running ? 'up' : 'down' });
+
+/** A backing service instance; never its password (the URL is shown to its owner by info alone). */
+export const serviceView = (i: ServiceInstance, links?: readonly ServiceLink[]) => ({
+  name: i.name,
+  kind: i.kind,
+  owner: i.owner,
+  port: i.port,
+  createdAt: iso(i.createdAt),
+  ...(links ? { links: links.map((l) => ({ app: l.app, envVar: l.envVar })) } : {}),
+});
+
+export const serviceLinkView = (l: ServiceLink) => ({ service: l.service, app: l.app, envVar: l.envVar, createdAt: iso(l.createdAt) });

@@ -18,6 +18,12 @@ const schema = z
       .optional(),
     /** Runtime environment defaults; config vars override them. */
     env: z.record(z.string().regex(ENV_KEY, 'environment variable names use A-Z, a-z, 0-9 and _'), z.string().max(32_768)).default({}),
+    /** Backing services the app needs (kinds); each deploy makes sure one of each is linked. */
+    services: z
+      .array(z.enum(['postgres', 'redis']))
+      .max(8)
+      .refine((list) => new Set(list).size === list.length, 'list each service kind once')
+      .optional(),
   })
   .strict();
 

@@ -38,6 +38,16 @@ export interface AppContainerSpec {
   readonly labels: Readonly<Record<string, string>>;
   readonly memoryBytes: number;
   readonly pids: number;
+  /** named volume → container path, read-write (backing services' data) */
+  readonly volumes?: ReadonlyArray<readonly [string, string]>;
+}
+
+/** A command run inside a running container (`docker exec`). */
+export interface ExecProcess {
+  /** The command's standard output. */
+  readonly stdout: Readable;
+  /** Resolves once the command has ended, with its exit code and (the first 64 KiB of) its standard error. */
+  readonly done: Promise<{ exitCode: number; stderr: string }>;
 }
 
 export interface ContainerState {
@@ -86,4 +96,9 @@ export interface ContainerEngine {
   /** Force-removes a container; a missing one is not an error. */
   removeContainer(id: string): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * Runs a command in a running container; `stdin`, when given, is piped to it and closed at its
+   * end. Read `stdout` to the end (or destroy it) for the command to finish.
+   */
+  exec(id: string, options: { cmd: readonly string[]; env?: readonly string[]; stdin?: Readable }): Promise<ExecProcess>;
 }

@@ -84,6 +84,7 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
           PidsLimit: spec.pids,
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
+          ...(spec.volumes && spec.volumes.length > 0 ? { Binds: spec.volumes.map(([name, inside]) => `${name}:${inside}:rw`) } : {}),
           RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
           LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
         },
@@ -270,6 +271,50 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
     },
     async ping() {
       await docker.ping();
+    },
+    async exec(id, options) {
+      const exec = await docker.getContainer(id).exec({
+        Cmd: [...options.cmd],
+        Env: [...(options.env ?? [])],
+        AttachStdout: true,
+        AttachStderr: true,
+        AttachStdin: options.stdin !== undefined,
+        Tty: false,
+      });
+      const stream = (await exec.start({ hijack: true, stdin: options.stdin !== undefined })) as unknown as NodeJS.ReadWriteStream & { destroy(): void };
+      const stdout = new PassThrough();
+      let stderr = '';
+      const stderrSink = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          if (stderr.length < 65_536) stderr += chunk.toString('utf8');
+          cb();
+        },
+      });
+      docker.modem.demuxStream(stream, stdout, stderrSink);
+      const input = options.stdin;
+      if (input) {
+        // The end of the input half-closes the connection, which closes the command's stdin.
+        input.on('error', () => { stream.destroy(); });
+        input.pipe(stream);
+      }
+      // Destroying stdout (a client that went away) ends the command's connection too.
+      stdout.on('close', () => { stream.destroy(); });
+      const done = new Promise<{ exitCode: number; stderr: string }>((resolve, reject) => {
+        let settled = false;
+        const finish = (): void => {
+          if (settled) return;
+          settled = true;
+          stdout.end();
+          exec.inspect().then(
+            (info) => { resolve({ exitCode: info.ExitCode ?? -1, stderr }); },
+            (err: unknown) => { reject(err instanceof Error ? err : new Error(String(err))); },
+          );
+        };
+        stream.on('end', finish);
+        stream.on('close', finish);
+        stream.on('error', finish);
+      });
+      return { stdout, done };
     },
   };
 }

@@ -6,6 +6,7 @@ import { ApiError } from './api-client.js';
 import { registerAccount } from './commands/account.js';
 import { registerApps } from './commands/apps.js';
 import { registerDeploys } from './commands/deploys.js';
+import { registerServices } from './commands/services.js';
 import type { Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { colourWanted, palette } from './output.js';
@@ -66,6 +67,7 @@ function buildProgram(io: Io): Command {
       // it runs until SIGTERM or SIGINT.
       await import('../main.js');
     });
+  registerServices(program, io);
   return program;
 }
 

@@ -9,6 +9,7 @@ import * as releases from '../../migrations/0003-releases.js';
 import * as buildEngine from '../../migrations/0004-build-engine.js';
 import * as sources from '../../migrations/0005-sources.js';
 import * as workers from '../../migrations/0006-workers.js';
+import * as services from '../../migrations/0007-services.js';
 import { PgLiteClient } from './pglite-client.js';
 
 export type Dialect = 'pglite' | 'postgres';
@@ -33,6 +34,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0004-build-engine', buildEngine],
   ['0005-sources', sources],
   ['0006-workers', workers],
+  ['0007-services', services],
 ];
 
 const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -28,6 +28,11 @@ export interface ReleaseService {
   processes(actor: User | null, app: string): Promise<ProcessInfo[]>;
   logs(actor: User | null, app: string, options: { follow: boolean; tail: number }): Promise<Readable>;
   url(app: string): string;
+  /**
+   * Sets and unsets config vars for Solum itself (backing services attaching to an app), the
+   * caller having checked who may; a new release when a DU is live, as config changes make.
+   */
+  reconfigure(app: App, set: Record<string, string>, unset: string[], description: string, actor: string | null): Promise<Release | null>;
 }
 
 const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -52,6 +57,8 @@ export function createReleaseService(deps: {
   logger: Logger;
   /** Told when a release ends active or failed. */
   onRelease?: (app: string, release: Release) => void;
+  /** Runs before a build's release is made, so its config can gain what the DU asks for (backing services). */
+  beforeRelease?: (app: App, build: Build, say: (line: string) => void) => Promise<void>;
 }): ReleaseService {
   const log = deps.logger.child({ component: 'releases' });
 
@@ -96,6 +103,16 @@ export function createReleaseService(deps: {
   return {
     async releaseBuild(app, build, say) {
       if (!build.duId || !build.duImage) return 'the build produced no deployment unit';
+      if (deps.beforeRelease) {
+        try {
+          await deps.beforeRelease(app, build, say);
+        } catch (err) {
+          const message = err instanceof AppError ? err.message : 'preparing the release failed';
+          log.warn({ err, app: app.name }, 'before-release step failed');
+          say(`!     ${message}`);
+          return message;
+        }
+      }
       const processTypes = (await deps.imageProcessTypes(build.duId)) ?? {};
       const r = await release(
         app,
@@ -208,5 +225,12 @@ export function createReleaseService(deps: {
       return deps.deployer.logs(await require(actor, name, 'read'), options);
     },
     url: deps.url,
+    async reconfigure(app, set, unset, description, actor) {
+      parseConfigChanges(set, unset);
+      const config = await deps.releases.changeConfig(app.id, set, unset);
+      const current = await deps.releases.activeRelease(app.id);
+      if (!current) return null;
+      return release(app, { buildId: current.buildId, duId: current.duId, duImage: current.duImage, config, processTypes: { ...current.processTypes }, description, createdBy: actor }, () => undefined);
+    },
   };
 }

@@ -6,14 +6,16 @@ import type { AppService } from '../apps/app-service.js';
 import type { BuildStore } from '../db/build-store.js';
 import type { User } from '../db/user-store.js';
 import type { ReleaseService } from '../deploy/release-service.js';
+import type { Release } from '../db/release-store.js';
 import type { BuildControl } from '../build/build-control.js';
 import type { SecurityRebuilds } from '../build/security-rebuilds.js';
 import type { PullBuilds } from '../build/pull-builds.js';
 import type { Retention } from '../build/retention.js';
 import type { PackRegistry } from '../build/pack-registry.js';
+import type { ServiceManager } from '../services/service-manager.js';
 import { AppError, publicError } from '../errors.js';
 import { parseAppRole } from '../roles.js';
-import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
+import { appView, buildView, collaboratorView, keyView, processView, releaseView, serviceView, tokenView, userView } from '../views.js';
 
 export interface SshCommandDeps {
   readonly accounts: AccountService;
@@ -25,6 +27,7 @@ export interface SshCommandDeps {
   readonly pulls: PullBuilds;
   readonly retention: Retention;
   readonly registry: PackRegistry;
+  readonly services: ServiceManager;
 }
 
 export interface SshCommandResult {
@@ -72,7 +75,7 @@ interface Parsed {
   readonly flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--role', '--expires-in-days', '--tail', '--pack']);
+const VALUE_FLAGS = new Set(['--role', '--expires-in-days', '--tail', '--pack', '--confirm']);
 
 function parseArgs(words: readonly string[]): Parsed {
   const args: string[] = [];
@@ -99,6 +102,10 @@ function table(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+/** How a config change's release went, for the line that reports it. */
+const releaseNote = (r: Release | null): string =>
+  !r ? '' : r.status === 'failed' ? ` (release v${r.version} failed: ${r.error ?? 'unknown error'}; the previous release keeps serving)` : ` (v${r.version})`;
+
 const when = (d: string | null): string => (d ? d.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
 
 interface Command {
@@ -107,7 +114,9 @@ interface Command {
   /** Exactly this many arguments, or at least the first and at most the second. */
   readonly args: number | readonly [number, number];
   readonly stdin?: boolean;
-  run(actor: User, p: Parsed, stdin: string): Promise<{ json: unknown; text: string } | { stream: Readable }>;
+  /** Reads standard input as a stream (binary, any size) instead of as text. */
+  readonly stdinStream?: boolean;
+  run(actor: User, p: Parsed, stdin: string, input?: Readable): Promise<{ json: unknown; text: string } | { stream: Readable }>;
 }
 
 const parseVersion = (raw: string | undefined): number => {
@@ -540,6 +549,84 @@ export function createSshCommands(deps: SshCommandDeps) {
         return { json: r, text: `removed ${r.images.length} DU image(s), ${r.containers} container(s), ${r.volumes.length} cache volume(s)\n` };
       },
     },
+    'services:create': {
+      usage: 'services:create KIND NAME',
+      help: 'create a backing service instance (postgres or redis)',
+      args: 2,
+      async run(actor, p) {
+        const s = serviceView(await deps.services.create(actor, p.args[0] ?? '', p.args[1] ?? ''), []);
+        return { json: s, text: `created ${s.kind} service ${s.name}\n` };
+      },
+    },
+    'services:list': {
+      usage: 'services:list',
+      help: 'your backing service instances (admins: all)',
+      args: 0,
+      async run(actor) {
+        const list = (await deps.services.list(actor)).map((i) => serviceView(i));
+        return { json: list, text: list.length === 0 ? 'no services\n' : table([['NAME', 'KIND', 'OWNER', 'PORT', 'CREATED'], ...list.map((s) => [s.name, s.kind, s.owner ?? '-', String(s.port), when(s.createdAt)])]) };
+      },
+    },
+    'services:info': {
+      usage: 'services:info NAME',
+      help: 'one service instance: state, links and URL',
+      args: 1,
+      async run(actor, p) {
+        const info = await deps.services.info(actor, p.args[0] ?? '');
+        const s = { ...serviceView(info.instance, info.links), state: info.state, url: info.url };
+        return {
+          json: s,
+          text: table([['name', s.name], ['kind', s.kind], ['owner', s.owner ?? '-'], ['state', s.state], ['url', s.url], ['links', info.links.map((l) => `${l.app} (${l.envVar})`).join(', ') || '-']]),
+        };
+      },
+    },
+    'services:link': {
+      usage: 'services:link NAME APP',
+      help: "link an instance to an app: sets DATABASE_URL / REDIS_URL (or an alias) and makes a release",
+      args: 2,
+      async run(actor, p) {
+        const r = await deps.services.link(actor, p.args[0] ?? '', p.args[1] ?? '');
+        return { json: { service: r.link.service, app: r.link.app, envVar: r.link.envVar, release: r.release ? releaseView(r.release) : null }, text: `linked ${r.link.service} to ${r.link.app} as ${r.link.envVar}${releaseNote(r.release)}\n` };
+      },
+    },
+    'services:unlink': {
+      usage: 'services:unlink NAME APP',
+      help: 'unlink an instance from an app: unsets its config var and makes a release',
+      args: 2,
+      async run(actor, p) {
+        const r = await deps.services.unlink(actor, p.args[0] ?? '', p.args[1] ?? '');
+        return { json: { service: r.link.service, app: r.link.app, envVar: r.link.envVar, release: r.release ? releaseView(r.release) : null }, text: `unlinked ${r.link.service} from ${r.link.app} (${r.link.envVar} unset)${releaseNote(r.release)}\n` };
+      },
+    },
+    'services:destroy': {
+      usage: 'services:destroy NAME --confirm NAME [--force]',
+      help: 'destroy an instance and its data (--force when still linked)',
+      args: 1,
+      async run(actor, p) {
+        const confirm = p.flags.get('--confirm');
+        await deps.services.destroy(actor, p.args[0] ?? '', { confirm: typeof confirm === 'string' ? confirm : undefined, force: p.flags.get('--force') === true });
+        return { json: { destroyed: p.args[0] }, text: `destroyed service ${p.args[0] ?? ''}\n` };
+      },
+    },
+    'services:backup': {
+      usage: 'services:backup NAME > dump',
+      help: 'a pg_dump -Fc of a postgres instance on standard output',
+      args: 1,
+      async run(actor, p) {
+        return { stream: await deps.services.backup(actor, p.args[0] ?? '') };
+      },
+    },
+    'services:restore': {
+      usage: 'services:restore NAME < dump',
+      help: "replace a postgres instance's database with a pg_dump -Fc archive from standard input",
+      args: 1,
+      stdinStream: true,
+      async run(actor, p, _stdin, input) {
+        if (!input) throw usage('give the dump on standard input');
+        await deps.services.restore(actor, p.args[0] ?? '', input);
+        return { json: { restored: p.args[0] }, text: `restored service ${p.args[0] ?? ''}\n` };
+      },
+    },
     'users:list': {
       usage: 'users:list',
       help: 'list users (admins)',
@@ -575,7 +662,7 @@ export function createSshCommands(deps: SshCommandDeps) {
     '  help                                 this text\n';
 
   return {
-    async run(actor: User, words: readonly string[], readStdin: () => Promise<string>): Promise<SshCommandResult> {
+    async run(actor: User, words: readonly string[], readStdin: () => Promise<string>, openStdin?: () => Readable): Promise<SshCommandResult> {
       const [name = 'help', ...rest] = words;
       if (name === 'help' || name === '--help') return { code: 0, stdout: helpText(), stderr: '' };
       const cmd = commands[name];
@@ -584,7 +671,7 @@ export function createSshCommands(deps: SshCommandDeps) {
         const p = parseArgs(rest);
         const [min, max] = typeof cmd.args === 'number' ? [cmd.args, cmd.args] : cmd.args;
         if (p.args.length < min || p.args.length > max) throw usage(`usage: ${cmd.usage}`);
-        const out = await cmd.run(actor, p, cmd.stdin ? await readStdin() : '');
+        const out = await cmd.run(actor, p, cmd.stdin ? await readStdin() : '', cmd.stdinStream ? openStdin?.() : undefined);
         if ('stream' in out) return { code: 0, stdout: '', stderr: '', stream: out.stream };
         return { code: 0, stdout: p.flags.get('--json') === true ? `${JSON.stringify(out.json, null, 2)}\n` : out.text, stderr: '' };
       } catch (err) {

@@ -83,7 +83,7 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
         });
         channel.on('end', () => { resolve(Buffer.concat(chunks).toString('utf8')); });
       });
-    const result = await o.commands.run(actor, words, readStdin);
+    const result = await o.commands.run(actor, words, readStdin, () => channel);
     log.info({ user: actor.name, command: words[0], code: result.code }, 'ssh command');
     if (result.stdout) channel.write(result.stdout);
     if (result.stderr) channel.stderr.write(result.stderr);
@@ -92,7 +92,10 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
       channel.on('close', () => stream.destroy());
       stream.pipe(channel, { end: false });
       stream.on('end', () => { finish(0); });
-      stream.on('error', () => { finish(1); });
+      stream.on('error', (err) => {
+        channel.stderr.write(`solum: ${publicError(err).message}\n`);
+        finish(1);
+      });
       return;
     }
     finish(result.code);

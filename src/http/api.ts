@@ -15,11 +15,12 @@ import type { Webhooks } from '../build/webhooks.js';
 import type { CommitStatuses } from '../build/commit-status.js';
 import type { Retention } from '../build/retention.js';
 import type { PackRegistry } from '../build/pack-registry.js';
+import type { ServiceManager } from '../services/service-manager.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { appRoles } from '../roles.js';
-import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
+import { appView, buildView, collaboratorView, keyView, processView, releaseView, serviceLinkView, serviceView, tokenView, userView } from '../views.js';
 import type { Metrics } from '../metrics.js';
 import type { BuildEvents } from '../build/build-events.js';
 import { finishedStatuses } from '../db/build-store.js';
@@ -41,6 +42,7 @@ export interface ApiDeps {
   readonly statuses: CommitStatuses;
   readonly retention: Retention;
   readonly registry: PackRegistry;
+  readonly services: ServiceManager;
   readonly users: UserStore;
   readonly builds: BuildStore;
   readonly logger: Logger;
@@ -84,6 +86,7 @@ const bodies = {
   commitStatus: z.object({ url: z.string(), token: z.string().max(1000) }).strict().nullable(),
   image: z.object({ image: z.string() }).strict(),
   pack: z.object({ image: z.string(), manifest: z.record(z.string(), z.unknown()) }).strict(),
+  service: z.object({ kind: z.string(), name: z.string() }).strict(),
 };
 
 const TAR_TYPES = ['application/x-tar', 'application/gzip', 'application/x-gzip', 'application/tar+gzip', 'application/octet-stream'];
@@ -149,6 +152,14 @@ const docs: Record<string, RouteDoc> = {
   'GET /v1/builds/:id': { summary: 'A build' },
   'POST /v1/builds/:id/cancel': { summary: 'Cancel a queued or running build' },
   'GET /v1/builds/:id/log': { summary: 'The build log; ?follow=1 (or Accept: text/event-stream) streams it as Server-Sent Events', produces: 'text' },
+  'GET /v1/services': { summary: 'Backing service instances the caller owns (admins: all)' },
+  'POST /v1/services': { summary: 'Create a backing service instance (kind postgres or redis)', body: bodies.service },
+  'GET /v1/services/:name': { summary: 'A service instance: links, state and its URL (owner or admins)' },
+  'DELETE /v1/services/:name': { summary: 'Destroy an instance and its data: ?confirm=NAME, and &force=1 when it is still linked (owner or admins)' },
+  'PUT /v1/services/:name/links/:app': { summary: "Link an instance to an app: sets DATABASE_URL / REDIS_URL (or an alias) and makes a release (instance owner and app admin)" },
+  'DELETE /v1/services/:name/links/:app': { summary: 'Unlink: unsets the config var and makes a release' },
+  'GET /v1/services/:name/backup': { summary: 'A pg_dump -Fc of a postgres instance (streamed)', produces: 'binary' },
+  'POST /v1/services/:name/restore': { summary: 'Restore a postgres instance from a pg_dump -Fc archive (all or nothing)', rawBody: 'application/octet-stream' },
 };
 
 const parseVersion = (raw: string): number => {
@@ -320,6 +331,44 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
   router.delete('/language-packs/:name', async (ctx) => {
     await deps.registry.remove(ctx.state.user, p(ctx.params.name));
+    ctx.status = 204;
+  });
+  router.get('/services', async (ctx) => {
+    ctx.body = page(ctx, (await deps.services.list(ctx.state.user)).map((i) => serviceView(i)));
+  });
+  router.post('/services', async (ctx) => {
+    const b = await body(ctx, bodies.service);
+    ctx.status = 201;
+    ctx.body = serviceView(await deps.services.create(ctx.state.user, b.kind, b.name), []);
+  });
+  router.get('/services/:name', async (ctx) => {
+    const info = await deps.services.info(ctx.state.user, p(ctx.params.name));
+    ctx.body = { ...serviceView(info.instance, info.links), state: info.state, url: info.url };
+  });
+  router.delete('/services/:name', async (ctx) => {
+    const confirm = typeof ctx.query.confirm === 'string' ? ctx.query.confirm : undefined;
+    await deps.services.destroy(ctx.state.user, p(ctx.params.name), { confirm, force: ctx.query.force === '1' || ctx.query.force === 'true' });
+    ctx.status = 204;
+  });
+  router.put('/services/:name/links/:app', async (ctx) => {
+    const r = await deps.services.link(ctx.state.user, p(ctx.params.name), p(ctx.params.app));
+    ctx.body = { ...serviceLinkView(r.link), release: r.release ? releaseView(r.release) : null };
+  });
+  router.delete('/services/:name/links/:app', async (ctx) => {
+    const r = await deps.services.unlink(ctx.state.user, p(ctx.params.name), p(ctx.params.app));
+    ctx.body = { ...serviceLinkView(r.link), release: r.release ? releaseView(r.release) : null };
+  });
+  router.get('/services/:name/backup', async (ctx) => {
+    const name = p(ctx.params.name);
+    const stream = await deps.services.backup(ctx.state.user, name);
+    ctx.req.on('close', () => { stream.destroy(); });
+    ctx.type = 'application/octet-stream';
+    ctx.set('Content-Disposition', `attachment; filename="${name}.dump"`);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = stream;
+  });
+  router.post('/services/:name/restore', async (ctx) => {
+    await deps.services.restore(ctx.state.user, p(ctx.params.name), ctx.req);
     ctx.status = 204;
   });
   router.post('/prune', async (ctx) => {

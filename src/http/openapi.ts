@@ -10,7 +10,7 @@ export interface RouteDoc {
   /** A non-JSON request body. */
   readonly rawBody?: string;
   /** text/plain or text/event-stream answers. */
-  readonly produces?: 'text' | 'event-stream' | 'prometheus';
+  readonly produces?: 'text' | 'event-stream' | 'prometheus' | 'binary';
   /** Routes that need no token. */
   readonly public?: boolean;
 }
@@ -37,7 +37,9 @@ export function openApiDocument(routes: readonly RouteInfo[], docs: Readonly<Rec
           ? { 'text/event-stream': { schema: { type: 'string' } } }
           : doc.produces === 'prometheus'
             ? { 'text/plain; version=0.0.4': { schema: { type: 'string' } } }
-            : { 'application/json': { schema: {} } };
+            : doc.produces === 'binary'
+              ? { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } }
+              : { 'application/json': { schema: {} } };
     const op: Record<string, unknown> = {
       summary: doc.summary,
       operationId: `${r.method.toLowerCase()}${r.path.replace(/[/:{}-](\w)/g, (_, c: string) => c.toUpperCase()).replace(/[^\w]/g, '')}`,

@@ -109,6 +109,7 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
     removeImages: () => Promise.resolve(0),
     removeContainer: () => Promise.resolve(),
     ping: () => Promise.resolve(),
+    exec: () => Promise.reject(new Error('not used')),
   };
   return { engine, rec };
 }

@@ -1,0 +1,96 @@
+// The service store on both databases: instances, owners, links, the one-var-per-app rule, and
+// what destroying an app or a user does to them.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { createAppStore } from '../../src/db/app-store.js';
+import { createDatabase, type Database } from '../../src/db/database.js';
+import { createServiceStore } from '../../src/db/service-store.js';
+import { createUserStore } from '../../src/db/user-store.js';
+import { parseAppName, parseUserName } from '../../src/names.js';
+import { linkEnvVar, manifestServiceName, parseServiceKind, parseServiceName } from '../../src/services/service-manager.js';
+import { createTestDatabase, databaseKinds } from '../support/database.js';
+
+async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database; done: () => Promise<void> }> {
+  const t = await createTestDatabase(kind);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-db-'));
+  const db = await createDatabase({ url: t.url, dataDir: dir });
+  await db.migrate();
+  return {
+    db,
+    done: async () => {
+      await db.close();
+      await t.drop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const created = async <T>(p: Promise<T | 'duplicate'>): Promise<T> => {
+  const v = await p;
+  if (v === 'duplicate') throw new Error('unexpected duplicate');
+  return v;
+};
+
+for (const kind of databaseKinds) {
+  test(`service instances and links [${kind}]`, async (t) => {
+    const { db, done } = await open(kind);
+    t.teardown(done);
+    const users = createUserStore(db.knex);
+    const apps = createAppStore(db.knex);
+    const store = createServiceStore(db.knex);
+    const ann = await created(users.createUser(parseUserName('ann'), false));
+    const bob = await created(users.createUser(parseUserName('bob'), false));
+    const { app: web } = await apps.createApp(parseAppName('web'), ann.id);
+    const { app: worker } = await apps.createApp(parseAppName('worker'), ann.id);
+
+    const db1 = await created(store.create({ name: 'db1', kind: 'postgres', ownerId: ann.id, port: 21001, password: 'p1' }));
+    t.like(db1, { name: 'db1', kind: 'postgres', ownerId: ann.id, owner: 'ann', port: 21001, password: 'p1', containerId: null });
+    t.is(await store.create({ name: 'db1', kind: 'redis', ownerId: bob.id, port: 21002, password: 'x' }), 'duplicate', 'names are unique');
+    t.is(await store.create({ name: 'other', kind: 'redis', ownerId: bob.id, port: 21001, password: 'x' }), 'duplicate', 'ports are unique');
+    const cache = await created(store.create({ name: 'cache', kind: 'redis', ownerId: bob.id, port: 21003, password: 'p3' }));
+    await store.setContainer(db1.id, 'c0ffee');
+    t.is((await store.find('db1'))?.containerId, 'c0ffee');
+    t.deepEqual((await store.list({})).map((i) => i.name), ['cache', 'db1']);
+    t.deepEqual((await store.list({ ownerId: ann.id })).map((i) => i.name), ['db1']);
+
+    // One link per instance and app; one instance per config var and app.
+    t.like(await created(store.link(db1.id, web.id, 'DATABASE_URL')), { service: 'db1', app: 'web', envVar: 'DATABASE_URL' });
+    t.is(await store.link(db1.id, web.id, 'POSTGRES_DB1_URL'), 'duplicate');
+    t.is(await store.link(cache.id, web.id, 'DATABASE_URL'), 'duplicate');
+    await created(store.link(cache.id, web.id, 'REDIS_URL'));
+    await created(store.link(db1.id, worker.id, 'DATABASE_URL'));
+    t.deepEqual((await store.linksOfApp(web.id)).map((l) => [l.service, l.envVar]), [['cache', 'REDIS_URL'], ['db1', 'DATABASE_URL']]);
+    t.deepEqual((await store.linksOfService(db1.id)).map((l) => l.app), ['web', 'worker']);
+    t.like(await store.unlink(cache.id, web.id), { envVar: 'REDIS_URL' });
+    t.is(await store.unlink(cache.id, web.id), undefined);
+
+    // Destroying an app removes its links, never the instance.
+    t.true(await apps.deleteApp(worker.id));
+    t.deepEqual((await store.linksOfService(db1.id)).map((l) => l.app), ['web']);
+    t.truthy(await store.find('db1'));
+    // An instance outlives its owner's account.
+    await users.deleteUser(bob.id);
+    t.like(await store.find('cache'), { ownerId: null, owner: null });
+    // Removing an instance removes its links.
+    t.true(await store.remove(db1.id));
+    t.deepEqual(await store.linksOfApp(web.id), []);
+    t.false(await store.remove(db1.id));
+  });
+}
+
+test('service names, kinds and the config var a link uses', (t) => {
+  t.is(parseServiceName('mydb'), 'mydb');
+  for (const bad of ['', 'My', '1db', 'db-', 'a/b', 'x'.repeat(64), 'db;rm']) t.throws(() => parseServiceName(bad), { message: /invalid service name/ });
+  t.is(parseServiceKind('redis'), 'redis');
+  t.throws(() => parseServiceKind('mysql'), { message: /unknown service kind "mysql": one of postgres, redis/ });
+  t.is(linkEnvVar('postgres', 'db1', new Set()), 'DATABASE_URL');
+  t.is(linkEnvVar('postgres', 'reports-db', new Set(['DATABASE_URL'])), 'POSTGRES_REPORTS_DB_URL');
+  t.is(linkEnvVar('redis', 'cache', new Set(['DATABASE_URL'])), 'REDIS_URL');
+  t.is(linkEnvVar('redis', 'cache2', new Set(['REDIS_URL'])), 'REDIS_CACHE2_URL');
+  t.is(manifestServiceName('shop', 'postgres'), 'shop-postgres');
+  const long = manifestServiceName(`a${'-b'.repeat(31)}`, 'postgres');
+  t.true(long.length <= 63 && long.endsWith('-postgres') && !long.includes('--'), long);
+  t.notThrows(() => parseServiceName(long));
+});
