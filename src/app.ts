@@ -105,7 +105,14 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     notify: () => { notify(); },
     onQueued: (b) => { events.state({ type: 'build', app: b.app, number: b.number, status: b.status, id: b.id }); },
   });
-  const runner = createBuildRunner({ engine, installation, packs: () => registry.packs(), builderNetwork: config.builderNetwork });
+  const runner = createBuildRunner({
+    engine,
+    installation,
+    packs: () => registry.packs(),
+    builderNetwork: config.builderNetwork,
+    configOf: (appId) => releaseStore.getConfig(appId),
+    previousBuild: async (app, build) => (await builds.listBuilds(app.id)).find((b) => b.id !== build.id && b.status === 'succeeded' && b.duImage !== null),
+  });
   const removeCaches = (app: string): Promise<number> => engine.removeVolumes({ 'io.solum.installation': installation, 'io.solum.app': app, 'io.solum.role': 'build-cache' });
   const deployRefHead = (app: App): Promise<string | null> => repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
@@ -147,6 +154,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const pushHandler = createPushHandler({ apps, builds, queue, events, logger, maxQueuedPerApp: config.maxQueuedPerApp, concurrency: config.buildConcurrency,
     deployRefHead,
     packExists,
+    isAdmin: async (id) => (await users.findUserById(id))?.isAdmin ?? false,
     buildUrl: (id) => `http://${config.publicHost}:${String(httpPort())}/v1/builds/${id}`,
   });
   const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });

@@ -69,6 +69,10 @@ const bodies = {
       languagePack: z.string().nullable().optional(),
       buildTimeoutSeconds: z.number().int().nullable().optional(),
       buildMemoryMb: z.number().int().nullable().optional(),
+      /** Heroku buildpack git URLs, in order ([] clears). */
+      buildpacks: z.array(z.string()).optional(),
+      /** Language packs to build with, in order ([] clears: pinned or detected). */
+      languagePacks: z.array(z.string()).optional(),
     })
     .strict(),
   collaborator: z.object({ role: z.enum(appRoles) }).strict(),
@@ -95,7 +99,7 @@ const docs: Record<string, RouteDoc> = {
   'GET /v1/security-rebuilds': { summary: 'Apps whose live DU was built from an older pack image (admins); ?pack=NAME' },
   'POST /v1/security-rebuilds': { summary: 'Queue rebuilds of those apps (admins)', body: bodies.securityRebuild },
   'GET /v1/user': { summary: 'Who the token belongs to' },
-  'GET /v1/language-packs': { summary: 'Language packs, stock and registered; ?q= searches name and version' },
+  'GET /v1/language-packs': { summary: 'Language packs, stock and registered; ?q= searches name and version, ?q=NAME@VERSION wants that version or one below it (2 → 2.x)' },
   'GET /v1/language-packs/:name': { summary: 'One language pack' },
   'POST /v1/language-packs': {
     summary: 'Register a local image as a language pack with its manifest, or build one from a tar with a Dockerfile, solum-pack.json and its build script (admins)',
@@ -119,7 +123,7 @@ const docs: Record<string, RouteDoc> = {
   'GET /v1/apps': { summary: 'Apps the caller can see' },
   'POST /v1/apps': { summary: 'Create an app', body: bodies.app },
   'GET /v1/apps/:app': { summary: 'An app, its URL and live release' },
-  'PATCH /v1/apps/:app': { summary: 'App settings: public, pinned language pack, build limits', body: bodies.appPatch },
+  'PATCH /v1/apps/:app': { summary: 'App settings: public, pinned language pack or ordered languagePacks, buildpacks (git URLs), build limits', body: bodies.appPatch },
   'DELETE /v1/apps/:app': { summary: 'Destroy an app: repository, builds, DUs, processes' },
   'GET /v1/apps/:app/collaborators': { summary: "An app's collaborators" },
   'PUT /v1/apps/:app/collaborators/:user': { summary: 'Give a user a role on an app', body: bodies.collaborator },

@@ -1,0 +1,28 @@
+// Pack contracts: Heroku buildpacks and several language packs per app, and what each build used.
+import type { Knex } from 'knex';
+
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('apps', (t) => {
+    // Ordered buildpack URLs (Heroku buildpack API v2), run by the `buildpack` language pack.
+    t.jsonb('buildpacks').notNullable().defaultTo('[]');
+    // Ordered language packs the app builds with (each one's dependencies come first).
+    t.jsonb('language_packs').notNullable().defaultTo('[]');
+  });
+  await knex.schema.alterTable('builds', (t) => {
+    // Buildpack URLs asked for by this build only (push option solum.buildpack=URL).
+    t.jsonb('buildpacks').notNullable().defaultTo('[]');
+    // Every pack the build ran, in order, with the image ID of each: [{ name, image }].
+    t.jsonb('language_packs').notNullable().defaultTo('[]');
+  });
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('builds', (t) => {
+    t.dropColumn('buildpacks');
+    t.dropColumn('language_packs');
+  });
+  await knex.schema.alterTable('apps', (t) => {
+    t.dropColumn('buildpacks');
+    t.dropColumn('language_packs');
+  });
+}
