@@ -77,8 +77,11 @@ async function baseImageOf(dockerfile: string, engine: ContainerEngine): Promise
   return (await engine.imageId(from)) ?? null;
 }
 
-/** A Dockerfile LABEL/ENV value, double-quoted with JSON escaping (which Docker's parser accepts). */
-const quote = (v: string): string => JSON.stringify(v);
+/**
+ * A Dockerfile LABEL/ENV value, double-quoted with JSON escaping (which Docker's parser accepts);
+ * `$` is escaped too, or Docker would substitute variables (`$PORT` in a process type) with nothing.
+ */
+export const quote = (v: string): string => JSON.stringify(v).replace(/\$/g, '\\$');
 
 /** A word for sh, single-quoted. */
 const sh = (v: string): string => `'${v.replace(/'/g, `'\\''`)}'`;

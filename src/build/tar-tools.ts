@@ -41,7 +41,7 @@ export async function retar(input: Buffer | Readable, from: string, to: string):
   return Buffer.concat(chunks);
 }
 
-/** A tar of files (path → content and mode). */
+/** A tar of files (path → content and mode); a name ending in / is a directory. */
 export async function tarOf(files: ReadonlyArray<{ name: string; content: string | Buffer; mode?: number }>): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
@@ -50,7 +50,10 @@ export async function tarOf(files: ReadonlyArray<{ name: string; content: string
     pack.on('end', resolve);
     pack.on('error', reject);
   });
-  for (const f of files) pack.entry({ name: f.name, mode: f.mode ?? 0o644, mtime: new Date() }, f.content);
+  for (const f of files) {
+    if (f.name.endsWith('/')) pack.entry({ name: f.name, type: 'directory', mode: f.mode ?? 0o755, mtime: new Date() });
+    else pack.entry({ name: f.name, mode: f.mode ?? 0o644, mtime: new Date() }, f.content);
+  }
   pack.finalize();
   await ended;
   return Buffer.concat(chunks);

@@ -164,6 +164,7 @@ test('a good build: metadata appended, forged .solum dropped, limits and build-o
   t.like(rec.commit, { repo: 'solum/hello', tag: '3' });
   t.true(rec.commit?.changes.includes('CMD ["/bin/sh","-c","./serve --port $PORT"]'));
   t.true(rec.commit?.changes.includes('LABEL io.solum.role="deployment-unit"'));
+  t.true(rec.commit?.changes.includes('LABEL io.solum.process-types="{\\"web\\":\\"./serve --port \\$PORT\\"}"'), 'a $ in a label is escaped, not substituted by Docker');
   t.true(rec.commit?.changes.includes(`LABEL org.opencontainers.image.revision="${build.commit}"`));
   t.false(rec.commit?.changes.some((c) => c.includes('PROXY')), 'build-only env stays out of the DU');
   t.is(rec.removed, 1);
