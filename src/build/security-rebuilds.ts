@@ -9,7 +9,7 @@ import { forbidden } from '../errors.js';
 import { gitEnv } from '../git/git-process.js';
 import { snapshotCommit } from './archive.js';
 import type { BuildQueue } from './build-queue.js';
-import type { LanguagePack } from './language-packs.js';
+import { resolvePacks, type LanguagePack } from './language-packs.js';
 
 export interface RebuildCandidate {
   readonly app: string;
@@ -56,6 +56,18 @@ export function judge(build: Build | undefined, pack: LanguagePack | undefined, 
   return { state: 'rebuild', reason: `built with an older image of language pack '${pack.name}'` };
 }
 
+/**
+ * Whether asking for `main` alone rebuilds with the same packs (it and its dependencies); otherwise
+ * the rebuild takes the app's own settings. Pure.
+ */
+export function rebuildsSame(all: readonly LanguagePack[], recorded: ReadonlyArray<{ name: string }>, main: string): boolean {
+  try {
+    return resolvePacks(all, [main]).map((p) => p.name).join('\n') === recorded.map((u) => u.name).join('\n');
+  } catch {
+    return false;
+  }
+}
+
 export function createSecurityRebuilds(deps: {
   apps: AppStore;
   builds: BuildStore;
@@ -65,6 +77,7 @@ export function createSecurityRebuilds(deps: {
   queue: BuildQueue;
   repoPath: (app: App) => string;
 }): SecurityRebuilds {
+  const sameBuild = (recorded: ReadonlyArray<{ name: string }>, main: string): boolean => recorded.length <= 1 || rebuildsSame(deps.packs(), recorded, main);
   return {
     async run(actor, options) {
       if (!actor?.isAdmin) throw forbidden('security rebuilds are an operator task: admins only');
@@ -90,7 +103,7 @@ export function createSecurityRebuilds(deps: {
         if (options.rebuild && verdict.state === 'rebuild' && build) {
           const archivePath = deps.queue.newArchivePath();
           await snapshotCommit({ commit: build.commit, env: gitEnv({ GIT_DIR: deps.repoPath(app) }), dest: archivePath });
-          queued = (await deps.queue.enqueue({ app, ref: build.ref, commit: build.commit, archivePath, source: 'rebuild', ...(build.languagePack && recorded.length <= 1 ? { languagePack: build.languagePack } : {}), ...(build.buildpacks.length > 0 ? { buildpacks: build.buildpacks } : {}) })).number;
+          queued = (await deps.queue.enqueue({ app, ref: build.ref, commit: build.commit, archivePath, source: 'rebuild', ...(build.languagePack && sameBuild(recorded, build.languagePack) ? { languagePack: build.languagePack } : {}), ...(build.buildpacks.length > 0 ? { buildpacks: build.buildpacks } : {}) })).number;
         }
         out.push({
           app: app.name,

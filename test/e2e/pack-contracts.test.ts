@@ -9,7 +9,7 @@ import { releasesOf, solumWithApp } from '../support/fixtures.js';
 import { imageLabels } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { randomName, run } from '../support/solum.js';
-import { createUser } from '../support/users.js';
+import { createUser, gitEnvFor, urlFor } from '../support/users.js';
 
 interface BuildJson {
   number: number;
@@ -54,6 +54,15 @@ test.serial('a Heroku buildpack builds an app: fetched by Solum, ENV_DIR config 
   t.is((await solum.api('POST', '/v1/apps', { name: app }, eve.token)).status, 201);
   const refused = await solum.api('PATCH', `/v1/apps/${app}`, { buildpacks: [url] }, eve.token);
   t.is(refused.status, 403, refused.text);
+  // The SSH command does the same, for the app's admins.
+  const ssh = (cmd: string) => run('ssh', [...eve.identity.sshCommand.split(' ').slice(1), '-p', String(solum.sshPort), 'git@127.0.0.1', cmd]);
+  const viaSsh = await ssh(`buildpacks:set ${app} https://example.invalid/one.git https://example.invalid/two.git#v1`);
+  t.is(viaSsh.code, 0, viaSsh.stderr);
+  t.regex(viaSsh.stdout, /1\. https:\/\/example\.invalid\/one\.git\n {2}2\. https:\/\/example\.invalid\/two\.git#v1/);
+  t.deepEqual(((await solum.api('GET', `/v1/apps/${app}`)).json as { buildpacks: string[] }).buildpacks, ['https://example.invalid/one.git', 'https://example.invalid/two.git#v1']);
+  const sshRefused = await ssh(`buildpacks:set ${app} ${url}`);
+  t.not(sshRefused.code, 0);
+  t.regex(sshRefused.stderr, /admins only/);
   t.is((await solum.api('PATCH', `/v1/apps/${app}`, { buildpacks: ['ftp://example.com/bp'] }, eve.token)).status, 400);
   const set = await solum.api('PATCH', `/v1/apps/${app}`, { buildpacks: [url] });
   t.is(set.status, 200, set.text);
@@ -115,6 +124,12 @@ test.serial('two buildpacks from push options run in order in one builder; the l
   t.deepEqual(b?.buildpacks, [`file://${first}`, `file://${second}`]);
   t.deepEqual(JSON.parse((await imageLabels(`solum/${app}:1`))['io.solum.process-types'] ?? '{}'), { web: 'cat /app/first.txt /app/second.txt' });
   t.is((await run('docker', ['run', '--rm', '--network', 'none', `solum/${app}:1`])).stdout, 'from-first\nfrom-second\n');
+
+  // file:// buildpacks in push options are for admins too.
+  const eve = await createUser(solum, 'eve');
+  const evePush = await run('git', ['push', '-o', `solum.buildpack=file://${first}`, urlFor(solum, 'http', `${app}-eve`, eve), 'main'], { cwd: repo, env: { ...gitEnvFor(eve), HOME: os.tmpdir(), GIT_CONFIG_NOSYSTEM: '1' } });
+  t.not(evePush.code, 0);
+  t.regex(evePush.stderr, /file:\/\/ buildpacks read the server's disk: admins only \(solum\.buildpack\)/);
 
   const picky = await buildpackRepo('Picky', { detect: '#!/bin/sh\nexit 1\n', compile: 'echo never' });
   await writeAndCommit(repo, { 'y.txt': 'y' }, 'picky');
@@ -232,4 +247,16 @@ test.serial('a pack depending on another: refused while its dependency is missin
   const after = await mine();
   t.is(after?.state, 'rebuild', JSON.stringify(after));
   t.regex(after?.reason ?? '', new RegExp(`'${baseName}'`));
+  // Rebuilding the same commit runs both packs again, the patched dependency first.
+  const queued = await solum.api('POST', '/v1/security-rebuilds', { pack: baseName });
+  t.is(queued.status, 200, queued.text);
+  t.is((queued.json as Array<{ app: string; queued: number | null }>).find((c) => c.app === app)?.queued, 2);
+  let rebuilt: { status: string; languagePacks: Array<{ name: string; image: string | null }> } | undefined;
+  for (let i = 0; i < 600 && !['succeeded', 'failed', 'canceled'].includes(rebuilt?.status ?? ''); i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100));
+    rebuilt = (await solum.api('GET', `/v1/apps/${app}/builds/2`)).json as typeof rebuilt;
+  }
+  t.is(rebuilt?.status, 'succeeded');
+  const patchedId = (await run('docker', ['image', 'inspect', '-f', '{{.Id}}', baseImage])).stdout.trim();
+  t.deepEqual(rebuilt?.languagePacks, [{ name: baseName, image: patchedId }, { name: topName, image: topId }]);
 });

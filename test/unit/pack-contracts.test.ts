@@ -11,7 +11,7 @@ import { mergeProcessTypes, parseBuildpackRelease } from '../../src/build/buildp
 import { multiPackScript } from '../../src/build/build-runner.js';
 import { detectPack, packFromManifest, resolvePacks, type LanguagePack } from '../../src/build/language-packs.js';
 import { matchesQuery, s2iScriptsDir } from '../../src/build/pack-registry.js';
-import { judgeAll } from '../../src/build/security-rebuilds.js';
+import { judgeAll, rebuildsSame } from '../../src/build/security-rebuilds.js';
 import { fileFromTar, retar, tarOf } from '../../src/build/tar-tools.js';
 import { parsePushOptions } from '../../src/hooks/push-options.js';
 import { createAppStore } from '../../src/db/app-store.js';
@@ -133,6 +133,10 @@ test('security verdicts for several packs: any stale pack image means rebuild; a
   t.like(stale, { state: 'rebuild' });
   t.regex(stale.reason, /'base'/);
   t.like(judgeAll(build, [{ name: 'base', image: 'sha256:b1', pack: undefined, current: null }, { name: 'app', image: 'sha256:a1', pack: app, current: 'sha256:a1' }]), { state: 'skipped' });
+  // A rebuild asks for the main pack alone only when that gives the same packs again.
+  t.true(rebuildsSame([base, app], [{ name: 'base' }, { name: 'app' }], 'app'));
+  t.false(rebuildsSame([base, app, pack('solo')], [{ name: 'solo' }, { name: 'app' }], 'app'));
+  t.false(rebuildsSame([app], [{ name: 'base' }, { name: 'app' }], 'app'), 'a vanished dependency');
 });
 
 test('tar tools: entries renamed under a new directory (parents first); one file read back', async (t) => {
