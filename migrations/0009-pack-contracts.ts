@@ -14,9 +14,18 @@ export async function up(knex: Knex): Promise<void> {
     // Every pack the build ran, in order, with the image ID of each: [{ name, image }].
     t.jsonb('language_packs').notNullable().defaultTo('[]');
   });
+  // Buildpacks uploaded as archives (apps name them solum-buildpack:NAME); the tar is under the data dir.
+  await knex.schema.createTable('buildpack_archives', (t) => {
+    t.text('name').primary();
+    t.text('sha256').notNullable();
+    t.integer('bytes').notNullable();
+    t.text('created_by');
+    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTableIfExists('buildpack_archives');
   await knex.schema.alterTable('builds', (t) => {
     t.dropColumn('buildpacks');
     t.dropColumn('language_packs');

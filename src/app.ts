@@ -17,6 +17,8 @@ import { createSecurityRebuilds } from './build/security-rebuilds.js';
 import { createRetention } from './build/retention.js';
 import { createPackRegistry } from './build/pack-registry.js';
 import { createPackStore } from './db/pack-store.js';
+import { createBuildpackArchives } from './build/buildpack-archives.js';
+import { createBuildpackStore } from './db/buildpack-store.js';
 import { createBuildSources } from './build/build-sources.js';
 import { createPullBuilds } from './build/pull-builds.js';
 import { createWebhooks } from './build/webhooks.js';
@@ -105,12 +107,14 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     notify: () => { notify(); },
     onQueued: (b) => { events.state({ type: 'build', app: b.app, number: b.number, status: b.status, id: b.id }); },
   });
+  const buildpackArchives = createBuildpackArchives({ store: createBuildpackStore(db.knex), apps, dir: path.join(config.dataDir, 'buildpacks') });
   const runner = createBuildRunner({
     engine,
     installation,
     packs: () => registry.packs(),
     builderNetwork: config.builderNetwork,
     configOf: (appId) => releaseStore.getConfig(appId),
+    fetchBuildpack: (url, index) => buildpackArchives.fetch(url, index),
     previousBuild: async (app, build) => (await builds.listBuilds(app.id)).find((b) => b.id !== build.id && b.status === 'succeeded' && b.duImage !== null),
   });
   const removeCaches = (app: string): Promise<number> => engine.removeVolumes({ 'io.solum.installation': installation, 'io.solum.app': app, 'io.solum.role': 'build-cache' });
@@ -233,6 +237,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     statuses,
     retention,
     registry,
+    buildpackArchives,
     users,
     builds,
     logger,

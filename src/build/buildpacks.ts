@@ -23,7 +23,8 @@ export const buildpackDir = (i: number): string => `${BUILDPACKS_DIR}/${String(i
  * they are parsed again here (file:// was allowed then for admins only).
  */
 export async function fetchBuildpack(url: string, index: number, timeoutMs = 120_000): Promise<{ tar: Buffer; commit: string }> {
-  const { repo, ref } = parseBuildpackUrl(url, true);
+  const { repo, ref, registered } = parseBuildpackUrl(url, true);
+  if (registered !== undefined) throw new Error(`buildpack ${url} is a registered archive, not a git URL`);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-buildpack-'));
   try {
     const clone = runGit(['clone', '--quiet', '--depth', '1', ...(ref ? ['--branch', ref] : []), '--', repo, path.join(dir, 'bp')], { env: gitEnv({}) });

@@ -15,6 +15,7 @@ import type { Webhooks } from '../build/webhooks.js';
 import type { CommitStatuses } from '../build/commit-status.js';
 import type { Retention } from '../build/retention.js';
 import type { PackRegistry } from '../build/pack-registry.js';
+import type { BuildpackArchives } from '../build/buildpack-archives.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -41,6 +42,7 @@ export interface ApiDeps {
   readonly statuses: CommitStatuses;
   readonly retention: Retention;
   readonly registry: PackRegistry;
+  readonly buildpackArchives: BuildpackArchives;
   readonly users: UserStore;
   readonly builds: BuildStore;
   readonly logger: Logger;
@@ -108,6 +110,9 @@ const docs: Record<string, RouteDoc> = {
   },
   'POST /v1/language-packs/:name/refresh': { summary: "Re-read a pack's image ID after its image was rebuilt (admins)" },
   'DELETE /v1/language-packs/:name': { summary: 'Remove a registered pack no app pins or was last built with (admins)' },
+  'GET /v1/buildpacks': { summary: 'Buildpacks uploaded as archives (apps name them solum-buildpack:NAME)' },
+  'PUT /v1/buildpacks/:name': { summary: 'Upload a buildpack archive: a tar / tar.gz with bin/detect and bin/compile (admins)', rawBody: TAR_TYPES.join(', ') },
+  'DELETE /v1/buildpacks/:name': { summary: 'Remove an uploaded buildpack no app uses (admins)' },
   'POST /v1/prune': { summary: 'Remove old DUs (keeping the newest per app and every released one), leftover builders and orphaned build caches (admins)' },
   'GET /v1/events': { summary: 'Build and release state changes of the apps the caller can see, as Server-Sent Events', produces: 'event-stream' },
   'GET /v1/users': { summary: 'List users (admins)' },
@@ -322,6 +327,19 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
   router.delete('/language-packs/:name', async (ctx) => {
     await deps.registry.remove(ctx.state.user, p(ctx.params.name));
+    ctx.status = 204;
+  });
+  router.get('/buildpacks', async (ctx) => {
+    ctx.body = (await deps.buildpackArchives.list(ctx.state.user)).map((a) => ({ name: a.name, url: `solum-buildpack:${a.name}`, sha256: a.sha256, bytes: a.bytes, createdBy: a.createdBy, createdAt: a.createdAt.toISOString() }));
+  });
+  router.put('/buildpacks/:name', async (ctx) => {
+    if (!ctx.is(TAR_TYPES)) throw badRequest(`send the buildpack as a tar or tar.gz (${TAR_TYPES.join(', ')})`);
+    const a = await deps.buildpackArchives.upload(ctx.state.user, p(ctx.params.name), ctx.req);
+    ctx.status = 201;
+    ctx.body = { name: a.name, url: `solum-buildpack:${a.name}`, sha256: a.sha256, bytes: a.bytes, createdBy: a.createdBy, createdAt: a.createdAt.toISOString() };
+  });
+  router.delete('/buildpacks/:name', async (ctx) => {
+    await deps.buildpackArchives.remove(ctx.state.user, p(ctx.params.name));
     ctx.status = 204;
   });
   router.post('/prune', async (ctx) => {

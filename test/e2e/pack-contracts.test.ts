@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import tar from 'tar-stream';
 import { releasesOf, solumWithApp } from '../support/fixtures.js';
 import { imageLabels } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
@@ -259,4 +260,50 @@ test.serial('a pack depending on another: refused while its dependency is missin
   t.is(rebuilt?.status, 'succeeded');
   const patchedId = (await run('docker', ['image', 'inspect', '-f', '{{.Id}}', baseImage])).stdout.trim();
   t.deepEqual(rebuilt?.languagePacks, [{ name: baseName, image: patchedId }, { name: topName, image: topId }]);
+});
+
+test.serial('a buildpack uploaded as an archive: admins only, checked, used by name, kept while an app uses it', async (t) => {
+  const { solum, app } = await solumWithApp(t, 'bparc');
+  const name = randomName('arc');
+  const archive = async (files: Record<string, string>): Promise<Buffer> => {
+    const pack = tar.pack();
+    for (const [n, body] of Object.entries(files)) pack.entry({ name: n, mode: 0o755 }, body);
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const put = async (body: Buffer, token = solum.token): Promise<{ status: number; json: unknown }> => {
+    const res = await fetch(`http://127.0.0.1:${solum.httpPort}/v1/buildpacks/${name}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-tar' }, body });
+    return { status: res.status, json: await res.json() };
+  };
+  const good = await archive({
+    'bin/detect': '#!/bin/sh\necho Archived\n',
+    'bin/compile': '#!/bin/sh\necho "       compiled from an uploaded archive"\necho archived > "$1/from-archive.txt"\n',
+    'bin/release': '#!/bin/sh\nprintf "default_process_types:\\n  web: cat /app/from-archive.txt\\n"\n',
+  });
+  const eve = await createUser(solum, 'eve');
+  t.is((await put(good, eve.token)).status, 403);
+  const noCompile = await put(await archive({ 'bin/detect': '#!/bin/sh\n' }));
+  t.is(noCompile.status, 400);
+  t.regex(JSON.stringify(noCompile.json), /needs bin\/compile/);
+  const up = await put(good);
+  t.is(up.status, 201, JSON.stringify(up.json));
+  t.like(up.json, { name, url: `solum-buildpack:${name}` });
+  t.is((await put(good)).status, 409, 'names are taken once');
+  t.true(((await solum.api('GET', '/v1/buildpacks', undefined, eve.token)).json as Array<{ name: string }>).some((a) => a.name === name));
+
+  t.is((await solum.api('POST', '/v1/apps', { name: app })).status, 201);
+  t.is((await solum.api('PATCH', `/v1/apps/${app}`, { buildpacks: [`solum-buildpack:${name}`] })).status, 200);
+  const client = await gitClient(solum, 'http');
+  const push = await client.git(['push', client.url(app), 'main'], await makeRepo({ 'x.txt': 'x' }));
+  t.is(push.code, 0, push.stderr);
+  t.regex(push.stderr, new RegExp(`Fetching buildpack 1/1: solum-buildpack:${name}`));
+  t.regex(push.stderr, /Buildpack 1\/1: Archived/);
+  t.regex(push.stderr, /compiled from an uploaded archive/);
+  t.is((await run('docker', ['run', '--rm', '--network', 'none', `solum/${app}:1`])).stdout, 'archived\n');
+  t.is((await solum.api('DELETE', `/v1/buildpacks/${name}`)).status, 409, 'the app uses it');
+  t.is((await solum.api('PATCH', `/v1/apps/${app}`, { buildpacks: [] })).status, 200);
+  t.is((await solum.api('DELETE', `/v1/buildpacks/${name}`)).status, 204);
+  t.is((await solum.api('DELETE', `/v1/buildpacks/${name}`)).status, 404);
 });

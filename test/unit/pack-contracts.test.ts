@@ -76,7 +76,9 @@ test('buildpack URLs: https and http for all, file:// for admins, #ref picks a b
   t.deepEqual(parseBuildpackUrl('https://example.com/bp.git#v2.1', false), { repo: 'https://example.com/bp.git', ref: 'v2.1' });
   t.deepEqual(parseBuildpackUrl('file:///srv/bp', true), { repo: 'file:///srv/bp', ref: undefined });
   t.throws(() => parseBuildpackUrl('file:///srv/bp', false), { message: /admins only/ });
-  t.throws(() => parseBuildpackUrl('ssh://host/bp', true), { message: /https:\/\/, http:\/\/ or file:\/\// });
+  t.deepEqual(parseBuildpackUrl('solum-buildpack:my-bp', false), { repo: '', ref: undefined, registered: 'my-bp' });
+  t.throws(() => parseBuildpackUrl('solum-buildpack:../x', false), { message: /invalid registered buildpack name/ });
+  t.throws(() => parseBuildpackUrl('ssh://host/bp', true), { message: /https:\/\/, http:\/\/ or file:\/\/ git URLs or solum-buildpack:NAME/ });
   t.throws(() => parseBuildpackUrl('--upload-pack=evil', true));
   t.throws(() => parseBuildpackUrl('https://x/bp#--evil', true), { message: /invalid buildpack ref/ });
   t.throws(() => parseBuildpackUrl('https://x/ b', true), { message: /without spaces/ });
