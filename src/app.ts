@@ -20,6 +20,8 @@ import { createSecurityRebuilds } from './build/security-rebuilds.js';
 import { createRetention } from './build/retention.js';
 import { createPackRegistry } from './build/pack-registry.js';
 import { createPackStore } from './db/pack-store.js';
+import { createBuildpackArchives } from './build/buildpack-archives.js';
+import { createBuildpackStore } from './db/buildpack-store.js';
 import { createBuildSources } from './build/build-sources.js';
 import { createPullBuilds } from './build/pull-builds.js';
 import { createWebhooks } from './build/webhooks.js';
@@ -87,7 +89,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => builds.queuedCount());
   metrics.gauge('solum_builds_running', 'Builds running', () => builds.runningCount());
   metrics.gauge('solum_ssh_sessions_active', 'SSH channels running a command', () => ssh?.activeSessions() ?? 0);
-  const { registry, runner } = await buildingParts(config, logger, db, engine, installation);
+  const { registry, runner, buildpackArchives } = await buildingParts(config, logger, db, engine, installation);
   const packExists = (name: string): Promise<boolean> => Promise.resolve(registry.packs().some((p) => p.name === name));
   const events = createBuildEvents();
   const workerId = newWorkerId();
@@ -155,6 +157,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const pushHandler = createPushHandler({ apps, builds, queue, events, logger, maxQueuedPerApp: config.maxQueuedPerApp, concurrency: config.buildConcurrency,
     deployRefHead,
     packExists,
+    isAdmin: async (id) => (await users.findUserById(id))?.isAdmin ?? false,
     buildUrl: (id) => `http://${config.publicHost}:${String(httpPort())}/v1/builds/${id}`,
   });
   const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
@@ -253,6 +256,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     retention,
     registry,
     services,
+    buildpackArchives,
     users,
     builds,
     logger,
@@ -346,8 +350,20 @@ async function buildingParts(config: Config, logger: Logger, db: Database, engin
     logger,
   });
   await registry.load();
-  const runner = createBuildRunner({ engine, installation, packs: () => registry.packs(), builderNetwork: config.builderNetwork });
-  return { registry, runner };
+  const builds = createBuildStore(db.knex);
+  const releaseStore = createReleaseStore(db.knex);
+  // Buildpacks admins upload live on the server's disk: a worker elsewhere builds only with git URLs.
+  const buildpackArchives = createBuildpackArchives({ store: createBuildpackStore(db.knex), apps: createAppStore(db.knex), dir: path.join(config.dataDir, 'buildpacks') });
+  const runner = createBuildRunner({
+    engine,
+    installation,
+    packs: () => registry.packs(),
+    builderNetwork: config.builderNetwork,
+    configOf: (appId) => releaseStore.getConfig(appId),
+    fetchBuildpack: (url, index) => buildpackArchives.fetch(url, index),
+    previousBuild: async (app, build) => (await builds.listBuilds(app.id)).find((b) => b.id !== build.id && b.status === 'succeeded' && b.duImage !== null),
+  });
+  return { registry, runner, buildpackArchives };
 }
 
 export interface SolumWorker {

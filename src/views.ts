@@ -21,6 +21,8 @@ export const appView = (a: App) => ({
   public: a.public,
   buildTimeoutSeconds: a.buildTimeoutSeconds,
   buildMemoryMb: a.buildMemoryMb,
+  buildpacks: a.buildpacks,
+  languagePacks: a.languagePacks,
   createdAt: iso(a.createdAt),
 });
 
@@ -34,6 +36,9 @@ export const buildView = (b: Build) => ({
   ref: b.ref,
   commit: b.commit,
   languagePack: b.languagePack,
+  /** Every pack the build ran, in order, with its image ID. */
+  languagePacks: b.languagePacks,
+  buildpacks: b.buildpacks,
   duId: b.duId,
   duImage: b.duImage,
   exitCode: b.exitCode,

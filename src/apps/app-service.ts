@@ -6,6 +6,7 @@ import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import type { RepoStore } from '../git/repo-store.js';
 import { parseAppName } from '../names.js';
+import { checkBuildpackUrls } from '../buildpack-url.js';
 import type { AppRole } from '../roles.js';
 
 export interface AppService {
@@ -15,7 +16,7 @@ export interface AppService {
   require(actor: User | null, name: string, need: AppRole): Promise<{ app: App; role: AppRole | null }>;
   destroy(actor: User | null, name: string): Promise<void>;
   setPublic(actor: User | null, name: string, isPublic: boolean): Promise<App>;
-  /** Per-app settings (app admins): public switch, pinned language pack, build limits. */
+  /** Per-app settings (app admins): public switch, pinned language pack(s), buildpacks, build limits. */
   update(actor: User | null, name: string, changes: AppChanges): Promise<App>;
   collaborators(actor: User | null, name: string): Promise<Collaborator[]>;
   addCollaborator(actor: User | null, name: string, userName: string, role: AppRole): Promise<void>;
@@ -48,6 +49,11 @@ export function createAppService(deps: {
   const update = async (actor: User | null, name: string, changes: AppChanges): Promise<App> => {
     const { app } = await require(actor, name, 'admin');
     if (changes.languagePack && !(await deps.packExists(changes.languagePack))) throw notFound(`no language pack named '${changes.languagePack}'`);
+    if (changes.languagePacks) {
+      if (changes.languagePacks.length > 8 || new Set(changes.languagePacks).size !== changes.languagePacks.length) throw badRequest('languagePacks is a list of at most 8 different pack names');
+      for (const name of changes.languagePacks) if (!(await deps.packExists(name))) throw notFound(`no language pack named '${name}'`);
+    }
+    if (changes.buildpacks) checkBuildpackUrls(changes.buildpacks, actor?.isAdmin ?? false);
     if (changes.buildTimeoutSeconds != null && (changes.buildTimeoutSeconds < 1 || changes.buildTimeoutSeconds > 86_400)) throw badRequest('build timeouts are 1 to 86400 seconds');
     if (changes.buildMemoryMb != null && (changes.buildMemoryMb < 64 || changes.buildMemoryMb > 65_536)) throw badRequest('build memory is 64 to 65536 MB');
     const updated = await deps.apps.update(app.id, changes);

@@ -10,7 +10,7 @@ export interface BuildQueue {
   newArchivePath(): string;
   /** `onQueued` runs after the row exists and before any worker is woken. */
   enqueue(
-    input: { app: App; ref: string; commit: string; archivePath: string; baseCommit?: string; source?: string; languagePack?: string | undefined },
+    input: { app: App; ref: string; commit: string; archivePath: string; baseCommit?: string; source?: string; languagePack?: string | undefined; buildpacks?: readonly string[] },
     onQueued?: (build: Build) => void,
   ): Promise<Build>;
 }
@@ -33,6 +33,7 @@ export function createBuildQueue(deps: { apps: AppStore; builds: BuildStore; arc
           ...(input.baseCommit ? { baseCommit: input.baseCommit } : {}),
           ...(input.source ? { source: input.source } : {}),
           ...(input.languagePack ? { languagePack: input.languagePack } : {}),
+          ...(input.buildpacks && input.buildpacks.length > 0 ? { buildpacks: input.buildpacks } : {}),
         });
         onQueued?.(build);
         deps.onQueued?.(build);

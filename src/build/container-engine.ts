@@ -23,6 +23,8 @@ export interface BuilderContainer {
   run(onOutput: (chunk: Buffer) => void): Promise<{ exitCode: number; oomKilled: boolean }>;
   /** Stops a running builder (SIGTERM, SIGKILL after a moment); run() then resolves. */
   stop(): Promise<void>;
+  /** A tar of a path inside the (stopped) container, or undefined when there is no such path. */
+  readArchive(path: string): Promise<Buffer | undefined>;
   /** Commits the container as an image; returns the image ID. */
   commit(opts: { repo: string; tag: string; changes: readonly string[] }): Promise<string>;
   remove(): Promise<void>;
@@ -73,6 +75,8 @@ export interface ContainerEngine {
   /** The image ID (sha256:…) of a reference, or undefined when there is no such image. */
   imageId(ref: string): Promise<string | undefined>;
   createBuilder(spec: BuilderSpec): Promise<BuilderContainer>;
+  /** A tar of a path inside an image (read from a container never started), or undefined when absent. */
+  readImagePath(image: string, path: string): Promise<Buffer | undefined>;
   /** Containers (running or not) carrying all the given labels, newest first. */
   listContainers(labels: Readonly<Record<string, string>>): Promise<Array<{ id: string; created: number; labels: Readonly<Record<string, string>> }>>;
   /**

@@ -6,6 +6,18 @@ import type { AppContainerSpec, BuilderContainer, BuilderSpec, ContainerEngine }
 export function createDockerEngine(options: { dockerHost?: string | undefined }): ContainerEngine {
   const docker = connect(options.dockerHost);
 
+  const readArchiveOf = async (container: Docker.Container, path: string): Promise<Buffer | undefined> => {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await container.getArchive({ path });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+    return Buffer.concat(chunks);
+  };
   const wrap = (container: Docker.Container): BuilderContainer => ({
     id: container.id,
     async putArchive(tar: Readable, dir: string) {
@@ -40,6 +52,9 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
         const status = (err as { statusCode?: number }).statusCode;
         if (status !== 304 && status !== 404) throw err;
       }
+    },
+    async readArchive(path) {
+      return readArchiveOf(container, path);
     },
     async commit(opts) {
       // Docker takes each Dockerfile instruction as its own `changes` query parameter.
@@ -174,6 +189,14 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
         },
       });
       return wrap(container);
+    },
+    async readImagePath(image, path) {
+      const c = await docker.createContainer({ Image: image, Cmd: ['/nonexistent'], Entrypoint: [], Labels: { 'io.solum.role': 'reader' }, HostConfig: { NetworkMode: 'none' } });
+      try {
+        return await readArchiveOf(c, path);
+      } finally {
+        await c.remove({ force: true, v: true }).catch(() => undefined);
+      }
     },
     async listContainers(labels) {
       const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };

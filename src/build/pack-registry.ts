@@ -14,13 +14,13 @@ import type { BuildStore } from '../db/build-store.js';
 import type { PackStore } from '../db/pack-store.js';
 import type { User } from '../db/user-store.js';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.js';
-import { packFromManifest, type LanguagePack } from './language-packs.js';
+import { packFromManifest, resolvePacks, type LanguagePack, type PackKind } from './language-packs.js';
 
 export interface PackView {
   readonly name: string;
   readonly version: string;
   readonly origin: 'stock' | 'registered';
-  readonly kind: 'builder' | 'dockerfile';
+  readonly kind: PackKind;
   readonly image: string | null;
   readonly imageId: string | null;
   /** Packs built here go queued → building → ready | error. */
@@ -31,6 +31,36 @@ export interface PackView {
   readonly detect: readonly string[];
   readonly network: 'none' | 'host';
   readonly run: string | null;
+  /** Packs built before this one in the same builder. */
+  readonly dependsOn: readonly string[];
+}
+
+/** S2I's default scripts directory, when an image has no io.openshift.s2i.scripts-url label. */
+export const S2I_DEFAULT_SCRIPTS = '/usr/libexec/s2i';
+
+/** The scripts directory an S2I image declares (`image:///path`), or the default. Pure. */
+export function s2iScriptsDir(labels: Readonly<Record<string, string>> | undefined): string {
+  const url = labels?.['io.openshift.s2i.scripts-url'];
+  if (!url) return S2I_DEFAULT_SCRIPTS;
+  const m = /^image:\/\/(\/[\w./-]+?)\/?$/.exec(url);
+  if (!m?.[1]) throw badRequest(`the image's io.openshift.s2i.scripts-url ${JSON.stringify(url.slice(0, 80))} is not an image:///path URL Solum can use`);
+  return m[1];
+}
+
+/**
+ * Search: `q` matches names and versions; `name@version` wants that name and a version equal to
+ * `version` or below it (`node@2` matches 2, 2.1, 2.1.3). Pure.
+ */
+export function matchesQuery(p: { name: string; version: string }, query: string | undefined): boolean {
+  const q = query?.toLowerCase().trim();
+  if (!q) return true;
+  const at = q.indexOf('@');
+  if (at > 0) {
+    const [name, version] = [q.slice(0, at), q.slice(at + 1)];
+    const v = p.version.toLowerCase();
+    return p.name.includes(name) && (v === version || v.startsWith(`${version}.`));
+  }
+  return p.name.includes(q) || p.version.toLowerCase().includes(q);
 }
 
 export interface PackRegistry {
@@ -56,7 +86,7 @@ export function createPackRegistry(deps: {
   apps: AppStore;
   builds: BuildStore;
   imageId: (ref: string) => Promise<string | undefined>;
-  engine: Pick<ContainerEngine, 'buildImage'>;
+  engine: Pick<ContainerEngine, 'buildImage' | 'imageLabels'>;
   installation: string;
   /** Build args for pack images (BASE_IMAGE and the builder network's proxies). */
   buildArgs: Readonly<Record<string, string>>;
@@ -82,6 +112,7 @@ export function createPackRegistry(deps: {
       detect: p.detect,
       network: p.network,
       run: p.run ?? null,
+      dependsOn: p.dependsOn,
     };
   };
   const pendingView = (b: { pack: LanguagePack; status: 'queued' | 'building' | 'error'; log: string; error: string | null }): PackView => ({
@@ -95,6 +126,7 @@ export function createPackRegistry(deps: {
     detect: b.pack.detect,
     network: b.pack.network,
     run: b.pack.run ?? null,
+    dependsOn: b.pack.dependsOn,
     log: b.log,
     error: b.error,
   });
@@ -127,6 +159,14 @@ export function createPackRegistry(deps: {
   };
 
   const all = (): Array<[LanguagePack, PackView['origin']]> => [...deps.stock.map((p) => [p, 'stock'] as [LanguagePack, PackView['origin']]), ...registered.map((p) => [p, 'registered'] as [LanguagePack, PackView['origin']])];
+  /** Refuses a new pack whose dependencies are missing or would form a cycle. */
+  const checkDependencies = (pack: LanguagePack): void => {
+    try {
+      resolvePacks([...deps.stock, ...registered.filter((p) => p.name !== pack.name), pack], [pack.name]);
+    } catch (err) {
+      throw badRequest((err as Error).message);
+    }
+  };
   const find = (name: string): [LanguagePack, PackView['origin']] => {
     const hit = all().find(([p]) => p.name === name);
     if (!hit) throw notFound(`no language pack named '${name}'`);
@@ -144,9 +184,9 @@ export function createPackRegistry(deps: {
     },
     async list(query) {
       const q = query?.toLowerCase();
-      const hits = all().filter(([p]) => !q || p.name.includes(q) || p.version.toLowerCase().includes(q));
+      const hits = all().filter(([p]) => matchesQuery(p, q));
       const views = await Promise.all(hits.map(([p, o]) => view(p, o)));
-      for (const [, b] of pending) if (!q || b.pack.name.includes(q)) views.push(pendingView(b));
+      for (const [, b] of pending) if (matchesQuery(b.pack, q)) views.push(pendingView(b));
       return views;
     },
     async get(name) {
@@ -173,6 +213,7 @@ export function createPackRegistry(deps: {
         const probe = packFromManifest(raw, 'pending');
         if (probe.kind !== 'builder') throw badRequest('packs built here run their build command in their image (kind builder)');
         if (stockNames.has(probe.name) || registered.some((p) => p.name === probe.name) || pending.has(probe.name)) throw conflict(`a language pack named '${probe.name}' exists`);
+        checkDependencies(probe);
         const image = `solum/lp-${probe.name}:${probe.version.replace(/[^\w.-]/g, '_')}`;
         const pack = packFromManifest(raw, image);
         const added = await deps.store.add({ name: pack.name, version: pack.version, image, imageId: null, manifest: raw, createdBy: actor?.name ?? 'admin', kind: 'built' });
@@ -190,12 +231,19 @@ export function createPackRegistry(deps: {
     async register(actor, input) {
       admin(actor);
       if (!/^[\w][\w.:/@-]{0,254}$/.test(input.image)) throw badRequest('give a local image reference');
-      const pack = packFromManifest(input.manifest, input.image);
-      if (pack.kind !== 'builder') throw badRequest('registered packs run their build command in their image (kind builder)');
+      let manifest = input.manifest;
+      let pack = packFromManifest(manifest, input.image);
+      if (pack.kind === 'dockerfile') throw badRequest('registered packs run in their image (kind builder, buildpack or s2i)');
       if (stockNames.has(pack.name)) throw conflict(`'${pack.name}' is a stock language pack`);
       const imageId = await deps.imageId(input.image);
       if (!imageId) throw new AppError('not_found', `no local image '${input.image}' on this Docker engine`);
-      const added = await deps.store.add({ name: pack.name, version: pack.version, image: input.image, imageId, manifest: input.manifest, createdBy: actor?.name ?? 'admin', kind: 'image' });
+      if (pack.kind === 's2i' && !pack.scripts) {
+        // The image's own contract: its scripts-url label, else S2I's default directory.
+        manifest = { ...(input.manifest as Record<string, unknown>), scripts: s2iScriptsDir(await deps.engine.imageLabels(input.image)) };
+        pack = packFromManifest(manifest, input.image);
+      }
+      checkDependencies(pack);
+      const added = await deps.store.add({ name: pack.name, version: pack.version, image: input.image, imageId, manifest, createdBy: actor?.name ?? 'admin', kind: 'image' });
       if (added === 'duplicate') throw conflict(`a language pack named '${pack.name}' exists`);
       registered.push(pack);
       return view(pack, 'registered');
@@ -219,13 +267,15 @@ export function createPackRegistry(deps: {
       }
       const [, origin] = find(name);
       if (origin === 'stock') throw conflict(`'${name}' is a stock language pack and cannot be removed`);
+      const dependents = registered.filter((p) => p.dependsOn.includes(name)).map((p) => p.name);
+      if (dependents.length > 0) throw conflict(`language packs depend on '${name}': ${dependents.join(', ')}`);
       const apps = await deps.apps.listApps({});
-      const pinned = apps.filter((a) => a.languagePack === name).map((a) => a.name);
+      const pinned = apps.filter((a) => a.languagePack === name || a.languagePacks.includes(name)).map((a) => a.name);
       if (pinned.length > 0) throw conflict(`apps pin '${name}': ${pinned.join(', ')}`);
       // In use: an app whose newest successful build came from this pack (its next rebuild needs it).
       for (const a of apps) {
         const newest = (await deps.builds.listBuilds(a.id)).find((b) => b.status === 'succeeded');
-        if (newest?.languagePack === name) throw conflict(`'${a.name}' was last built with '${name}'`);
+        if (newest && (newest.languagePack === name || newest.languagePacks.some((u) => u.name === name))) throw conflict(`'${a.name}' was last built with '${name}'`);
       }
       await deps.store.remove(name);
       registered = registered.filter((p) => p.name !== name);

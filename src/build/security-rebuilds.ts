@@ -9,7 +9,7 @@ import { forbidden } from '../errors.js';
 import { gitEnv } from '../git/git-process.js';
 import { snapshotCommit } from './archive.js';
 import type { BuildQueue } from './build-queue.js';
-import type { LanguagePack } from './language-packs.js';
+import { resolvePacks, type LanguagePack } from './language-packs.js';
 
 export interface RebuildCandidate {
   readonly app: string;
@@ -30,6 +30,22 @@ export interface SecurityRebuilds {
   run(actor: User | null, options: { pack?: string | undefined; rebuild: boolean }): Promise<RebuildCandidate[]>;
 }
 
+/**
+ * What to do about one live release built with several packs (each with the image it ran and the
+ * pack's current image): the first pack that cannot be judged or is stale decides. Pure.
+ */
+export function judgeAll(build: Build | undefined, used: ReadonlyArray<{ name: string; image: string | null; pack: LanguagePack | undefined; current: string | null }>): { state: RebuildCandidate['state']; reason: string } {
+  if (!build || build.source === 'image' || used.length <= 1) return judge(build, used[0]?.pack, used[0]?.current ?? null);
+  const stale: string[] = [];
+  for (const u of used) {
+    const v = judge({ ...build, languagePack: u.name, languagePackImage: u.image }, u.pack, u.current);
+    if (v.state === 'skipped') return v;
+    if (v.state === 'rebuild') stale.push(u.name);
+  }
+  if (stale.length > 0) return { state: 'rebuild', reason: `built with an older image of language pack${stale.length > 1 ? 's' : ''} ${stale.map((n) => `'${n}'`).join(', ')}` };
+  return { state: 'current', reason: 'built with the current images of all its packs' };
+}
+
 /** What to do about one live release. Pure. */
 export function judge(build: Build | undefined, pack: LanguagePack | undefined, currentImage: string | null): { state: RebuildCandidate['state']; reason: string } {
   if (!build || build.source === 'image') return { state: 'skipped', reason: 'the live DU is a registered image, not a Solum build: its owner must rebuild it' };
@@ -38,6 +54,18 @@ export function judge(build: Build | undefined, pack: LanguagePack | undefined, 
   if (!currentImage) return { state: 'skipped', reason: `the image of language pack '${pack.name}' is missing` };
   if (build.languagePackImage === currentImage) return { state: 'current', reason: 'built with the current pack image' };
   return { state: 'rebuild', reason: `built with an older image of language pack '${pack.name}'` };
+}
+
+/**
+ * Whether asking for `main` alone rebuilds with the same packs (it and its dependencies); otherwise
+ * the rebuild takes the app's own settings. Pure.
+ */
+export function rebuildsSame(all: readonly LanguagePack[], recorded: ReadonlyArray<{ name: string }>, main: string): boolean {
+  try {
+    return resolvePacks(all, [main]).map((p) => p.name).join('\n') === recorded.map((u) => u.name).join('\n');
+  } catch {
+    return false;
+  }
 }
 
 export function createSecurityRebuilds(deps: {
@@ -49,6 +77,7 @@ export function createSecurityRebuilds(deps: {
   queue: BuildQueue;
   repoPath: (app: App) => string;
 }): SecurityRebuilds {
+  const sameBuild = (recorded: ReadonlyArray<{ name: string }>, main: string): boolean => recorded.length <= 1 || rebuildsSame(deps.packs(), recorded, main);
   return {
     async run(actor, options) {
       if (!actor?.isAdmin) throw forbidden('security rebuilds are an operator task: admins only');
@@ -57,15 +86,24 @@ export function createSecurityRebuilds(deps: {
         const app = await deps.apps.findAppById(release.appId);
         if (!app) continue;
         const build = release.buildId === null ? undefined : await deps.builds.getBuild(release.buildId);
-        if (options.pack && build?.languagePack !== options.pack) continue;
-        const pack = deps.packs().find((p) => p.name === build?.languagePack);
-        const current = pack && pack.kind === 'builder' ? ((await deps.imageId(pack.image)) ?? null) : null;
-        const verdict = judge(build, pack, current);
+        // Every pack the build ran (older builds recorded only their one pack).
+        const recorded = build && build.languagePacks.length > 0 ? build.languagePacks : build?.languagePack ? [{ name: build.languagePack, image: build.languagePackImage }] : [];
+        if (options.pack && !recorded.some((u) => u.name === options.pack)) continue;
+        const used = await Promise.all(
+          recorded.map(async (u) => {
+            const p = deps.packs().find((x) => x.name === u.name);
+            const cur = p && p.kind !== 'dockerfile' ? ((await deps.imageId(p.image)) ?? null) : null;
+            return { ...u, pack: p, current: cur };
+          }),
+        );
+        const pack = used.at(-1)?.pack;
+        const current = used.at(-1)?.current ?? null;
+        const verdict = used.length > 1 ? judgeAll(build, used) : judge(build, pack, current);
         let queued: number | null = null;
         if (options.rebuild && verdict.state === 'rebuild' && build) {
           const archivePath = deps.queue.newArchivePath();
           await snapshotCommit({ commit: build.commit, env: gitEnv({ GIT_DIR: deps.repoPath(app) }), dest: archivePath });
-          queued = (await deps.queue.enqueue({ app, ref: build.ref, commit: build.commit, archivePath, source: 'rebuild', ...(build.languagePack ? { languagePack: build.languagePack } : {}) })).number;
+          queued = (await deps.queue.enqueue({ app, ref: build.ref, commit: build.commit, archivePath, source: 'rebuild', ...(build.languagePack && sameBuild(recorded, build.languagePack) ? { languagePack: build.languagePack } : {}), ...(build.buildpacks.length > 0 ? { buildpacks: build.buildpacks } : {}) })).number;
         }
         out.push({
           app: app.name,

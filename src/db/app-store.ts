@@ -14,6 +14,10 @@ export interface App {
   /** Per-app build limits; null means the server's defaults. */
   readonly buildTimeoutSeconds: number | null;
   readonly buildMemoryMb: number | null;
+  /** Buildpack URLs, in order (the `buildpack` language pack runs them). */
+  readonly buildpacks: readonly string[];
+  /** Language packs the app builds with, in order; empty: the pinned or detected one. */
+  readonly languagePacks: readonly string[];
   readonly createdAt: Date;
 }
 
@@ -22,6 +26,8 @@ export interface AppChanges {
   readonly languagePack?: string | null;
   readonly buildTimeoutSeconds?: number | null;
   readonly buildMemoryMb?: number | null;
+  readonly buildpacks?: readonly string[];
+  readonly languagePacks?: readonly string[];
 }
 
 export interface Collaborator {
@@ -40,8 +46,16 @@ interface AppRow {
   build_timeout_seconds: number | null;
   build_memory_mb: number | null;
   build_seq: number;
+  buildpacks: unknown;
+  language_packs: unknown;
   created_at: Date;
 }
+
+/** A jsonb list of strings as either driver returns it. */
+export const stringList = (v: unknown): string[] => {
+  const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+};
 
 const toApp = (r: AppRow): App => ({
   id: r.id,
@@ -52,6 +66,8 @@ const toApp = (r: AppRow): App => ({
   public: r.public,
   buildTimeoutSeconds: r.build_timeout_seconds,
   buildMemoryMb: r.build_memory_mb,
+  buildpacks: stringList(r.buildpacks),
+  languagePacks: stringList(r.language_packs),
   createdAt: r.created_at,
 });
 
@@ -110,6 +126,8 @@ export function createAppStore(knex: Knex): AppStore {
       if (changes.languagePack !== undefined) row0.language_pack = changes.languagePack;
       if (changes.buildTimeoutSeconds !== undefined) row0.build_timeout_seconds = changes.buildTimeoutSeconds;
       if (changes.buildMemoryMb !== undefined) row0.build_memory_mb = changes.buildMemoryMb;
+      if (changes.buildpacks !== undefined) row0.buildpacks = JSON.stringify(changes.buildpacks);
+      if (changes.languagePacks !== undefined) row0.language_packs = JSON.stringify(changes.languagePacks);
       const [row] = await knex<AppRow>('apps').where({ id }).update(row0).returning('*');
       return row && toApp(row);
     },

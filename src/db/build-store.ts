@@ -1,6 +1,7 @@
 // Builds: the build history and, through claim(), the build queue itself.
 import type { Knex } from 'knex';
 import type { AppName } from '../names.js';
+import { stringList } from './app-store.js';
 
 export type BuildStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'abandoned';
 export const finishedStatuses: readonly BuildStatus[] = ['succeeded', 'failed', 'canceled', 'abandoned'];
@@ -34,9 +35,27 @@ export interface Build {
   readonly releaseState: ReleaseState | null;
   /** What the DU was built with (run command, env, ports, process types), from its labels. */
   readonly duManifest: Readonly<Record<string, unknown>> | null;
+  /** Buildpack URLs this build asked for (push option), in order. */
+  readonly buildpacks: readonly string[];
+  /** Every language pack the build ran, in order, with its image ID (security rebuilds check each). */
+  readonly languagePacks: readonly PackUse[];
 }
 
 export type ReleaseState = 'pending' | 'releasing' | 'done';
+
+/** One language pack a build ran and the image ID it ran from. */
+export interface PackUse {
+  readonly name: string;
+  readonly image: string | null;
+}
+
+const packUses = (v: unknown): PackUse[] => {
+  const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  if (!Array.isArray(parsed)) return [];
+  return parsed
+    .filter((x): x is { name: string; image?: unknown } => typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string')
+    .map((x) => ({ name: x.name, image: typeof x.image === 'string' ? x.image : null }));
+};
 
 interface BuildRow {
   id: number;
@@ -59,6 +78,8 @@ interface BuildRow {
   worker_id: string | null;
   release_state: ReleaseState | null;
   du_manifest: string | null;
+  buildpacks: unknown;
+  language_packs: unknown;
   heartbeat_at: Date | null;
   created_at: Date;
   started_at: Date | null;
@@ -89,6 +110,8 @@ const toBuild = (r: BuildRow): Build => ({
   baseCommit: r.base_commit,
   releaseState: r.release_state,
   duManifest: r.du_manifest ? (JSON.parse(r.du_manifest) as Record<string, unknown>) : null,
+  buildpacks: stringList(r.buildpacks),
+  languagePacks: packUses(r.language_packs),
 });
 
 export interface BuildOutcome {
@@ -99,11 +122,13 @@ export interface BuildOutcome {
   readonly languagePackImage: string | null;
   readonly duId: string | null;
   readonly duImage: string | null;
+  /** Every pack the build ran (absent: just `languagePack`, if any). */
+  readonly languagePacks?: readonly PackUse[];
 }
 
 export interface BuildStore {
   /** `languagePack` asks for a pack for this build only (a push option). */
-  createBuild(input: { appId: number; number: number; ref: string; commit: string; archive: string; source?: string; baseCommit?: string; languagePack?: string }): Promise<Build>;
+  createBuild(input: { appId: number; number: number; ref: string; commit: string; archive: string; source?: string; baseCommit?: string; languagePack?: string; buildpacks?: readonly string[] }): Promise<Build>;
   /** Records an existing image registered as a DU: a finished build with source `image`. */
   recordExternal(input: { appId: number; number: number; commit: string; duId: string; duImage: string; image: string }): Promise<Build>;
   /** Builds of an app waiting or running, oldest first (for queue positions and limits). */
@@ -177,7 +202,7 @@ export function createBuildStore(knex: Knex): BuildStore {
   return {
     async createBuild(input) {
       const [row] = await knex('builds')
-        .insert({ app_id: input.appId, number: input.number, ref: input.ref, commit: input.commit, archive: input.archive, source: input.source ?? 'push', base_commit: input.baseCommit ?? null, language_pack: input.languagePack ?? null, status: 'queued' })
+        .insert({ app_id: input.appId, number: input.number, ref: input.ref, commit: input.commit, archive: input.archive, source: input.source ?? 'push', base_commit: input.baseCommit ?? null, language_pack: input.languagePack ?? null, buildpacks: JSON.stringify(input.buildpacks ?? []), status: 'queued' })
         .returning<{ id: number }[]>('id');
       if (!row) throw new Error('insert returned no row');
       const build = await byId(row.id);
@@ -270,6 +295,7 @@ export function createBuildStore(knex: Knex): BuildStore {
           language_pack_image: o.languagePackImage,
           du_id: o.duId,
           du_image: o.duImage,
+          language_packs: JSON.stringify(o.languagePacks ?? (o.languagePack ? [{ name: o.languagePack, image: o.languagePackImage }] : [])),
           finished_at: trx.fn.now(),
         });
         await trx('apps').where({ running_build_id: id }).update({ running_build_id: null });

@@ -10,6 +10,7 @@ import * as buildEngine from '../../migrations/0004-build-engine.js';
 import * as sources from '../../migrations/0005-sources.js';
 import * as workers from '../../migrations/0006-workers.js';
 import * as services from '../../migrations/0007-services.js';
+import * as packContracts from '../../migrations/0009-pack-contracts.js';
 import { PgLiteClient } from './pglite-client.js';
 
 export type Dialect = 'pglite' | 'postgres';
@@ -35,6 +36,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0005-sources', sources],
   ['0006-workers', workers],
   ['0007-services', services],
+  ['0009-pack-contracts', packContracts],
 ];
 
 const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -531,6 +531,26 @@ export function createSshCommands(deps: SshCommandDeps) {
         return { json: x, text: `${x.name}: ${x.imageId ?? 'missing'}\n` };
       },
     },
+    'buildpacks:set': {
+      usage: 'buildpacks:set APP URL... | buildpacks:set APP -',
+      help: "set the app's Heroku buildpacks (git URLs, run in order) or clear them with -",
+      args: [2, 9],
+      async run(actor, p) {
+        const [app = '', ...urls] = p.args;
+        const a = appView(await apps.update(actor, app, { buildpacks: urls.length === 1 && urls[0] === '-' ? [] : urls }));
+        return { json: a, text: a.buildpacks.length === 0 ? `${a.name}: no buildpacks\n` : `${a.name} buildpacks:\n${a.buildpacks.map((u, i) => `  ${i + 1}. ${u}\n`).join('')}` };
+      },
+    },
+    'lp:set': {
+      usage: 'lp:set APP PACK... | lp:set APP -',
+      help: 'build the app with these language packs in order (their dependencies first), or clear the list with -',
+      args: [2, 9],
+      async run(actor, p) {
+        const [app = '', ...names] = p.args;
+        const a = appView(await apps.update(actor, app, { languagePacks: names.length === 1 && names[0] === '-' ? [] : names }));
+        return { json: a, text: `${a.name}: language packs ${a.languagePacks.join(', ') || '(pinned or detected)'}\n` };
+      },
+    },
     'lp:remove': {
       usage: 'lp:remove NAME',
       help: 'remove a registered pack no app pins or runs (admins)',

@@ -13,6 +13,7 @@ import { gitEnv } from '../git/git-process.js';
 import type { Logger } from '../logger.js';
 import type { HookRequest } from './hook-protocol.js';
 import { parsePushOptions } from './push-options.js';
+import { checkBuildpackUrls } from '../buildpack-url.js';
 import { isValidUpdate, planPush, refusedUpdates } from './push-plan.js';
 import type { PushSession } from './push-sessions.js';
 
@@ -59,6 +60,8 @@ export function createPushHandler(deps: {
   /** The app's deploy ref as it is now. */
   deployRefHead: (app: App) => Promise<string | null>;
   packExists: (name: string) => Promise<boolean>;
+  /** Whether a user is an admin (file:// buildpacks are theirs only). */
+  isAdmin?: (userId: number) => Promise<boolean>;
   /** Where users see a build (for async pushes). */
   buildUrl: (buildId: number) => string;
 }): PushHandler {
@@ -86,6 +89,14 @@ export function createPushHandler(deps: {
         out.line(`!     no language pack named '${options.languagePack}' (solum.language-pack)`);
         return 1;
       }
+      if (options.buildpacks.length > 0) {
+        try {
+          checkBuildpackUrls(options.buildpacks, deps.isAdmin ? await deps.isAdmin(session.userId) : false);
+        } catch (err) {
+          out.line(`!     ${(err as Error).message} (solum.buildpack)`);
+          return 1;
+        }
+      }
 
       // Queue discipline: one build per app runs at a time; a few may wait; more are refused
       // rather than piling up behind each other (docs/decisions/0005-build-queue.md).
@@ -104,7 +115,7 @@ export function createPushHandler(deps: {
       // Subscribed before the worker is woken, so not a line of the build can be missed.
       // An async push lands before its build runs: the ref the build may release is its own commit.
       const baseCommit = options.async ? plan.build.newSha : plan.build.oldSha;
-      const build = await deps.queue.enqueue({ app, ref: plan.build.ref, commit: plan.build.newSha, archivePath, baseCommit, languagePack: options.languagePack }, (queued) => {
+      const build = await deps.queue.enqueue({ app, ref: plan.build.ref, commit: plan.build.newSha, archivePath, baseCommit, languagePack: options.languagePack, buildpacks: options.buildpacks }, (queued) => {
         if (options.async) return;
         unsubscribe = deps.events.subscribe(queued.id, { onLine: (l) => { out.line(l); }, onFinished: finish });
       });

@@ -6,6 +6,8 @@ export interface PushOptions {
   readonly async: boolean;
   /** Build with this language pack instead of the app's pinned or detected one. */
   readonly languagePack: string | undefined;
+  /** Buildpack URLs for this build, in order (`solum.buildpack=URL`, repeatable). */
+  readonly buildpacks: readonly string[];
   /** Options we do not know, to tell the pusher. */
   readonly unknown: readonly string[];
 }
@@ -15,12 +17,15 @@ export function parsePushOptions(raw: readonly string[]): PushOptions {
   let async = false;
   let languagePack: string | undefined;
   const unknown: string[] = [];
+  const buildpacks: string[] = [];
   for (const o of raw) {
     if (o === 'solum.skip-build') skipBuild = true;
     else if (o === 'solum.async') async = true;
     else if (o.startsWith('solum.language-pack=') && /^[a-z][a-z0-9-]{0,30}$/.test(o.slice('solum.language-pack='.length))) {
       languagePack = o.slice('solum.language-pack='.length);
+    } else if (o.startsWith('solum.buildpack=') && o.length > 'solum.buildpack='.length) {
+      buildpacks.push(o.slice('solum.buildpack='.length));
     } else unknown.push(o.slice(0, 100));
   }
-  return { skipBuild, async, languagePack, unknown };
+  return { skipBuild, async, languagePack, buildpacks, unknown };
 }

@@ -16,6 +16,7 @@ import type { CommitStatuses } from '../build/commit-status.js';
 import type { Retention } from '../build/retention.js';
 import type { PackRegistry } from '../build/pack-registry.js';
 import type { ServiceManager } from '../services/service-manager.js';
+import type { BuildpackArchives } from '../build/buildpack-archives.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -43,6 +44,7 @@ export interface ApiDeps {
   readonly retention: Retention;
   readonly registry: PackRegistry;
   readonly services: ServiceManager;
+  readonly buildpackArchives: BuildpackArchives;
   readonly users: UserStore;
   readonly builds: BuildStore;
   readonly logger: Logger;
@@ -73,6 +75,10 @@ const bodies = {
       languagePack: z.string().nullable().optional(),
       buildTimeoutSeconds: z.number().int().nullable().optional(),
       buildMemoryMb: z.number().int().nullable().optional(),
+      /** Heroku buildpack git URLs, in order ([] clears). */
+      buildpacks: z.array(z.string()).optional(),
+      /** Language packs to build with, in order ([] clears: pinned or detected). */
+      languagePacks: z.array(z.string()).optional(),
     })
     .strict(),
   collaborator: z.object({ role: z.enum(appRoles) }).strict(),
@@ -100,7 +106,7 @@ const docs: Record<string, RouteDoc> = {
   'GET /v1/security-rebuilds': { summary: 'Apps whose live DU was built from an older pack image (admins); ?pack=NAME' },
   'POST /v1/security-rebuilds': { summary: 'Queue rebuilds of those apps (admins)', body: bodies.securityRebuild },
   'GET /v1/user': { summary: 'Who the token belongs to' },
-  'GET /v1/language-packs': { summary: 'Language packs, stock and registered; ?q= searches name and version' },
+  'GET /v1/language-packs': { summary: 'Language packs, stock and registered; ?q= searches name and version, ?q=NAME@VERSION wants that version or one below it (2 → 2.x)' },
   'GET /v1/language-packs/:name': { summary: 'One language pack' },
   'POST /v1/language-packs': {
     summary: 'Register a local image as a language pack with its manifest, or build one from a tar with a Dockerfile, solum-pack.json and its build script (admins)',
@@ -109,6 +115,9 @@ const docs: Record<string, RouteDoc> = {
   },
   'POST /v1/language-packs/:name/refresh': { summary: "Re-read a pack's image ID after its image was rebuilt (admins)" },
   'DELETE /v1/language-packs/:name': { summary: 'Remove a registered pack no app pins or was last built with (admins)' },
+  'GET /v1/buildpacks': { summary: 'Buildpacks uploaded as archives (apps name them solum-buildpack:NAME)' },
+  'PUT /v1/buildpacks/:name': { summary: 'Upload a buildpack archive: a tar / tar.gz with bin/detect and bin/compile (admins)', rawBody: TAR_TYPES.join(', ') },
+  'DELETE /v1/buildpacks/:name': { summary: 'Remove an uploaded buildpack no app uses (admins)' },
   'POST /v1/prune': { summary: 'Remove old DUs (keeping the newest per app and every released one), leftover builders and orphaned build caches (admins)' },
   'GET /v1/events': { summary: 'Build and release state changes of the apps the caller can see, as Server-Sent Events', produces: 'event-stream' },
   'GET /v1/users': { summary: 'List users (admins)' },
@@ -124,7 +133,7 @@ const docs: Record<string, RouteDoc> = {
   'GET /v1/apps': { summary: 'Apps the caller can see' },
   'POST /v1/apps': { summary: 'Create an app', body: bodies.app },
   'GET /v1/apps/:app': { summary: 'An app, its URL and live release' },
-  'PATCH /v1/apps/:app': { summary: 'App settings: public, pinned language pack, build limits', body: bodies.appPatch },
+  'PATCH /v1/apps/:app': { summary: 'App settings: public, pinned language pack or ordered languagePacks, buildpacks (git URLs), build limits', body: bodies.appPatch },
   'DELETE /v1/apps/:app': { summary: 'Destroy an app: repository, builds, DUs, processes' },
   'GET /v1/apps/:app/collaborators': { summary: "An app's collaborators" },
   'PUT /v1/apps/:app/collaborators/:user': { summary: 'Give a user a role on an app', body: bodies.collaborator },
@@ -369,6 +378,19 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   });
   router.post('/services/:name/restore', async (ctx) => {
     await deps.services.restore(ctx.state.user, p(ctx.params.name), ctx.req);
+    ctx.status = 204;
+  });
+  router.get('/buildpacks', async (ctx) => {
+    ctx.body = (await deps.buildpackArchives.list(ctx.state.user)).map((a) => ({ name: a.name, url: `solum-buildpack:${a.name}`, sha256: a.sha256, bytes: a.bytes, createdBy: a.createdBy, createdAt: a.createdAt.toISOString() }));
+  });
+  router.put('/buildpacks/:name', async (ctx) => {
+    if (!ctx.is(TAR_TYPES)) throw badRequest(`send the buildpack as a tar or tar.gz (${TAR_TYPES.join(', ')})`);
+    const a = await deps.buildpackArchives.upload(ctx.state.user, p(ctx.params.name), ctx.req);
+    ctx.status = 201;
+    ctx.body = { name: a.name, url: `solum-buildpack:${a.name}`, sha256: a.sha256, bytes: a.bytes, createdBy: a.createdBy, createdAt: a.createdAt.toISOString() };
+  });
+  router.delete('/buildpacks/:name', async (ctx) => {
+    await deps.buildpackArchives.remove(ctx.state.user, p(ctx.params.name));
     ctx.status = 204;
   });
   router.post('/prune', async (ctx) => {

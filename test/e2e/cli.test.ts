@@ -281,7 +281,7 @@ test.serial('lp lists the language packs; builds:cancel on an unknown app fails 
   const env = { SOLUM_URL: url(), SOLUM_TOKEN: server().token };
   const lp = await cli(['lp', '--json'], { home, env });
   t.is(lp.code, 0, lp.stderr);
-  t.deepEqual((JSON.parse(lp.stdout) as { name: string }[]).map((p) => p.name).sort(), ['dockerfile', 'node', 'python', 'shell']);
+  t.deepEqual((JSON.parse(lp.stdout) as { name: string }[]).map((p) => p.name).sort(), ['buildpack', 'dockerfile', 'node', 'python', 'shell']);
   t.regex((await cli(['lp:info', 'node'], { home, env })).stdout, /package\.json/);
   const none = await cli(['builds:cancel', '-a', 'no-such-app-here'], { home, env });
   t.is(none.code, 1);

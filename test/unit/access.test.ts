@@ -16,7 +16,7 @@ import { createPushSessions } from '../../src/hooks/push-sessions.js';
 import type { AppName, UserName } from '../../src/names.js';
 
 const user = (id: number, isAdmin = false): User => ({ id, name: `u${id}` as UserName, isAdmin, createdAt: new Date() });
-const app = (ownerId: number, isPublic = false): App => ({ id: 9, name: 'hello' as AppName, ownerId, deployBranch: 'main', languagePack: null, public: isPublic, buildTimeoutSeconds: null, buildMemoryMb: null, createdAt: new Date() });
+const app = (ownerId: number, isPublic = false): App => ({ id: 9, name: 'hello' as AppName, ownerId, deployBranch: 'main', languagePack: null, public: isPublic, buildTimeoutSeconds: null, buildMemoryMb: null, buildpacks: [], languagePacks: [], createdAt: new Date() });
 const settings = { createAppsOnPush: true };
 
 test('policy: anonymous callers are unauthenticated everywhere', (t) => {

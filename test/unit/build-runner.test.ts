@@ -17,8 +17,8 @@ import type { Build, BuildStore } from '../../src/db/build-store.js';
 import type { AppName } from '../../src/names.js';
 
 const packs: LanguagePack[] = [
-  { name: 'node', version: '1', image: 'solum/lp-node:latest', detect: ['package.json'], build: '/solum/bin/build', run: 'npm start', network: 'host', kind: 'builder', cache: ['/root/.npm'] },
-  { name: 'shell', version: '1', image: 'solum/lp-shell:latest', detect: [], build: '/solum/bin/build', run: 'false', network: 'none', kind: 'builder', cache: [] },
+  { name: 'node', version: '1', image: 'solum/lp-node:latest', detect: ['package.json'], build: '/solum/bin/build', run: 'npm start', network: 'host', kind: 'builder', cache: ['/root/.npm'], dependsOn: [], scripts: undefined },
+  { name: 'shell', version: '1', image: 'solum/lp-shell:latest', detect: [], build: '/solum/bin/build', run: 'false', network: 'none', kind: 'builder', cache: [], dependsOn: [], scripts: undefined },
 ];
 
 async function tarFile(files: Record<string, string>): Promise<string> {
@@ -68,6 +68,7 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
       rec.spec = spec;
       const c: BuilderContainer = {
         id: 'c1',
+        readArchive: () => Promise.resolve(undefined),
         async putArchive(stream) {
           if (behaviour.failPut) throw new Error('disk full');
           rec.archive = await entries(stream);
@@ -90,6 +91,7 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
       };
       return Promise.resolve(c);
     },
+    readImagePath: () => Promise.resolve(undefined),
     listContainers: () => Promise.resolve([]),
     buildImage: () => Promise.reject(new Error('not used')),
     ensureVolume: (name) => {
@@ -114,11 +116,11 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
   return { engine, rec };
 }
 
-const app: App = { id: 1, name: 'hello' as AppName, ownerId: 1, deployBranch: 'main', languagePack: null, public: false, buildTimeoutSeconds: null, buildMemoryMb: null, createdAt: new Date() };
+const app: App = { id: 1, name: 'hello' as AppName, ownerId: 1, deployBranch: 'main', languagePack: null, public: false, buildTimeoutSeconds: null, buildMemoryMb: null, buildpacks: [], languagePacks: [], createdAt: new Date() };
 const build: Build = {
   id: 7, appId: 1, app: 'hello' as AppName, number: 3, status: 'running', ref: 'refs/heads/main', commit: 'abc'.padEnd(40, '0'),
   languagePack: null, languagePackImage: null, duId: null, duImage: null, exitCode: null, error: null,
-  createdAt: new Date(), startedAt: new Date(), finishedAt: null, archive: 'x.tar', cancelRequested: false, source: 'push', workerId: 'w', baseCommit: null, releaseState: null, duManifest: null,
+  createdAt: new Date(), startedAt: new Date(), finishedAt: null, archive: 'x.tar', cancelRequested: false, source: 'push', workerId: 'w', baseCommit: null, releaseState: null, duManifest: null, buildpacks: [], languagePacks: [],
 };
 
 function memoryLog(): { log: ReturnType<typeof createBuildLog>; lines: string[] } {
@@ -163,6 +165,7 @@ test('a good build: metadata appended, forged .solum dropped, limits and build-o
   t.like(rec.commit, { repo: 'solum/hello', tag: '3' });
   t.true(rec.commit?.changes.includes('CMD ["/bin/sh","-c","./serve --port $PORT"]'));
   t.true(rec.commit?.changes.includes('LABEL io.solum.role="deployment-unit"'));
+  t.true(rec.commit?.changes.includes('LABEL io.solum.process-types="{\\"web\\":\\"./serve --port \\$PORT\\"}"'), 'a $ in a label is escaped, not substituted by Docker');
   t.true(rec.commit?.changes.includes(`LABEL org.opencontainers.image.revision="${build.commit}"`));
   t.false(rec.commit?.changes.some((c) => c.includes('PROXY')), 'build-only env stays out of the DU');
   t.is(rec.removed, 1);
