@@ -1,5 +1,5 @@
 // Queue figures: claim latency on PGlite and PostgreSQL with a deep queue, and builds per minute
-// with one and with two build slots (SOLUM_BUILD_CONCURRENCY) on real Docker, same run.
+// with one and two build slots in the server, and with one and two `solum worker` processes, same run.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { createTestDatabase } from '../test/support/database.js';
 import { removeAppImages } from '../test/support/docker.js';
 import { gitClient, makeRepo } from '../test/support/git.js';
 import { randomName, startSolum } from '../test/support/solum.js';
+import { startWorker, type WorkerProcess } from '../test/support/workers.js';
 import { loadNote, median, table } from './lib.js';
 
 async function claimLatency(kind: 'pglite' | 'postgres'): Promise<{ median: number; p99: number }> {
@@ -46,10 +47,19 @@ async function claimLatency(kind: 'pglite' | 'postgres'): Promise<{ median: numb
   }
 }
 
-async function buildsPerMinute(slots: number): Promise<number> {
-  const solum = await startSolum({ env: { SOLUM_BUILD_CONCURRENCY: String(slots), SOLUM_LOG_LEVEL: 'warn' } });
+/**
+ * Six apps pushed at once; `slots` build slots in the server process, or (`workers`) that many
+ * `solum worker` processes of one slot each beside a server that builds nothing, on PostgreSQL.
+ */
+async function buildsPerMinute(slots: number, mode: 'slots' | 'workers'): Promise<number> {
+  const workers: WorkerProcess[] = [];
+  const solum = await startSolum({
+    database: mode === 'workers' ? 'postgres' : 'pglite',
+    env: { SOLUM_BUILD_CONCURRENCY: mode === 'workers' ? '0' : String(slots), SOLUM_LOG_LEVEL: 'warn' },
+  });
   const apps = Array.from({ length: 6 }, () => randomName('qb'));
   try {
+    for (let i = 0; i < (mode === 'workers' ? slots : 0); i++) workers.push(await startWorker({ DATABASE_URL: solum.databaseUrl ?? '', SOLUM_LOG_LEVEL: 'warn' }, solum.dataDir));
     const client = await gitClient(solum, 'http');
     const repo = await makeRepo({ 'build.sh': 'sleep 1\necho done\n' });
     const t0 = Date.now();
@@ -62,6 +72,7 @@ async function buildsPerMinute(slots: number): Promise<number> {
     }
     return (apps.length / (Date.now() - t0)) * 60_000;
   } finally {
+    for (const w of workers) await w.stop();
     await solum.stop();
     for (const a of apps) await removeAppImages(a);
   }
@@ -77,10 +88,17 @@ async function main(): Promise<void> {
       ['PostgreSQL', postgres.median.toFixed(2), postgres.p99.toFixed(2)],
     ]),
   );
-  const one = await buildsPerMinute(1);
-  const two = await buildsPerMinute(2);
-  process.stdout.write(`\n\nBuilds per minute: six apps pushed at once (async), each build sleeps 1 s, one Solum process\n`);
-  process.stdout.write(table(['build slots', 'builds/min'], [['1', one.toFixed(1)], ['2', two.toFixed(1)], ['2 / 1', `${(two / one).toFixed(2)}×`]]));
+  const one = await buildsPerMinute(1, 'slots');
+  const two = await buildsPerMinute(2, 'slots');
+  const oneWorker = await buildsPerMinute(1, 'workers');
+  const twoWorkers = await buildsPerMinute(2, 'workers');
+  process.stdout.write(`\n\nBuilds per minute: six apps pushed at once (async), each build sleeps 1 s\n`);
+  process.stdout.write(
+    table(['', '1', '2', '2 / 1'], [
+      ['build slots in the server (PGlite)', one.toFixed(1), two.toFixed(1), `${(two / one).toFixed(2)}×`],
+      ['solum worker processes (PostgreSQL)', oneWorker.toFixed(1), twoWorkers.toFixed(1), `${(twoWorkers / oneWorker).toFixed(2)}×`],
+    ]),
+  );
   process.stdout.write(`\n${loadNote()}\n`);
 }
 

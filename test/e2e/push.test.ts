@@ -59,8 +59,11 @@ for (const database of databaseKinds) {
       t.regex(b1.duId ?? '', /^sha256:[0-9a-f]{64}$/);
       t.truthy(b1.startedAt && b1.finishedAt);
       t.deepEqual(Object.keys((await solum.api('GET', `/v1/builds/${b1.id}`)).json as object).sort(), [
-        'app', 'commit', 'createdAt', 'duId', 'duImage', 'error', 'exitCode', 'finishedAt', 'id', 'languagePack', 'number', 'ref', 'source', 'startedAt', 'status',
+        'app', 'buildpacks', 'commit', 'createdAt', 'duId', 'duImage', 'duManifest', 'error', 'exitCode', 'finishedAt', 'id', 'languagePack', 'languagePacks', 'number', 'ref', 'release',
+        'source', 'startedAt', 'status', 'worker',
       ]);
+      // The DU manifest is kept in the database: what the DU runs and what it was built with.
+      t.like((await solum.api('GET', `/v1/builds/${b1.id}`)).json, { release: 'done', duManifest: { languagePack: 'shell', processTypes: { web: 'echo "web says: $(cat greeting.txt) $(cat built.txt)"' } } });
       const log = await solum.api('GET', `/v1/builds/${b1.id}/log`);
       t.is(log.status, 200);
       t.regex(log.text, /Running build\.sh\ncompiling the app\n/);

@@ -1,8 +1,6 @@
 // `solum worker` processes on one PostgreSQL beside a server that runs no builds itself: every build
 // runs exactly once, a worker without the server's disk fetches archives over HTTP, pushes stream
 // the worker's output and end with the server's release, and a killed worker's build is abandoned.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -11,17 +9,11 @@ import test from 'ava';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit, type GitClient } from '../support/git.js';
 import { randomName, startSolum, type RunningSolum } from '../support/solum.js';
+import { startWorker, type WorkerProcess } from '../support/workers.js';
 
 const server = (greeting: string): string =>
   `require('http').createServer((q, s) => s.end(${JSON.stringify(greeting)} + ' ' + process.env.SOLUM_RELEASE)).listen(Number(process.env.PORT), '127.0.0.1');\n`;
 const pkg = JSON.stringify({ name: 'web', version: '1.0.0', scripts: { start: 'node server.js' } });
-
-interface Worker {
-  readonly id: string;
-  readonly child: ChildProcessByStdio<null, Readable, Readable>;
-  readonly dataDir: string;
-  output(): string;
-}
 
 interface BuildJson {
   id: number;
@@ -43,35 +35,14 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-/** Starts `solum worker` as its own process (the CLI command, which runs the server program in worker mode). */
-async function startWorker(t: { teardown(fn: () => Promise<void>): void }, env: Record<string, string>, dataDir: string): Promise<Worker> {
-  const child = spawn(process.execPath, ['dist/src/cli/main.js', 'worker'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: os.tmpdir(),
-      SOLUM_DATA_DIR: dataDir,
-      SOLUM_BUILD_CONCURRENCY: '1',
-      SOLUM_LOG_LEVEL: 'info',
-      ...(process.env.SOLUM_BUILD_CA_BUNDLE ? { SOLUM_BUILD_CA_BUNDLE: process.env.SOLUM_BUILD_CA_BUNDLE } : {}),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
-  });
-  const id = await waitFor('worker start', () => Promise.resolve(/"workerId":"([^"]+)"[^\n]*"msg":"solum worker started"/.exec(out)?.[1]), 30_000);
-  return { id, child, dataDir, output: () => out };
+async function worker(t: { teardown(fn: () => Promise<void>): void }, env: Record<string, string>, dataDir: string): Promise<WorkerProcess> {
+  const w = await startWorker(env, dataDir);
+  t.teardown(() => w.stop());
+  return w;
 }
 
 /** The build IDs a worker's log says it started. */
-const startedBy = (w: Worker): number[] =>
+const startedBy = (w: WorkerProcess): number[] =>
   w
     .output()
     .split('\n')
@@ -94,8 +65,8 @@ test.serial('two solum workers on one PostgreSQL: every build runs exactly once;
   const otherDisk = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-worker-'));
   t.teardown(() => fs.rm(otherDisk, { recursive: true, force: true }));
   // A shares the server's disk; B is "another machine": its own disk, archives over HTTP.
-  const a = await startWorker(t, shared, solum.dataDir);
-  const b = await startWorker(t, { ...shared, SOLUM_SERVER_URL: `http://127.0.0.1:${solum.httpPort}`, SOLUM_WORKER_TOKEN: token }, otherDisk);
+  const a = await worker(t, shared, solum.dataDir);
+  const b = await worker(t, { ...shared, SOLUM_SERVER_URL: `http://127.0.0.1:${solum.httpPort}`, SOLUM_WORKER_TOKEN: token }, otherDisk);
 
   const apps = [randomName('wk'), randomName('wk'), randomName('wk'), randomName('wk')];
   t.teardown(async () => { for (const app of apps) await removeAppImages(app); });
@@ -146,7 +117,7 @@ test.serial('a worker with the wrong token cannot fetch sources; kill -9 of a wo
   t.teardown(() => fs.rm(otherDisk, { recursive: true, force: true }));
 
   // Wrong token: the build fails with the reason; the push is rejected; the ref is unchanged.
-  const wrong = await startWorker(t, { ...shared, SOLUM_SERVER_URL: `http://127.0.0.1:${solum.httpPort}`, SOLUM_WORKER_TOKEN: 'x'.repeat(40) }, otherDisk);
+  const wrong = await worker(t, { ...shared, SOLUM_SERVER_URL: `http://127.0.0.1:${solum.httpPort}`, SOLUM_WORKER_TOKEN: 'x'.repeat(40) }, otherDisk);
   const repo = await makeRepo({ 'build.sh': 'echo built\n' });
   const refused = await http.git(['push', http.url(app), 'main'], repo);
   t.not(refused.code, 0);
@@ -155,11 +126,10 @@ test.serial('a worker with the wrong token cannot fetch sources; kill -9 of a wo
   t.is(first?.status, 'failed');
   t.is(first?.worker, wrong.id);
   t.is((await http.git(['ls-remote', http.url(app)], repo)).stdout.trim(), '');
-  wrong.child.kill('SIGTERM');
-  await new Promise((r) => wrong.child.once('exit', r));
+  await wrong.stop();
 
   // A worker killed mid-build: the server sees its process is gone and abandons the build.
-  const doomed = await startWorker(t, shared, solum.dataDir);
+  const doomed = await worker(t, shared, solum.dataDir);
   await writeAndCommit(repo, { 'build.sh': 'echo working\nsleep 120\n' }, 'slow');
   const push = http.git(['push', http.url(app), 'main'], repo);
   await waitFor('build running', async () => ((await buildsOf(solum, app))[0]?.status === 'running' ? true : undefined));
@@ -173,7 +143,7 @@ test.serial('a worker with the wrong token cannot fetch sources; kill -9 of a wo
   t.is(second?.status, 'abandoned');
 
   // The next worker builds the next push; nothing is left locked by the dead one.
-  await startWorker(t, shared, solum.dataDir);
+  await worker(t, shared, solum.dataDir);
   await writeAndCommit(repo, { 'build.sh': 'echo fine\n' }, 'fixed');
   const ok = await http.git(['push', http.url(app), 'main'], repo);
   t.is(ok.code, 0, ok.stderr);
