@@ -125,14 +125,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     apps,
     runner,
     events,
-    engine,
-    installation,
-    logger,
-    workerId,
-    concurrency: config.buildConcurrency,
-    archivesDir: config.archivesDir,
-    limits: config.buildLimits,
-    logMaxBytes: config.buildLogMaxBytes,
+    ...workerSettings(config, logger, engine, installation, workerId),
     onReleasable: () => { tracker.notify(); },
     onFinished: (status, seconds) => { metrics.buildFinished(status, seconds); },
     onStatus: (build) => { void statuses.report(build); },
@@ -366,6 +359,18 @@ async function buildingParts(config: Config, logger: Logger, db: Database, engin
   return { registry, runner, buildpackArchives };
 }
 
+/** What a build worker takes from the configuration, in a server or a `solum worker` alike. */
+const workerSettings = (config: Config, logger: Logger, engine: ContainerEngine, installation: string, workerId: string) => ({
+  engine,
+  installation,
+  logger,
+  workerId,
+  concurrency: config.buildConcurrency,
+  archivesDir: config.archivesDir,
+  limits: config.buildLimits,
+  logMaxBytes: config.buildLogMaxBytes,
+});
+
 export interface SolumWorker {
   start(): Promise<{ workerId: string }>;
   stop(): Promise<void>;
@@ -394,14 +399,7 @@ export async function createSolumWorker(config: Config, logger: Logger, override
       return runner(input);
     },
     events: createBuildEvents(),
-    engine,
-    installation,
-    logger,
-    workerId,
-    concurrency: config.buildConcurrency,
-    archivesDir: config.archivesDir,
-    limits: config.buildLimits,
-    logMaxBytes: config.buildLogMaxBytes,
+    ...workerSettings(config, logger, engine, installation, workerId),
     archiveOf: remoteArchives({ serverUrl: config.serverUrl, token: config.workerToken, workerId, archivesDir: config.archivesDir, timeoutMs: config.fetchTimeoutMs }),
   });
   return {

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { BuildEvents } from './build-events.js';
 import { createBuildLog } from './build-log.js';
 import { overtaken } from './build-worker.js';
+import { createWakeableSleep } from './wakeable-sleep.js';
 
 export interface BuildTracker {
   start(): Promise<void>;
@@ -41,7 +42,7 @@ export function createBuildTracker(o: {
   /** Remote builds seen unsettled: last status, and how far their log was published. */
   const known = new Map<number, { status: string; seq: number; lines: number }>();
   let stopping = false;
-  let wake: (() => void) | undefined;
+  const pause = createWakeableSleep();
   let loop: Promise<void> | undefined;
 
   /** Publishes a followed remote build's stored lines not yet published. */
@@ -152,14 +153,7 @@ export function createBuildTracker(o: {
       } catch (err) {
         log.error({ err }, 'following builds failed');
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, pollMs);
-        wake = () => {
-          clearTimeout(t);
-          wake = undefined;
-          resolve();
-        };
-      });
+      await pause.sleep(pollMs);
     }
   };
 
@@ -171,11 +165,11 @@ export function createBuildTracker(o: {
       return Promise.resolve();
     },
     notify() {
-      wake?.();
+      pause.wake();
     },
     async stop() {
       stopping = true;
-      wake?.();
+      pause.wake();
       await loop;
       // Builds the stopped workers handed over are released now, so their pushes get an answer.
       await releaseAll(false).catch((err: unknown) => { log.error({ err }, 'releasing at stop failed'); });

@@ -11,6 +11,7 @@ import type { BuildEvents } from './build-events.js';
 import { createBuildLog } from './build-log.js';
 import type { BuildRunner } from './build-runner.js';
 import type { ContainerEngine } from './container-engine.js';
+import { createWakeableSleep } from './wakeable-sleep.js';
 
 export interface BuildWorker {
   start(): Promise<void>;
@@ -125,7 +126,7 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
   const running = new Map<number, Promise<void>>();
   const stoppers = new Map<number, AbortController>();
   let stopping = false;
-  let wake: (() => void) | undefined;
+  const pause = createWakeableSleep();
   let loop: Promise<void> | undefined;
   let sweeper: NodeJS.Timeout | undefined;
 
@@ -227,18 +228,11 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
         }
         if (build) {
           const id = build.id;
-          running.set(id, runOne(build).finally(() => { running.delete(id); wake?.(); }));
+          running.set(id, runOne(build).finally(() => { running.delete(id); pause.wake(); }));
           continue;
         }
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, pollMs);
-        wake = () => {
-          clearTimeout(t);
-          wake = undefined;
-          resolve();
-        };
-      });
+      await pause.sleep(pollMs);
     }
   };
 
@@ -259,7 +253,7 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
       loop = claimLoop();
     },
     notify() {
-      wake?.();
+      pause.wake();
     },
     cancel(buildId) {
       const s = stoppers.get(buildId);
@@ -269,7 +263,7 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     async stop() {
       stopping = true;
       if (sweeper) clearInterval(sweeper);
-      wake?.();
+      pause.wake();
       await loop;
       await Promise.allSettled(running.values());
     },

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { solumWithApp } from '../support/fixtures.js';
+import { solumWithApp, waitFor } from '../support/fixtures.js';
 import { createTestDatabase } from '../support/database.js';
 import { containersLabelled, removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit, type GitClient } from '../support/git.js';
@@ -18,16 +18,6 @@ interface BuildJson {
   error: string | null;
   startedAt: string | null;
   finishedAt: string | null;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const builds = async (solum: RunningSolum, app: string): Promise<BuildJson[]> => {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { removeAppImages } from '../support/docker.js';
+import { waitFor } from '../support/fixtures.js';
 import { gitClient, makeRepo, writeAndCommit, type GitClient } from '../support/git.js';
 import { randomName, startSolum, type RunningSolum } from '../support/solum.js';
 import { startWorker, type WorkerProcess } from '../support/workers.js';
@@ -23,16 +24,6 @@ interface BuildJson {
   worker: string | null;
   release: string | null;
   duManifest: { processTypes?: Record<string, string>; languagePack?: string } | null;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function worker(t: { teardown(fn: () => Promise<void>): void }, env: Record<string, string>, dataDir: string): Promise<WorkerProcess> {

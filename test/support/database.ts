@@ -1,8 +1,11 @@
 // Test databases: PGlite (embedded, per test) or a fresh database on the suite's PostgreSQL.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { createDatabase, type Database } from '../../src/db/database.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -36,3 +39,26 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<{ url: str
     },
   };
 }
+
+/** A migrated Solum database of the given kind (PGlite in a temp dir, or a fresh PostgreSQL database). */
+export async function openTestDatabase(kind: DatabaseKind): Promise<{ db: Database; done: () => Promise<void> }> {
+  const t = await createTestDatabase(kind);
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'solum-db-'));
+  const db = await createDatabase({ url: t.url, dataDir: dir });
+  await db.migrate();
+  return {
+    db,
+    done: async () => {
+      await db.close();
+      await t.drop();
+      await fsp.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The value of a store call that answers 'duplicate' on a clash, which a test does not expect. */
+export const created = async <T>(p: Promise<T | 'duplicate'>): Promise<T> => {
+  const v = await p;
+  if (v === 'duplicate') throw new Error('unexpected duplicate');
+  return v;
+};

@@ -35,7 +35,7 @@ export async function startWorker(env: Record<string, string>, dataDir: string):
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const id = /"workerId":"([^"]+)"[^\n]*"msg":"solum worker started"/.exec(out)?.[1];
+    const id = /^Solum worker (\S+) is running/m.exec(out)?.[1];
     if (id) return { id, child, output: () => out, stop };
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();

@@ -1,37 +1,12 @@
 // The service store on both databases: instances, owners, links, the one-var-per-app rule, and
 // what destroying an app or a user does to them.
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import test from 'ava';
 import { createAppStore } from '../../src/db/app-store.js';
-import { createDatabase, type Database } from '../../src/db/database.js';
 import { createServiceStore } from '../../src/db/service-store.js';
 import { createUserStore } from '../../src/db/user-store.js';
 import { parseAppName, parseUserName } from '../../src/names.js';
 import { linkEnvVar, manifestServiceName, parseServiceKind, parseServiceName } from '../../src/services/service-manager.js';
-import { createTestDatabase, databaseKinds } from '../support/database.js';
-
-async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database; done: () => Promise<void> }> {
-  const t = await createTestDatabase(kind);
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-db-'));
-  const db = await createDatabase({ url: t.url, dataDir: dir });
-  await db.migrate();
-  return {
-    db,
-    done: async () => {
-      await db.close();
-      await t.drop();
-      await fs.rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const created = async <T>(p: Promise<T | 'duplicate'>): Promise<T> => {
-  const v = await p;
-  if (v === 'duplicate') throw new Error('unexpected duplicate');
-  return v;
-};
+import { created, databaseKinds, openTestDatabase as open } from '../support/database.js';
 
 for (const kind of databaseKinds) {
   test(`service instances and links [${kind}]`, async (t) => {

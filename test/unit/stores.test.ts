@@ -1,36 +1,11 @@
 // The stores on both databases: PGlite (embedded) and PostgreSQL, same migrations, same queries.
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import test from 'ava';
 import { hashToken } from '../../src/access/tokens.js';
 import { createAppStore } from '../../src/db/app-store.js';
 import { createBuildStore, type BuildOutcome } from '../../src/db/build-store.js';
-import { createDatabase, type Database } from '../../src/db/database.js';
 import { createUserStore } from '../../src/db/user-store.js';
 import { parseAppName, parseUserName } from '../../src/names.js';
-import { createTestDatabase, databaseKinds } from '../support/database.js';
-
-async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database; done: () => Promise<void> }> {
-  const t = await createTestDatabase(kind);
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-db-'));
-  const db = await createDatabase({ url: t.url, dataDir: dir });
-  await db.migrate();
-  return {
-    db,
-    done: async () => {
-      await db.close();
-      await t.drop();
-      await fs.rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const created = async <T>(p: Promise<T | 'duplicate'>): Promise<T> => {
-  const v = await p;
-  if (v === 'duplicate') throw new Error('unexpected duplicate');
-  return v;
-};
+import { created, databaseKinds, openTestDatabase as open } from '../support/database.js';
 
 const ok: BuildOutcome = { status: 'succeeded', exitCode: 0, error: null, languagePack: 'shell', languagePackImage: 'sha256:p', duId: 'sha256:d', duImage: 'solum/a:1' };
 
