@@ -12,6 +12,7 @@ const forbiddenBy = {
   hooks: [...transports, '**/deploy/*'],
   deploy: [...transports, '**/hooks/*'],
   apps: [...transports, '**/hooks/*', '**/deploy/*'],
+  pipelines: [...transports, '**/hooks/*'],
   git: ['**/http/api.js', '**/http/hook-server.js', '**/cli/*', '**/build/*'],
   http: ['**/cli/*'],
   cli: ['**/db/*', '**/git/*', '**/build/*', '**/hooks/*', '**/access/*', '**/deploy/*'],

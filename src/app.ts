@@ -51,6 +51,10 @@ import { createApiApp } from './http/api.js';
 import { createHookServer } from './http/hook-server.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createEnvironmentStore } from './db/environment-store.js';
+import { createPipelineStore } from './db/pipeline-store.js';
+import { createPipelineService } from './pipelines/pipeline-service.js';
+import type { BuildRunner } from './build/build-runner.js';
 
 export interface Solum {
   start(): Promise<{ httpPort: number; sshPort: number; routerPort: number }>;
@@ -105,15 +109,19 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     notify: () => { notify(); },
     onQueued: (b) => { events.state({ type: 'build', app: b.app, number: b.number, status: b.status, id: b.id }); },
   });
-  const runner = createBuildRunner({ engine, installation, packs: () => registry.packs(), builderNetwork: config.builderNetwork });
+  const baseRunner = createBuildRunner({ engine, installation, packs: () => registry.packs(), builderNetwork: config.builderNetwork });
+  // Wrapped by the pipeline service once it exists (below): an app's pipeline runs around its builds.
+  let pipelinedRunner: BuildRunner = baseRunner;
+  const runner: BuildRunner = (input) => pipelinedRunner(input);
   const removeCaches = (app: string): Promise<number> => engine.removeVolumes({ 'io.solum.installation': installation, 'io.solum.app': app, 'io.solum.role': 'build-cache' });
   const deployRefHead = (app: App): Promise<string | null> => repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
+  const ports = createPortAllocator(config.deploy.ports);
   const deployer = createDeployer({
     engine,
     releases: releaseStore,
     router,
-    ports: createPortAllocator(config.deploy.ports),
+    ports,
     installation,
     logger,
     memoryBytes: config.deploy.memoryBytes,
@@ -158,7 +166,10 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     users,
     repos,
     policy,
-    stopProcesses: (app) => deployer.stopAll(app),
+    stopProcesses: async (app) => {
+      await deployer.stopAll(app);
+      await pipelines.stopEnvironments(app);
+    },
     packExists,
     removeImages: async (app) => {
       await engine.removeImages({ 'io.solum.installation': installation, 'io.solum.app': app });
@@ -177,7 +188,40 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     logger,
     onRelease: (app, r) => { events.state({ type: 'release', app, number: r.version, status: r.status }); },
   });
-  releaseBuild = (app, build, say) => releases.releaseBuild(app, build, say);
+  // Pipelines: environments deploy through a deployer of their own over the environments' releases.
+  const environments = createEnvironmentStore(db.knex);
+  const pipelines = createPipelineService({
+    apps: appService,
+    appStore: apps,
+    store: createPipelineStore(db.knex),
+    environments,
+    deployer: createDeployer({
+      engine,
+      releases: environments.releases,
+      router,
+      ports,
+      installation,
+      logger,
+      memoryBytes: config.deploy.memoryBytes,
+      graceMs: config.deploy.graceMs,
+      healthTimeoutMs: config.deploy.healthTimeoutMs,
+    }),
+    engine,
+    installation,
+    packs: () => registry.packs(),
+    caBundle: config.builderNetwork.caBundle,
+    limits: config.buildLimits,
+    url: (name) => router.url(name),
+    routerAddress: () => `http://${config.bind === '0.0.0.0' || config.bind === '::' ? '127.0.0.1' : config.bind}:${new URL(router.url('x')).port}/`,
+    runUrl: (id) => `http://${config.publicHost}:${String(httpPort())}/v1/pipeline-runs/${id}`,
+    logger,
+  });
+  pipelinedRunner = pipelines.wrapRunner(baseRunner);
+  // A build that belongs to a pipeline run advances the run instead of releasing to the app itself.
+  releaseBuild = async (app, build, say) => {
+    const run = await pipelines.runOfBuild(build.id);
+    return run ? pipelines.advance(run.id, say) : releases.releaseBuild(app, build, say);
+  };
   const buildControl = createBuildControl({ apps: appService, builds, events, stopLocal: (id) => worker.cancel(id), removeCaches });
   const buildSources = createBuildSources({
     apps: appService,
@@ -210,8 +254,10 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     queue,
     repoPath: (app) => repos.pathOf(app.name),
   });
-  const retention = createRetention({ engine, apps, builds, releases: releaseStore, installation, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
-  const commands = createSshCommands({ securityRebuilds, pulls, retention, registry, accounts, apps: appService, builds, releases, buildControl });
+  // DUs released to an environment count as released too.
+  const releasedAnywhere = { ...releaseStore, listReleases: async (id: number) => [...(await releaseStore.listReleases(id)), ...(await environments.releasesOfApp(id))] };
+  const retention = createRetention({ engine, apps, builds, releases: releasedAnywhere, installation, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
+  const commands = createSshCommands({ pipelines, securityRebuilds, pulls, retention, registry, accounts, apps: appService, builds, releases, buildControl });
   const api = createApiApp({
     authenticator,
     accounts,
@@ -227,6 +273,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     registry,
     users,
     builds,
+    pipelines,
     logger,
     git: gitHttpMiddleware({ authenticator, access, repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
     metrics,
@@ -257,6 +304,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
     const routerPort = await router.start();
     await deployer.adopt((id) => apps.findAppById(id));
+    await pipelines.start();
     await worker.start();
     retention.start();
     await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,8 @@ import type { Build } from './db/build-store.js';
 import type { Release } from './db/release-store.js';
 import type { ProcessInfo } from './deploy/deployer.js';
 import type { ApiToken, SshKey, User } from './db/user-store.js';
+import type { Pipeline, PipelineRun, PipelineStage } from './db/pipeline-store.js';
+import type { EnvironmentInfo } from './pipelines/pipeline-service.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -61,3 +63,43 @@ export const releaseView = (r: Release) => ({
 });
 
 export const processView = (p: ProcessInfo) => ({ name: `${p.type}.${p.index}`, type: p.type, release: p.release, port: p.port, state: p.retiring ? 'retiring' : p.running ? 'up' : 'down' });
+
+/** A pipeline; its callback secret only for app admins (`withSecret`). */
+export const pipelineView = (p: Pipeline, withSecret: boolean) => ({
+  id: p.id,
+  app: p.app,
+  source: p.source,
+  stages: p.definition.stages,
+  ...(withSecret ? { secret: p.secret } : {}),
+  createdAt: iso(p.createdAt),
+  updatedAt: iso(p.updatedAt),
+});
+
+export const pipelineStageView = (s: PipelineStage) => ({
+  name: s.name,
+  kind: s.spec.kind,
+  spec: s.spec,
+  status: s.status,
+  decidedBy: s.decidedBy,
+  startedAt: iso(s.startedAt),
+  finishedAt: iso(s.finishedAt),
+  log: s.log,
+});
+
+export const pipelineRunView = (r: PipelineRun, url: string) => ({
+  id: r.id,
+  app: r.app,
+  url,
+  pipelineId: r.pipelineId,
+  buildId: r.buildId,
+  commit: r.commit,
+  status: r.status,
+  duId: r.duId,
+  duImage: r.duImage,
+  error: r.error,
+  createdAt: iso(r.createdAt),
+  finishedAt: iso(r.finishedAt),
+  stages: r.stages.map(pipelineStageView),
+});
+
+export const environmentView = (e: EnvironmentInfo) => ({ name: e.name, url: e.url, release: e.release ? releaseView(e.release) : null });

@@ -18,6 +18,8 @@ const schema = z
       .optional(),
     /** Runtime environment defaults; config vars override them. */
     env: z.record(z.string().regex(ENV_KEY, 'environment variable names use A-Z, a-z, 0-9 and _'), z.string().max(32_768)).default({}),
+    /** The app's pipeline; checked by src/pipelines/definition.ts when a build starts. */
+    pipeline: z.unknown().optional(),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import * as collaborators from '../../migrations/0002-collaborators.js';
 import * as releases from '../../migrations/0003-releases.js';
 import * as buildEngine from '../../migrations/0004-build-engine.js';
 import * as sources from '../../migrations/0005-sources.js';
+import * as pipelines from '../../migrations/0008-pipelines.js';
 import { PgLiteClient } from './pglite-client.js';
 
 export type Dialect = 'pglite' | 'postgres';
@@ -31,6 +32,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0003-releases', releases],
   ['0004-build-engine', buildEngine],
   ['0005-sources', sources],
+  ['0008-pipelines', pipelines],
 ];
 
 const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -12,8 +12,10 @@ import type { PullBuilds } from '../build/pull-builds.js';
 import type { Retention } from '../build/retention.js';
 import type { PackRegistry } from '../build/pack-registry.js';
 import { AppError, publicError } from '../errors.js';
+import { parseRunId, type PipelineService } from '../pipelines/pipeline-service.js';
+import type { PipelineRun } from '../db/pipeline-store.js';
 import { parseAppRole } from '../roles.js';
-import { appView, buildView, collaboratorView, keyView, processView, releaseView, tokenView, userView } from '../views.js';
+import { appView, buildView, collaboratorView, keyView, pipelineRunView, processView, releaseView, tokenView, userView } from '../views.js';
 
 export interface SshCommandDeps {
   readonly accounts: AccountService;
@@ -25,6 +27,7 @@ export interface SshCommandDeps {
   readonly pulls: PullBuilds;
   readonly retention: Retention;
   readonly registry: PackRegistry;
+  readonly pipelines: PipelineService;
 }
 
 export interface SshCommandResult {
@@ -565,6 +568,37 @@ export function createSshCommands(deps: SshCommandDeps) {
       async run(actor, p) {
         await accounts.removeUser(actor, p.args[0] ?? '');
         return { json: { removed: p.args[0] }, text: `removed user ${p.args[0] ?? ''}\n` };
+      },
+    },
+    'pipelines:runs': {
+      usage: 'pipelines:runs APP',
+      help: "list an app's pipeline runs and their stages",
+      args: 1,
+      async run(actor, p) {
+        const runs = await deps.pipelines.runs(actor, p.args[0] ?? '');
+        const stages = (r: PipelineRun): string => r.stages.map((s) => `${s.name}:${s.status}`).join(' ');
+        return {
+          json: runs.map((r) => pipelineRunView(r, deps.pipelines.runUrl(r.id))),
+          text: runs.length === 0 ? 'no pipeline runs\n' : table([['RUN', 'STATUS', 'COMMIT', 'CREATED', 'STAGES'], ...runs.map((r) => [String(r.id), r.status, r.commit.slice(0, 12), when(r.createdAt.toISOString()), stages(r)])]),
+        };
+      },
+    },
+    'pipelines:approve': {
+      usage: 'pipelines:approve RUN',
+      help: 'approve the approval gate a pipeline run waits at (the run goes on)',
+      args: 1,
+      async run(actor, p) {
+        const r = await deps.pipelines.decide(actor, parseRunId(p.args[0] ?? ''), true);
+        return { json: pipelineRunView(r, deps.pipelines.runUrl(r.id)), text: `run #${r.id} approved: now ${r.status}${r.error ? ` (${r.error})` : ''}\n` };
+      },
+    },
+    'pipelines:reject': {
+      usage: 'pipelines:reject RUN',
+      help: 'reject the approval gate a pipeline run waits at (the run stops)',
+      args: 1,
+      async run(actor, p) {
+        const r = await deps.pipelines.decide(actor, parseRunId(p.args[0] ?? ''), false);
+        return { json: pipelineRunView(r, deps.pipelines.runUrl(r.id)), text: `run #${r.id} rejected\n` };
       },
     },
   };

@@ -27,6 +27,8 @@ import { dashboardMiddleware } from './static.js';
 import { openApiDocument, type RouteDoc, type RouteInfo } from './openapi.js';
 import { tokenFromHeaders } from './credentials.js';
 import { errorMiddleware, readJson } from './errors.js';
+import type { PipelineService } from '../pipelines/pipeline-service.js';
+import { mountPipelineRoutes, pipelineDocs } from './pipeline-routes.js';
 
 export interface ApiDeps {
   readonly authenticator: Authenticator;
@@ -43,6 +45,7 @@ export interface ApiDeps {
   readonly registry: PackRegistry;
   readonly users: UserStore;
   readonly builds: BuildStore;
+  readonly pipelines: PipelineService;
   readonly logger: Logger;
   /** Middleware that serves git routes (and passes everything else on). */
   readonly git: Koa.Middleware;
@@ -552,6 +555,8 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     ctx.body = await deps.builds.readLog(build.id);
   });
 
+  mountPipelineRoutes(router, deps.pipelines);
+
   // Built once, from the router itself: a route without a description stops the server here.
   const extra: RouteInfo[] = [
     { method: 'GET', path: '/healthz' },
@@ -560,7 +565,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     { method: 'GET', path: '/v1/openapi.json' },
   ];
   const routes = router.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })));
-  const openapi = openApiDocument([...extra, ...routes], docs);
+  const openapi = openApiDocument([...extra, ...routes], { ...docs, ...pipelineDocs });
 
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
