@@ -6,6 +6,7 @@ import { ApiError } from './api-client.js';
 import { registerAccount } from './commands/account.js';
 import { registerApps } from './commands/apps.js';
 import { registerDeploys } from './commands/deploys.js';
+import { registerPipelines } from './commands/pipelines.js';
 import type { Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { colourWanted, palette } from './output.js';
@@ -58,6 +59,7 @@ function buildProgram(io: Io): Command {
   registerAccount(program, io);
   registerApps(program, io);
   registerDeploys(program, io);
+  registerPipelines(program, io);
   return program;
 }
 

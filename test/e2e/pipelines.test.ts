@@ -3,10 +3,12 @@
 // an authorised user (and refusal of another); promotion runs the very DU staging ran with
 // production's own config; an external check decided by a signed callback (a wrong signature
 // changes nothing).
+import os from 'node:os';
+import path from 'node:path';
 import test from 'ava';
 import { signBody } from '../../src/pipelines/definition.js';
 import { solumWithApp } from '../support/fixtures.js';
-import { gitClient, makeRepo, transports } from '../support/git.js';
+import { gitClient, makeRepo, transports, writeAndCommit } from '../support/git.js';
 import { run, type RunningSolum } from '../support/solum.js';
 import { createUser } from '../support/users.js';
 
@@ -53,6 +55,7 @@ interface ReleaseJson {
   version: number;
   status: string;
   duId: string;
+  buildId: number | null;
   configKeys: string[];
 }
 
@@ -61,9 +64,9 @@ const envReleases = async (solum: RunningSolum, app: string, env: string): Promi
   const r = await solum.api('GET', `/v1/apps/${app}/environments/${env}/releases`);
   return r.status === 200 ? (r.json as ReleaseJson[]) : [];
 };
-/** The image ID the environment's running web process was started from (asked of Docker). */
-async function runningImage(routerName: string): Promise<string> {
-  const ps = await run('docker', ['ps', '-q', '--filter', `label=io.solum.app=${routerName}`, '--filter', 'label=io.solum.role=process']);
+/** The image ID a release's running web process was started from (asked of Docker). */
+async function runningImage(routerName: string, version = 1): Promise<string> {
+  const ps = await run('docker', ['ps', '-q', '--filter', `label=io.solum.app=${routerName}`, '--filter', 'label=io.solum.role=process', '--filter', `label=io.solum.release=${version}`]);
   const ids = ps.stdout.split('\n').filter((l) => l.trim() !== '');
   if (ids.length !== 1) throw new Error(`expected one process of ${routerName}, found ${ids.length}`);
   return (await run('docker', ['inspect', '-f', '{{.Image}}', ids[0] ?? ''])).stdout.trim();
@@ -205,7 +208,7 @@ test.serial('staging, a smoke test, approval across a restart (refused for the u
   t.is((await solum.api('POST', `/v1/pipeline-runs/${runId}/reject`)).status, 409);
 });
 
-test.serial('an API-defined pipeline waits for an external check: a wrong signature changes nothing, a signed success promotes [http]', async (t) => {
+test.serial('an API-defined pipeline waits for an external check: a wrong signature changes nothing, a signed failure stops the run, a signed success promotes [http]', async (t) => {
   const { solum, app } = await solumWithApp(t, 'pipeext');
   const client = await gitClient(solum, 'http');
   t.is((await solum.api('POST', '/v1/apps', { name: app })).status, 201);
@@ -220,17 +223,18 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
   t.is((await solum.api('POST', '/v1/pipelines', { app, stages: ['build'] })).status, 409);
   t.is((await solum.api('PATCH', `/v1/apps/${app}/environments/production/config`, { GREETING: 'hello production' })).status, 200);
 
-  const repo = await makeRepo({ 'package.json': pkg, 'server.js': server });
-  const push = await client.git(['push', client.url(app), 'main'], repo);
-  t.is(push.code, 0, push.stderr);
-  t.regex(push.stderr, /Pipeline run #\d+ \(the app pipeline\)/);
-  const gate = /remote: -----> Pipeline run #(\d+) waits at gate ci: a signed callback from CI/.exec(push.stderr);
-  t.truthy(gate, push.stderr);
-  const runId = Number(gate?.[1]);
-  t.regex(push.stderr, new RegExp(`callback: POST http://127\\.0\\.0\\.1:${solum.httpPort}/v1/pipeline-runs/${runId}/callback`));
-
-  const callback = async (body: string, signature: string): Promise<{ status: number; text: string }> => {
-    const res = await fetch(`http://127.0.0.1:${solum.httpPort}/v1/pipeline-runs/${runId}/callback`, {
+  const pushAndWait = async (): Promise<number> => {
+    const push = await client.git(['push', client.url(app), 'main'], repo);
+    t.is(push.code, 0, push.stderr);
+    t.regex(push.stderr, /Pipeline run #\d+ \(the app pipeline\)/);
+    const gate = /remote: -----> Pipeline run #(\d+) waits at gate ci: a signed callback from CI/.exec(push.stderr);
+    t.truthy(gate, push.stderr);
+    const id = Number(gate?.[1]);
+    t.regex(push.stderr, new RegExp(`callback: POST http://127\\.0\\.0\\.1:${solum.httpPort}/v1/pipeline-runs/${id}/callback`));
+    return id;
+  };
+  const callbackTo = async (id: number, body: string, signature: string): Promise<{ status: number; text: string }> => {
+    const res = await fetch(`http://127.0.0.1:${solum.httpPort}/v1/pipeline-runs/${id}/callback`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-solum-signature': signature },
       body,
@@ -238,9 +242,30 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
     return { status: res.status, text: await res.text() };
   };
   const success = JSON.stringify({ stage: 'ci', status: 'success' });
+  const failure = JSON.stringify({ stage: 'ci', status: 'failure' });
+
+  // The first run: CI reports a failure. The run stops; staging keeps serving; production gets nothing.
+  const repo = await makeRepo({ 'package.json': pkg, 'server.js': server });
+  const first = await pushAndWait();
+  const failed = await callbackTo(first, failure, signBody(pipeline.secret, failure));
+  t.is(failed.status, 200, failed.text);
+  t.like(JSON.parse(failed.text), { id: first, status: 'failed' });
+  t.deepEqual(stageStatuses((await solum.api('GET', `/v1/pipeline-runs/${first}`)).json as RunJson), {
+    build: 'succeeded',
+    'deploy-staging': 'succeeded',
+    ci: 'failed',
+    'promote-production': 'skipped',
+  });
+  t.is((await solum.viaRouter(`${app}-staging`)).text, `hi from ${app}-staging`);
+  t.deepEqual(await envReleases(solum, app, 'production'), []);
+
+  // The second run (a new commit): wrong signatures first, then a signed success.
+  await writeAndCommit(repo, { 'server.js': `${server}\n// v2\n` }, 'v2');
+  const runId = await pushAndWait();
+  const callback = (body: string, signature: string): Promise<{ status: number; text: string }> => callbackTo(runId, body, signature);
   // Signed with another secret, or a signature of another body: refused, nothing changes.
   t.is((await callback(success, signBody('not-the-secret', success))).status, 401);
-  t.is((await callback(success, signBody(pipeline.secret, JSON.stringify({ stage: 'ci', status: 'failure' })))).status, 401);
+  t.is((await callback(success, signBody(pipeline.secret, failure))).status, 401);
   t.is((await callback(success, '')).status, 401);
   const still = (await solum.api('GET', `/v1/pipeline-runs/${runId}`)).json as RunJson;
   t.is(still.status, 'waiting');
@@ -255,10 +280,29 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
   const [staging] = await envReleases(solum, app, 'staging');
   const [production] = await envReleases(solum, app, 'production');
   t.is(production?.duId, staging?.duId);
-  t.is(await runningImage(`${app}-production`), await runningImage(`${app}-staging`));
+  t.is(staging?.version, 2);
+  t.is(await runningImage(`${app}-production`), await runningImage(`${app}-staging`, 2));
   t.is((await solum.viaRouter(`${app}-production`)).text, `hello production from ${app}-production`);
   // A replayed callback finds no gate open.
   t.is((await callback(success, signBody(pipeline.secret, success))).status, 409);
+  t.is(production?.buildId, 2);
+
+  // The CLI shows the runs and the environments.
+  const cliEnv = { HOME: os.tmpdir(), SOLUM_URL: `http://127.0.0.1:${solum.httpPort}`, SOLUM_TOKEN: solum.token, NO_COLOR: '1' };
+  const runsCli = await run('node', [path.resolve('dist/src/cli/main.js'), 'pipelines:runs', '-a', app], { env: cliEnv });
+  t.is(runsCli.code, 0, runsCli.stderr);
+  t.regex(runsCli.stdout, new RegExp(`^${runId}\\s+succeeded\\s.*ci:succeeded promote-production:succeeded$`, 'm'));
+  t.regex(runsCli.stdout, new RegExp(`^${first}\\s+failed\\s.*ci:failed promote-production:skipped$`, 'm'));
+  const envCli = await run('node', [path.resolve('dist/src/cli/main.js'), 'environments', '-a', app, '--json'], { env: cliEnv });
+  t.is(envCli.code, 0, envCli.stderr);
+  t.deepEqual((JSON.parse(envCli.stdout) as Array<{ name: string }>).map((e) => e.name), ['production', 'staging']);
+
   // Without the pipeline, pushes deploy to the app itself as before.
   t.is((await solum.api('DELETE', `/v1/pipelines/${pipeline.id}`)).status, 204);
+  await writeAndCommit(repo, { 'server.js': `${server}\n// v3\n` }, 'v3');
+  const plain = await client.git(['push', client.url(app), 'main'], repo);
+  t.is(plain.code, 0, plain.stderr);
+  t.notRegex(plain.stderr, /Pipeline run/);
+  t.regex(plain.stderr, new RegExp(`Released v1: http://${app}\\.localhost:${solum.routerPort}/`));
+  t.is((await solum.viaRouter(app)).text, `hi from ${app}`);
 });
