@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { signBody } from '../../src/pipelines/definition.js';
+import { openBrowser, signIn } from '../support/browser.js';
 import { solumWithApp } from '../support/fixtures.js';
 import { gitClient, makeRepo, transports, writeAndCommit } from '../support/git.js';
 import { run, type RunningSolum } from '../support/solum.js';
@@ -296,6 +297,18 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
   const envCli = await run('node', [path.resolve('dist/src/cli/main.js'), 'environments', '-a', app, '--json'], { env: cliEnv });
   t.is(envCli.code, 0, envCli.stderr);
   t.deepEqual((JSON.parse(envCli.stdout) as Array<{ name: string }>).map((e) => e.name), ['production', 'staging']);
+
+  // The dashboard's app page lists the runs with their stages.
+  const browser = await openBrowser();
+  t.teardown(() => browser.close());
+  const base = `http://127.0.0.1:${solum.httpPort}`;
+  await signIn(browser.page, base, solum.token);
+  await browser.page.goto(`${base}/#/apps/${app}`);
+  await browser.page.getByRole('heading', { level: 1, name: `App ${app}` }).waitFor();
+  const runRow = (id: number) => browser.page.locator(`#pipeline-runs tr[data-key="run ${id}"]`);
+  t.regex((await runRow(runId).textContent()) ?? '', /succeeded.*ci: ✓? ?succeeded/s);
+  t.regex((await runRow(first).textContent()) ?? '', /failed.*ci: .*failed.*promote-production: .*skipped/s);
+  t.deepEqual(browser.errors(), []);
 
   // Without the pipeline, pushes deploy to the app itself as before.
   t.is((await solum.api('DELETE', `/v1/pipelines/${pipeline.id}`)).status, 204);
