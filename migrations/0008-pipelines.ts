@@ -54,7 +54,8 @@ export async function up(knex: Knex): Promise<void> {
     t.increments('id').primary();
     t.integer('app_id').notNullable().references('apps.id').onDelete('CASCADE');
     t.integer('pipeline_id').references('pipelines.id').onDelete('SET NULL');
-    t.integer('build_id').unique().references('builds.id').onDelete('SET NULL');
+    // a build that runs again (requeued) starts a new run; the newest run of a build is its run
+    t.integer('build_id').references('builds.id').onDelete('SET NULL');
     t.text('commit').notNullable();
     // running → waiting ⇄ running → succeeded | failed | rejected
     t.text('status').notNullable().defaultTo('running');
@@ -64,6 +65,7 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('finished_at', { useTz: true });
     t.index(['app_id']);
+    t.index(['build_id']);
   });
   await knex.schema.createTable('pipeline_stages', (t) => {
     t.increments('id').primary();

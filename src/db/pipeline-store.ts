@@ -119,6 +119,7 @@ export interface PipelineStore {
   deletePipeline(id: number): Promise<boolean>;
   createRun(input: { appId: number; pipelineId: number | null; buildId: number | null; commit: string; stages: readonly StageSpec[] }): Promise<PipelineRun>;
   getRun(id: number): Promise<PipelineRun | undefined>;
+  /** The newest run of a build. */
   runOfBuild(buildId: number): Promise<PipelineRun | undefined>;
   listRuns(appId: number): Promise<PipelineRun[]>;
   /** Runs in a given status (at start: those a stopped server left running). */
@@ -198,7 +199,7 @@ export function createPipelineStore(knex: Knex): PipelineStore {
       return one(await runs().where('r.id', id));
     },
     async runOfBuild(buildId) {
-      return one(await runs().where('r.build_id', buildId));
+      return one(await runs().where('r.build_id', buildId).orderBy('r.id', 'desc').limit(1));
     },
     async listRuns(appId) {
       return withStages(await runs().where('r.app_id', appId).orderBy('r.id', 'desc'));

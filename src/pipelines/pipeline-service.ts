@@ -301,21 +301,25 @@ export function createPipelineService(d: PipelineServiceDeps): PipelineService {
     }
   };
 
-  /** The definition a build runs: its own solum.yaml's, else the app's pipeline from the API. */
-  const definitionFor = async (app: App, archive: string): Promise<{ pipeline: Pipeline; definition: PipelineDefinition } | undefined> => {
-    const summary = await inspectArchive(archive);
-    const manifest = parseAppManifest(summary.manifest);
-    if (manifest.pipeline !== undefined) {
-      const definition = parsePipeline(manifest.pipeline, 'solum.yaml pipeline');
-      const existing = await d.store.pipelineOfApp(app.id);
-      const pipeline = existing
-        ? await d.store.updatePipeline(existing.id, definition, 'repo')
-        : ((await d.store.createPipeline({ appId: app.id, definition, source: 'repo', secret: randomBytes(24).toString('hex') })) ?? (await d.store.pipelineOfApp(app.id)));
-      if (!pipeline) throw new Error('pipeline vanished');
-      return { pipeline, definition };
+  /**
+   * The definition a build runs. A pipeline set through the API is the app admins' and wins: a
+   * pusher cannot drop its gates with a solum.yaml. Otherwise the pushed commit's own `pipeline:`
+   * applies (recorded as the app's pipeline, source 'repo'); a commit without one runs none.
+   */
+  const definitionFor = async (app: App, archive: string, say: (line: string) => void): Promise<{ pipeline: Pipeline; definition: PipelineDefinition } | undefined> => {
+    const existing = await d.store.pipelineOfApp(app.id);
+    const manifest = parseAppManifest((await inspectArchive(archive)).manifest);
+    if (existing?.source === 'api') {
+      if (manifest.pipeline !== undefined) say("-----> solum.yaml pipeline: ignored, this app's pipeline is set through the API (PUT /v1/pipelines/ID changes it)");
+      return { pipeline: existing, definition: existing.definition };
     }
-    const pipeline = await d.store.pipelineOfApp(app.id);
-    return pipeline ? { pipeline, definition: pipeline.definition } : undefined;
+    if (manifest.pipeline === undefined) return undefined;
+    const definition = parsePipeline(manifest.pipeline, 'solum.yaml pipeline');
+    const pipeline = existing
+      ? await d.store.updatePipeline(existing.id, definition, 'repo')
+      : ((await d.store.createPipeline({ appId: app.id, definition, source: 'repo', secret: randomBytes(24).toString('hex') })) ?? (await d.store.pipelineOfApp(app.id)));
+    if (!pipeline) throw new Error('pipeline vanished');
+    return { pipeline, definition };
   };
 
   const packFor = (build: Build, app: App, rootNames: ReadonlySet<string>): LanguagePack | undefined => {
@@ -330,7 +334,7 @@ export function createPipelineService(d: PipelineServiceDeps): PipelineService {
     if (!releasesLive(build, app)) return inner(input);
     let found;
     try {
-      found = await definitionFor(app, archive);
+      found = await definitionFor(app, archive, (l) => { input.log.line(l); });
     } catch (err) {
       if (err instanceof AppError) return failed(err.message);
       throw err;

@@ -122,6 +122,7 @@ test.serial('staging, a smoke test, approval across a restart (refused for the u
   const bob = await createUser(solum, 'bob');
   t.is((await solum.api('PUT', `/v1/apps/${app}/collaborators/carol`, { role: 'read' })).status, 204);
   t.is((await solum.api('PUT', `/v1/apps/${app}/collaborators/bob`, { role: 'write' })).status, 204);
+  const dave = await createUser(solum, 'dave');
 
   const repo = await makeRepo({
     'package.json': pkg,
@@ -178,6 +179,10 @@ test.serial('staging, a smoke test, approval across a restart (refused for the u
   const refusedSsh = await run('ssh', [...bob.identity.sshCommand.split(' ').slice(1), '-p', String(solum.sshPort), 'git@127.0.0.1', `pipelines:approve ${runId}`]);
   t.is(refusedSsh.code, 1);
   t.regex(refusedSsh.stderr, /approval by user carol/);
+  // dave has no role on the app: the run does not exist for him.
+  t.is((await solum.api('GET', `/v1/pipeline-runs/${runId}`, undefined, dave.token)).status, 404);
+  t.is((await solum.api('POST', `/v1/pipeline-runs/${runId}/approve`, undefined, dave.token)).status, 404);
+  t.is((await solum.api('POST', `/v1/pipeline-runs/${runId}/approve`, undefined, '')).status, 401);
   t.is(((await solum.api('GET', `/v1/pipeline-runs/${runId}`)).json as RunJson).status, 'waiting');
   t.deepEqual(await envReleases(solum, app, 'production'), []);
 
@@ -261,8 +266,12 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
   t.deepEqual(await envReleases(solum, app, 'production'), []);
 
   // The second run (a new commit): wrong signatures first, then a signed success.
-  await writeAndCommit(repo, { 'server.js': `${server}\n// v2\n` }, 'v2');
+  // Attack: a pusher commits a solum.yaml pipeline without the gate, deploying straight to
+  // production. The admins' API pipeline wins: the run still waits at ci.
+  await writeAndCommit(repo, { 'server.js': `${server}\n// v2\n`, 'solum.yaml': 'pipeline:\n  stages:\n    - build\n    - deploy: production\n' }, 'v2');
   const runId = await pushAndWait();
+  t.deepEqual(await envReleases(solum, app, 'production'), [], 'the solum.yaml pipeline did not deploy production');
+  t.is(((await solum.api('GET', `/v1/pipelines/${pipeline.id}`)).json as { source: string }).source, 'api');
   const callback = (body: string, signature: string): Promise<{ status: number; text: string }> => callbackTo(runId, body, signature);
   // Signed with another secret, or a signature of another body: refused, nothing changes.
   t.is((await callback(success, signBody('not-the-secret', success))).status, 401);
@@ -312,7 +321,7 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
 
   // Without the pipeline, pushes deploy to the app itself as before.
   t.is((await solum.api('DELETE', `/v1/pipelines/${pipeline.id}`)).status, 204);
-  await writeAndCommit(repo, { 'server.js': `${server}\n// v3\n` }, 'v3');
+  await writeAndCommit(repo, { 'server.js': `${server}\n// v3\n`, 'solum.yaml': '# no pipeline\n' }, 'v3');
   const plain = await client.git(['push', client.url(app), 'main'], repo);
   t.is(plain.code, 0, plain.stderr);
   t.notRegex(plain.stderr, /Pipeline run/);
