@@ -449,6 +449,8 @@ export function createPipelineService(d: PipelineServiceDeps): PipelineService {
         await endRun(run, 'failed', 'Solum stopped while a stage ran');
         log.warn({ run: run.id, app: run.app }, 'pipeline run interrupted by a restart');
       }
+      // Test containers of stages a stopped server left behind.
+      for (const c of await d.engine.listContainers({ 'io.solum.installation': d.installation, 'io.solum.role': 'pipeline-test' })) await d.engine.removeContainer(c.id);
       await d.deployer.adopt(async (envId) => {
         const env = await d.environments.byId(envId);
         const app = env && (await d.appStore.findAppById(env.appId));
