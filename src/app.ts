@@ -42,11 +42,11 @@ import { createSshTransport } from './git/ssh-transport.js';
 import { hookScript } from './hooks/hook-installer.js';
 import { createPushHandler } from './hooks/push-handler.js';
 import { createPushSessions } from './hooks/push-sessions.js';
-import { createDeployer } from './deploy/deployer.js';
+import { createDeployer, type Deployer } from './deploy/deployer.js';
 import { createPortAllocator } from './deploy/ports.js';
 import { createReleaseService } from './deploy/release-service.js';
 import { createRouter } from './deploy/router.js';
-import { createReleaseStore } from './db/release-store.js';
+import { createReleaseStore, type ReleaseStore } from './db/release-store.js';
 import { createApiApp } from './http/api.js';
 import { createHookServer } from './http/hook-server.js';
 import type { Logger } from './logger.js';
@@ -117,17 +117,20 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const deployRefHead = (app: App): Promise<string | null> => repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
   const ports = createPortAllocator(config.deploy.ports);
-  const deployer = createDeployer({
-    engine,
-    releases: releaseStore,
-    router,
-    ports,
-    installation,
-    logger,
-    memoryBytes: config.deploy.memoryBytes,
-    graceMs: config.deploy.graceMs,
-    healthTimeoutMs: config.deploy.healthTimeoutMs,
-  });
+  // Apps and their pipelines' environments deploy alike, each over its own releases.
+  const deployerOver = (releases: ReleaseStore): Deployer =>
+    createDeployer({
+      engine,
+      releases,
+      router,
+      ports,
+      installation,
+      logger,
+      memoryBytes: config.deploy.memoryBytes,
+      graceMs: config.deploy.graceMs,
+      healthTimeoutMs: config.deploy.healthTimeoutMs,
+    });
+  const deployer = deployerOver(releaseStore);
   let releaseBuild: ReleaseService['releaseBuild'] = () => Promise.resolve(undefined);
   // Built once the app service exists; the worker only calls it after start.
   let statuses: CommitStatuses = { configure: () => Promise.reject(new Error('not ready')), report: () => Promise.resolve() };
@@ -195,17 +198,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     appStore: apps,
     store: createPipelineStore(db.knex),
     environments,
-    deployer: createDeployer({
-      engine,
-      releases: environments.releases,
-      router,
-      ports,
-      installation,
-      logger,
-      memoryBytes: config.deploy.memoryBytes,
-      graceMs: config.deploy.graceMs,
-      healthTimeoutMs: config.deploy.healthTimeoutMs,
-    }),
+    deployer: deployerOver(environments.releases),
     engine,
     installation,
     packs: () => registry.packs(),

@@ -133,6 +133,15 @@ function parseAssignments(words: readonly string[]): Record<string, string> {
 export function createSshCommands(deps: SshCommandDeps) {
   const { accounts, apps } = deps;
   const self = (actor: User): string => actor.name;
+  const decideGate = (approve: boolean): Command => ({
+    usage: `pipelines:${approve ? 'approve' : 'reject'} RUN`,
+    help: approve ? 'approve the approval gate a pipeline run waits at (the run goes on)' : 'reject the approval gate a pipeline run waits at (the run stops)',
+    args: 1,
+    async run(actor, p) {
+      const r = await deps.pipelines.decide(actor, parseRunId(p.args[0] ?? ''), approve);
+      return { json: pipelineRunView(r, deps.pipelines.runUrl(r.id)), text: `run #${r.id} ${approve ? 'approved' : 'rejected'}: now ${r.status}${r.error ? ` (${r.error})` : ''}\n` };
+    },
+  });
   const commands: Record<string, Command> = {
     whoami: {
       usage: 'whoami',
@@ -583,24 +592,8 @@ export function createSshCommands(deps: SshCommandDeps) {
         };
       },
     },
-    'pipelines:approve': {
-      usage: 'pipelines:approve RUN',
-      help: 'approve the approval gate a pipeline run waits at (the run goes on)',
-      args: 1,
-      async run(actor, p) {
-        const r = await deps.pipelines.decide(actor, parseRunId(p.args[0] ?? ''), true);
-        return { json: pipelineRunView(r, deps.pipelines.runUrl(r.id)), text: `run #${r.id} approved: now ${r.status}${r.error ? ` (${r.error})` : ''}\n` };
-      },
-    },
-    'pipelines:reject': {
-      usage: 'pipelines:reject RUN',
-      help: 'reject the approval gate a pipeline run waits at (the run stops)',
-      args: 1,
-      async run(actor, p) {
-        const r = await deps.pipelines.decide(actor, parseRunId(p.args[0] ?? ''), false);
-        return { json: pipelineRunView(r, deps.pipelines.runUrl(r.id)), text: `run #${r.id} rejected\n` };
-      },
-    },
+    'pipelines:approve': decideGate(true),
+    'pipelines:reject': decideGate(false),
   };
 
   const helpText = (): string =>

@@ -26,7 +26,7 @@ import { finishedStatuses } from '../db/build-store.js';
 import { dashboardMiddleware } from './static.js';
 import { openApiDocument, type RouteDoc, type RouteInfo } from './openapi.js';
 import { tokenFromHeaders } from './credentials.js';
-import { errorMiddleware, readJson } from './errors.js';
+import { errorMiddleware, parseBody } from './errors.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import { mountPipelineRoutes, pipelineDocs } from './pipeline-routes.js';
 
@@ -183,11 +183,7 @@ function page<T>(ctx: Koa.Context, items: readonly T[]): T[] {
   return items.slice(offset, end);
 }
 
-async function body<T>(ctx: Koa.Context, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(await readJson(ctx));
-  if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return parsed.data;
-}
+const body = parseBody;
 
 /**
  * A build's log as Server-Sent Events: the stored lines first, then live ones, each with its line

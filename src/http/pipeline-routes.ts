@@ -1,13 +1,12 @@
 // The pipeline routes of the JSON API: pipelines, their runs and gates, and environments.
 import type Router from '@koa/router';
-import type Koa from 'koa';
 import { z } from 'zod';
 import type { User } from '../db/user-store.js';
 import { AppError, badRequest } from '../errors.js';
 import { parseRunId, type PipelineService } from '../pipelines/pipeline-service.js';
 import { environmentView, pipelineRunView, pipelineView, releaseView } from '../views.js';
 import type { RouteDoc } from './openapi.js';
-import { readJson } from './errors.js';
+import { parseBody } from './errors.js';
 
 const bodies = {
   pipeline: z.object({ app: z.string(), stages: z.array(z.unknown()) }).strict(),
@@ -39,11 +38,7 @@ export const pipelineDocs: Record<string, RouteDoc> = {
   'PATCH /v1/apps/:app/environments/:env/config': { summary: "Set (string) or unset (null) an environment's config vars: a new release of it when it runs one", body: bodies.config },
 };
 
-async function body<T>(ctx: Koa.Context, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(await readJson(ctx));
-  if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return parsed.data;
-}
+const body = parseBody;
 
 const pipelineId = (raw: string | undefined): number => {
   if (!/^[1-9][0-9]{0,9}$/.test(raw ?? '')) throw badRequest('pipeline IDs are positive integers');
