@@ -79,12 +79,19 @@ for (const transport of transports) {
     const { solum, app } = await solumWithApp(t, 'pipefail');
     const client = await gitClient(solum, transport);
     const pipeline = 'pipeline:\n  stages:\n    - name: unit-test\n      test: node test.js\n    - build\n    - deploy: staging\n';
+    // A pipeline that makes no sense is refused before anything runs.
     const repo = await makeRepo({
       'package.json': pkg,
       'server.js': server,
       'test.js': "console.log('1 of 3 tests failed: adds numbers'); process.exit(1);\n",
-      'solum.yaml': pipeline,
+      'solum.yaml': 'pipeline:\n  stages:\n    - deploy: staging\n    - build\n',
     });
+    const invalid = await client.git(['push', client.url(app), 'main'], repo);
+    t.not(invalid.code, 0);
+    t.regex(invalid.stderr, /solum\.yaml pipeline: stage 1: deploy needs the build before it/);
+    t.deepEqual(await runsOf(solum, app), []);
+
+    await writeAndCommit(repo, { 'solum.yaml': pipeline }, 'a pipeline with a unit test');
     const push = await client.git(['push', client.url(app), 'main'], repo);
     t.not(push.code, 0, 'the push is rejected');
     t.regex(push.stderr, new RegExp(`remote: -----> Pipeline run #\\d+ \\(solum\\.yaml\\): http://127\\.0\\.0\\.1:${solum.httpPort}/v1/pipeline-runs/\\d+`));
@@ -95,8 +102,8 @@ for (const transport of transports) {
     t.regex(push.stderr, /Push rejected/);
 
     const builds = (await solum.api('GET', `/v1/apps/${app}/builds`)).json as Array<{ status: string; duId: string | null }>;
-    t.is(builds.length, 1);
-    t.like(builds[0], { status: 'failed', duId: null });
+    t.is(builds.length, 2);
+    t.true(builds.every((b) => b.status === 'failed' && b.duId === null));
     const imgs = await run('docker', ['images', '-q', '--filter', `label=io.solum.app=${app}`]);
     t.is(imgs.stdout.trim(), '', 'no DU image exists');
 
@@ -111,7 +118,7 @@ for (const transport of transports) {
   });
 }
 
-test.serial('staging, a smoke test, approval across a restart (refused for the unauthorised), promotion of the same DU with production config [ssh, postgres]', async (t) => {
+test.serial('staging, a smoke test, approval across a restart (refused for the unauthorised), promotion of the same DU with production config; a rejected gate keeps production [ssh, postgres]', async (t) => {
   const { solum, app } = await solumWithApp(t, 'pipe', { database: 'postgres' });
   const client = await gitClient(solum, 'ssh');
   // Production exists with its own config before anything is deployed.
@@ -212,6 +219,21 @@ test.serial('staging, a smoke test, approval across a restart (refused for the u
   t.regex(listed.stdout, new RegExp(`^${runId}\\s+succeeded\\s+[0-9a-f]{12}\\s.*approval:succeeded promote-production:succeeded$`, 'm'));
   // A decided gate cannot be decided again.
   t.is((await solum.api('POST', `/v1/pipeline-runs/${runId}/reject`)).status, 409);
+
+  // The next commit reaches staging, and carol rejects it: the run stops, production keeps its DU.
+  await writeAndCommit(repo, { 'server.js': `${server}\n// v2\n` }, 'v2');
+  const push2 = await client.git(['push', client.url(app), 'main'], repo);
+  t.is(push2.code, 0, push2.stderr);
+  const second = Number(/Pipeline run #(\d+) waits at gate approval/.exec(push2.stderr)?.[1]);
+  const rejected = await solum.api('POST', `/v1/pipeline-runs/${second}/reject`, undefined, carol.token);
+  t.is(rejected.status, 200, rejected.text);
+  t.like(rejected.json, { status: 'rejected', error: 'stage approval was rejected' });
+  t.deepEqual(stageStatuses(rejected.json as RunJson), { 'unit-test': 'succeeded', build: 'succeeded', 'deploy-staging': 'succeeded', smoke: 'succeeded', approval: 'rejected', 'promote-production': 'skipped' });
+  const [staging2] = await envReleases(solum, app, 'staging');
+  t.like(staging2, { version: 2, status: 'active' });
+  t.not(staging2?.duId, done.duId);
+  t.deepEqual((await envReleases(solum, app, 'production')).map((r) => [r.version, r.duId]), [[1, done.duId]]);
+  t.is((await solum.viaRouter(`${app}-production`)).text, `hello production from ${app}-production`);
 });
 
 test.serial('an API-defined pipeline waits for an external check: a wrong signature changes nothing, a signed failure stops the run, a signed success promotes [http]', async (t) => {
