@@ -275,6 +275,8 @@ export function createPipelineService(d: PipelineServiceDeps): PipelineService {
     for (;;) {
       const run = await d.store.getRun(runId);
       if (!run) return 'the run is gone';
+      // An ended run stays as it ended (a late or repeated call changes nothing).
+      if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'rejected') return run.error ?? undefined;
       const app = await d.appStore.findAppById(run.appId);
       if (!app) return 'the app is gone';
       const next = nextStep(run.stages);
