@@ -8,6 +8,7 @@ import path from 'node:path';
 import test from 'ava';
 import { signBody } from '../../src/pipelines/definition.js';
 import { openBrowser, signIn } from '../support/browser.js';
+import { containersLabelled } from '../support/docker.js';
 import { solumWithApp } from '../support/fixtures.js';
 import { gitClient, makeRepo, transports, writeAndCommit } from '../support/git.js';
 import { run, type RunningSolum } from '../support/solum.js';
@@ -349,4 +350,10 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
   t.notRegex(plain.stderr, /Pipeline run/);
   t.regex(plain.stderr, new RegExp(`Released v1: http://${app}\\.localhost:${solum.routerPort}/`));
   t.is((await solum.viaRouter(app)).text, `hi from ${app}`);
+
+  // Destroying the app stops its environments' processes too.
+  t.is((await solum.api('DELETE', `/v1/apps/${app}`)).status, 204);
+  t.deepEqual(await containersLabelled(`io.solum.app=${app}-staging`), []);
+  t.deepEqual(await containersLabelled(`io.solum.app=${app}-production`), []);
+  t.is((await solum.viaRouter(`${app}-production`)).status, 404);
 });
