@@ -250,6 +250,12 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
   t.like(pipeline, { source: 'api' });
   t.regex(pipeline.secret, /^[0-9a-f]{48}$/);
   t.is((await solum.api('POST', '/v1/pipelines', { app, stages: ['build'] })).status, 409);
+  const badPut = await solum.api('PUT', `/v1/pipelines/${pipeline.id}`, { stages: ['build', { promote: 'production' }] });
+  t.is(badPut.status, 400);
+  t.regex(badPut.text, /promote needs an earlier deploy stage/);
+  const listed = (await solum.api('GET', '/v1/pipelines')).json as Array<{ id: number; stages: unknown[]; secret?: string }>;
+  t.deepEqual(listed.map((x) => [x.id, x.stages.length, x.secret]), [[pipeline.id, 4, undefined]], 'unchanged, and lists never carry the secret');
+  t.like((await solum.api('GET', `/v1/pipelines/${pipeline.id}`)).json, { secret: pipeline.secret });
   t.is((await solum.api('PATCH', `/v1/apps/${app}/environments/production/config`, { GREETING: 'hello production' })).status, 200);
 
   const pushAndWait = async (): Promise<number> => {
