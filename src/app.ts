@@ -207,6 +207,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     url: (name) => router.url(name),
     routerAddress: () => `http://${config.bind === '0.0.0.0' || config.bind === '::' ? '127.0.0.1' : config.bind}:${new URL(router.url('x')).port}/`,
     runUrl: (id) => `http://${config.publicHost}:${String(httpPort())}/v1/pipeline-runs/${id}`,
+    events,
     logger,
   });
   pipelinedRunner = pipelines.wrapRunner(baseRunner);

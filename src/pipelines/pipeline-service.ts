@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AppService } from '../apps/app-service.js';
 import { archiveWithFiles, inspectArchive } from '../build/archive.js';
 import { parseAppManifest } from '../build/app-manifest.js';
+import type { BuildEvents } from '../build/build-events.js';
 import type { BuildRunner } from '../build/build-runner.js';
 import { releases as releasesLive } from '../build/build-worker.js';
 import type { ContainerEngine } from '../build/container-engine.js';
@@ -95,6 +96,8 @@ export interface PipelineServiceDeps {
   readonly routerAddress: () => string;
   /** The API URL of a run. */
   readonly runUrl: (id: number) => string;
+  /** Tells when a build has ended, its release step included. */
+  readonly events: Pick<BuildEvents, 'subscribe'>;
   readonly logger: Logger;
 }
 
@@ -324,6 +327,14 @@ export function createPipelineService(d: PipelineServiceDeps): PipelineService {
     return { pipeline, definition };
   };
 
+  const stranded = async (id: number): Promise<void> => {
+    const run = await d.store.getRun(id);
+    // After the release step a run waits at a gate, has ended, or has a stage running (decided
+    // elsewhere); 'running' with nothing running means nobody advanced it.
+    if (run?.status !== 'running' || run.stages.some((s) => s.status === 'running')) return;
+    await endRun(run, 'failed', 'the run stopped after the build: its push was overtaken by another, or releasing failed');
+  };
+
   const packFor = (build: Build, app: App, rootNames: ReadonlySet<string>): LanguagePack | undefined => {
     const packs = d.packs();
     const wanted = build.languagePack ?? app.languagePack;
@@ -384,6 +395,16 @@ export function createPipelineService(d: PipelineServiceDeps): PipelineService {
     const buildStage = run.stages.find((s) => s.spec.kind === 'build');
     if (!buildStage) return inner(input);
     await d.store.moveStage(buildStage.id, ['pending'], 'running');
+    // When the build has ended, release step included, a run nobody advanced (its push was
+    // overtaken by another, so the worker released nothing) must not look as if it still ran.
+    const runId = run.id;
+    const unsubscribe = d.events.subscribe(build.id, {
+      onLine: () => undefined,
+      onFinished: () => {
+        unsubscribe();
+        void stranded(runId).catch((err: unknown) => { log.error({ err, run: runId }, 'checking a run after its build failed'); });
+      },
+    });
     let outcome: BuildOutcome;
     try {
       outcome = await inner(input);

@@ -363,3 +363,38 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
   t.deepEqual(await containersLabelled(`io.solum.app=${app}-production`), []);
   t.is((await solum.viaRouter(`${app}-production`)).status, 404);
 });
+
+test.serial('a push overtaken while its build waited ends its run as failed instead of leaving it running [http]', async (t) => {
+  const { solum, app } = await solumWithApp(t, 'pipeover');
+  const client = await gitClient(solum, 'http');
+  t.is((await solum.api('POST', '/v1/apps', { name: app })).status, 201);
+  t.is((await solum.api('POST', '/v1/pipelines', { app, stages: ['build', { gate: 'approval' }] })).status, 201);
+  const first = client.git(['push', client.url(app), 'main'], await makeRepo({ 'build.sh': 'sleep 4\necho one\n' }));
+  const buildRunning = async (): Promise<boolean> => {
+    for (let i = 0; i < 300; i++) {
+      const list = (await solum.api('GET', `/v1/apps/${app}/builds`)).json as Array<{ status: string }> | undefined;
+      if (list?.some((b) => b.status === 'running')) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return false;
+  };
+  t.true(await buildRunning(), 'build #1 started');
+  // Another clone pushes its own commit while #1 builds: its build waits, then finds main moved.
+  const second = client.git(['push', '--force', client.url(app), 'main'], await makeRepo({ 'build.sh': 'echo two\n' }));
+  const [r1, r2] = await Promise.all([first, second]);
+  t.is(r1.code, 0, r1.stderr);
+  t.regex(r1.stderr, /waits at gate approval/);
+  t.not(r2.code, 0);
+  t.regex(r2.stderr, /main moved to [0-9a-f]{12} while build #2 waited/);
+  // The run of build #2 ends once its build has (the end is recorded just after the push hears it).
+  let runs: RunJson[] = [];
+  for (let i = 0; i < 300; i++) {
+    runs = await runsOf(solum, app);
+    if (runs.length === 2 && runs[0]?.status !== 'running') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  t.like(runs[0], { status: 'failed', error: 'the run stopped after the build: its push was overtaken by another, or releasing failed' });
+  t.deepEqual(stageStatuses(runs[0]), { build: 'succeeded', approval: 'skipped' });
+  t.like(runs[1], { status: 'waiting' });
+  t.is((await solum.api('POST', `/v1/pipeline-runs/${runs[0]?.id ?? 0}/approve`)).status, 409);
+});
