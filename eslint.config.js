@@ -13,6 +13,7 @@ const forbiddenBy = {
   deploy: [...transports, '**/hooks/*'],
   apps: [...transports, '**/hooks/*', '**/deploy/*'],
   services: [...transports, '**/hooks/*'],
+  pipelines: [...transports, '**/hooks/*'],
   git: ['**/http/api.js', '**/http/hook-server.js', '**/cli/*', '**/build/*'],
   http: ['**/cli/*'],
   cli: ['**/db/*', '**/git/*', '**/build/*', '**/hooks/*', '**/access/*', '**/deploy/*'],

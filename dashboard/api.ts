@@ -49,6 +49,14 @@ export interface Release {
   readonly createdBy: string | null;
   readonly createdAt: string | null;
 }
+export interface PipelineRun {
+  readonly id: number;
+  readonly status: string;
+  readonly commit: string;
+  readonly error: string | null;
+  readonly createdAt: string | null;
+  readonly stages: ReadonlyArray<{ readonly name: string; readonly status: string; readonly decidedBy: string | null }>;
+}
 export interface Collaborator {
   readonly user: string;
   readonly role: string;

@@ -1,5 +1,5 @@
 // The app page (#/apps/NAME): summary, releases with rollback, builds, config var names, collaborators.
-import { api, get, isAbort, messageOf, path, type AppDetail, type Build, type Collaborator, type Release } from './api.js';
+import { api, get, isAbort, messageOf, path, type AppDetail, type Build, type Collaborator, type PipelineRun, type Release } from './api.js';
 import { duration, h, hidden, on, shortCommit, status, table, time, type Child } from './dom.js';
 import { empty, facts, inlineError, pageHeading, section, type PageContext } from './page.js';
 
@@ -8,16 +8,18 @@ interface AppData {
   readonly builds: PromiseSettledResult<Build[]>;
   readonly releases: PromiseSettledResult<Release[]>;
   readonly collaborators: PromiseSettledResult<Collaborator[]>;
+  readonly runs: PromiseSettledResult<PipelineRun[]>;
 }
 
 async function load(name: string, signal: AbortSignal): Promise<AppData> {
-  const [app, builds, releases, collaborators] = await Promise.all([
+  const [app, builds, releases, collaborators, runs] = await Promise.all([
     get<AppDetail>(path('apps', name), signal),
     settle(get<Build[]>(path('apps', name, 'builds'), signal)),
     settle(get<Release[]>(path('apps', name, 'releases'), signal)),
     settle(get<Collaborator[]>(path('apps', name, 'collaborators'), signal)),
+    settle(get<PipelineRun[]>(path('apps', name, 'pipeline-runs'), signal)),
   ]);
-  return { app, builds, releases, collaborators };
+  return { app, builds, releases, collaborators, runs };
 }
 
 const settle = async <T>(p: Promise<T>): Promise<PromiseSettledResult<T>> => {
@@ -36,7 +38,7 @@ export function appPage(name: string): (ctx: PageContext) => Promise<Node[]> {
     let rollingBack = false;
 
     const render = (data: AppData): void => {
-      body.replaceChildren(summary(data.app), releasesSection(data), buildsSection(data.builds), configSection(data.releases), collaboratorsSection(data));
+      body.replaceChildren(summary(data.app), releasesSection(data), ...runsSection(data.runs), buildsSection(data.builds), configSection(data.releases), collaboratorsSection(data));
     };
 
     const rollback = async (version: number, button: HTMLButtonElement): Promise<void> => {
@@ -124,6 +126,23 @@ function buildsSection(result: PromiseSettledResult<Build[]>): HTMLElement {
     ] satisfies Child[],
   }));
   return section('builds', 'Builds', table('Builds, newest first', ['Build', 'Status', 'Branch', 'Commit', 'Pack', 'Started', 'Took'], rows));
+}
+
+/** Pipeline runs, when the app has any (apps without a pipeline show nothing new). */
+function runsSection(result: PromiseSettledResult<PipelineRun[]>): HTMLElement[] {
+  if (result.status === 'rejected') return [section('pipeline-runs', 'Pipeline runs', inlineError(messageOf(result.reason)))];
+  if (result.value.length === 0) return [];
+  const rows = result.value.map((r) => ({
+    key: `run ${r.id}`,
+    cells: [
+      h('strong', {}, `#${r.id}`),
+      status(r.status),
+      h('code', {}, shortCommit(r.commit)),
+      h('span', { class: 'stack' }, ...r.stages.map((s) => h('span', {}, `${s.name}: `, status(s.status), s.decidedBy ? h('span', { class: 'muted small' }, ` by ${s.decidedBy}`) : null))),
+      time(r.createdAt),
+    ] satisfies Child[],
+  }));
+  return [section('pipeline-runs', 'Pipeline runs', table('Pipeline runs, newest first', ['Run', 'Status', 'Commit', 'Stages', 'Created'], rows))];
 }
 
 function configSection(result: PromiseSettledResult<Release[]>): HTMLElement {

@@ -47,17 +47,21 @@ import { createSshTransport } from './git/ssh-transport.js';
 import { hookScript } from './hooks/hook-installer.js';
 import { createPushHandler } from './hooks/push-handler.js';
 import { createPushSessions } from './hooks/push-sessions.js';
-import { createDeployer } from './deploy/deployer.js';
+import { createDeployer, type Deployer } from './deploy/deployer.js';
 import { createPortAllocator } from './deploy/ports.js';
 import { createServiceStore } from './db/service-store.js';
 import { createServiceManager, parseServiceKind } from './services/service-manager.js';
 import { createReleaseService } from './deploy/release-service.js';
 import { createRouter } from './deploy/router.js';
-import { createReleaseStore } from './db/release-store.js';
+import { createReleaseStore, type ReleaseStore } from './db/release-store.js';
 import { createApiApp } from './http/api.js';
 import { createHookServer } from './http/hook-server.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createEnvironmentStore } from './db/environment-store.js';
+import { createPipelineStore } from './db/pipeline-store.js';
+import { createPipelineService } from './pipelines/pipeline-service.js';
+import type { BuildRunner } from './build/build-runner.js';
 
 export interface Solum {
   start(): Promise<{ httpPort: number; sshPort: number; routerPort: number }>;
@@ -89,7 +93,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => builds.queuedCount());
   metrics.gauge('solum_builds_running', 'Builds running', () => builds.runningCount());
   metrics.gauge('solum_ssh_sessions_active', 'SSH channels running a command', () => ssh?.activeSessions() ?? 0);
-  const { registry, runner, buildpackArchives } = await buildingParts(config, logger, db, engine, installation);
+  const { registry, runner: baseRunner, buildpackArchives } = await buildingParts(config, logger, db, engine, installation);
   const packExists = (name: string): Promise<boolean> => Promise.resolve(registry.packs().some((p) => p.name === name));
   const events = createBuildEvents();
   const workerId = newWorkerId();
@@ -101,22 +105,28 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     notify: () => { notify(); },
     onQueued: (b) => { events.state({ type: 'build', app: b.app, number: b.number, status: b.status, id: b.id }); },
   });
+  // Wrapped by the pipeline service once it exists (below): an app's pipeline runs around its builds.
+  let pipelinedRunner: BuildRunner = baseRunner;
+  const runner: BuildRunner = (input) => pipelinedRunner(input);
   const removeCaches = (app: string): Promise<number> => engine.removeVolumes({ 'io.solum.installation': installation, 'io.solum.app': app, 'io.solum.role': 'build-cache' });
   const deployRefHead = (app: App): Promise<string | null> => repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
   // One allocator for app processes and backing services: both listen on host loopback ports.
   const ports = createPortAllocator(config.deploy.ports);
-  const deployer = createDeployer({
-    engine,
-    releases: releaseStore,
-    router,
-    ports,
-    installation,
-    logger,
-    memoryBytes: config.deploy.memoryBytes,
-    graceMs: config.deploy.graceMs,
-    healthTimeoutMs: config.deploy.healthTimeoutMs,
-  });
+  // Apps and their pipelines' environments deploy alike, each over its own releases.
+  const deployerOver = (releases: ReleaseStore): Deployer =>
+    createDeployer({
+      engine,
+      releases,
+      router,
+      ports,
+      installation,
+      logger,
+      memoryBytes: config.deploy.memoryBytes,
+      graceMs: config.deploy.graceMs,
+      healthTimeoutMs: config.deploy.healthTimeoutMs,
+    });
+  const deployer = deployerOver(releaseStore);
   let releaseBuild: ReleaseService['releaseBuild'] = () => Promise.resolve(undefined);
   // Built once the app service exists; the worker only calls it after start.
   let statuses: CommitStatuses = { configure: () => Promise.reject(new Error('not ready')), report: () => Promise.resolve() };
@@ -162,7 +172,10 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     users,
     repos,
     policy,
-    stopProcesses: (app) => deployer.stopAll(app),
+    stopProcesses: async (app) => {
+      await deployer.stopAll(app);
+      await pipelines.stopEnvironments(app);
+    },
     packExists,
     removeImages: async (app) => {
       await engine.removeImages({ 'io.solum.installation': installation, 'io.solum.app': app });
@@ -182,7 +195,31 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     onRelease: (app, r) => { events.state({ type: 'release', app, number: r.version, status: r.status }); },
     beforeRelease: (app, build, say) => ensureManifestServices(app, build, say),
   });
-  releaseBuild = (app, build, say) => releases.releaseBuild(app, build, say);
+  // Pipelines: environments deploy through a deployer of their own over the environments' releases.
+  const environments = createEnvironmentStore(db.knex);
+  const pipelines = createPipelineService({
+    apps: appService,
+    appStore: apps,
+    store: createPipelineStore(db.knex),
+    environments,
+    deployer: deployerOver(environments.releases),
+    engine,
+    installation,
+    packs: () => registry.packs(),
+    caBundle: config.builderNetwork.caBundle,
+    limits: config.buildLimits,
+    url: (name) => router.url(name),
+    routerAddress: () => `http://${config.bind === '0.0.0.0' || config.bind === '::' ? '127.0.0.1' : config.bind}:${new URL(router.url('x')).port}/`,
+    runUrl: (id) => `http://${config.publicHost}:${String(httpPort())}/v1/pipeline-runs/${id}`,
+    events,
+    logger,
+  });
+  pipelinedRunner = pipelines.wrapRunner(baseRunner);
+  // A build that belongs to a pipeline run advances the run instead of releasing to the app itself.
+  releaseBuild = async (app, build, say) => {
+    const run = await pipelines.runOfBuild(build.id);
+    return run ? pipelines.advance(run.id, say) : releases.releaseBuild(app, build, say);
+  };
   const services = createServiceManager({
     store: createServiceStore(db.knex),
     engine,
@@ -233,8 +270,10 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     queue,
     repoPath: (app) => repos.pathOf(app.name),
   });
-  const retention = createRetention({ engine, apps, builds, releases: releaseStore, installation, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
-  const commands = createSshCommands({ services, securityRebuilds, pulls, retention, registry, accounts, apps: appService, builds, releases, buildControl });
+  // DUs released to an environment count as released too.
+  const releasedAnywhere = { ...releaseStore, listReleases: async (id: number) => [...(await releaseStore.listReleases(id)), ...(await environments.releasesOfApp(id))] };
+  const retention = createRetention({ engine, apps, builds, releases: releasedAnywhere, installation, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
+  const commands = createSshCommands({ services, pipelines, securityRebuilds, pulls, retention, registry, accounts, apps: appService, builds, releases, buildControl });
   const api = createApiApp({
     authenticator,
     accounts,
@@ -252,6 +291,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     buildpackArchives,
     users,
     builds,
+    pipelines,
     logger,
     internal: workerArchiveMiddleware({ token: config.workerToken, builds, archivesDir: config.archivesDir }),
     git: gitHttpMiddleware({ authenticator, access, repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
@@ -284,6 +324,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const routerPort = await router.start();
     await services.adopt();
     await deployer.adopt((id) => apps.findAppById(id));
+    await pipelines.start();
     await worker.start();
     await tracker.start();
     retention.start();

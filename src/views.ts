@@ -5,6 +5,8 @@ import type { Release } from './db/release-store.js';
 import type { ProcessInfo } from './deploy/deployer.js';
 import type { ApiToken, SshKey, User } from './db/user-store.js';
 import type { ServiceInstance, ServiceLink } from './db/service-store.js';
+import type { Pipeline, PipelineRun, PipelineStage } from './db/pipeline-store.js';
+import type { EnvironmentInfo } from './pipelines/pipeline-service.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -85,3 +87,42 @@ export const serviceView = (i: ServiceInstance, links?: readonly ServiceLink[]) 
 });
 
 export const serviceLinkView = (l: ServiceLink) => ({ service: l.service, app: l.app, envVar: l.envVar, createdAt: iso(l.createdAt) });
+/** A pipeline; its callback secret only for app admins (`withSecret`). */
+export const pipelineView = (p: Pipeline, withSecret: boolean) => ({
+  id: p.id,
+  app: p.app,
+  source: p.source,
+  stages: p.definition.stages,
+  ...(withSecret ? { secret: p.secret } : {}),
+  createdAt: iso(p.createdAt),
+  updatedAt: iso(p.updatedAt),
+});
+
+export const pipelineStageView = (s: PipelineStage) => ({
+  name: s.name,
+  kind: s.spec.kind,
+  spec: s.spec,
+  status: s.status,
+  decidedBy: s.decidedBy,
+  startedAt: iso(s.startedAt),
+  finishedAt: iso(s.finishedAt),
+  log: s.log,
+});
+
+export const pipelineRunView = (r: PipelineRun, url: string) => ({
+  id: r.id,
+  app: r.app,
+  url,
+  pipelineId: r.pipelineId,
+  buildId: r.buildId,
+  commit: r.commit,
+  status: r.status,
+  duId: r.duId,
+  duImage: r.duImage,
+  error: r.error,
+  createdAt: iso(r.createdAt),
+  finishedAt: iso(r.finishedAt),
+  stages: r.stages.map(pipelineStageView),
+});
+
+export const environmentView = (e: EnvironmentInfo) => ({ name: e.name, url: e.url, release: e.release ? releaseView(e.release) : null });

@@ -24,6 +24,8 @@ const schema = z
       .max(8)
       .refine((list) => new Set(list).size === list.length, 'list each service kind once')
       .optional(),
+    /** The app's pipeline; checked by src/pipelines/definition.ts when a build starts. */
+    pipeline: z.unknown().optional(),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import { registerAccount } from './commands/account.js';
 import { registerApps } from './commands/apps.js';
 import { registerDeploys } from './commands/deploys.js';
 import { registerServices } from './commands/services.js';
+import { registerPipelines } from './commands/pipelines.js';
 import type { Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { colourWanted, palette } from './output.js';
@@ -68,6 +69,7 @@ function buildProgram(io: Io): Command {
       await import('../main.js');
     });
   registerServices(program, io);
+  registerPipelines(program, io);
   return program;
 }
 

@@ -10,6 +10,7 @@ import * as buildEngine from '../../migrations/0004-build-engine.js';
 import * as sources from '../../migrations/0005-sources.js';
 import * as workers from '../../migrations/0006-workers.js';
 import * as services from '../../migrations/0007-services.js';
+import * as pipelines from '../../migrations/0008-pipelines.js';
 import * as packContracts from '../../migrations/0009-pack-contracts.js';
 import { PgLiteClient } from './pglite-client.js';
 
@@ -36,6 +37,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0005-sources', sources],
   ['0006-workers', workers],
   ['0007-services', services],
+  ['0008-pipelines', pipelines],
   ['0009-pack-contracts', packContracts],
 ];
 

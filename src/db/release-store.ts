@@ -24,7 +24,6 @@ export type Formation = Readonly<Record<string, number>>;
 
 interface ReleaseRow {
   id: number;
-  app_id: number;
   version: number;
   build_id: number | null;
   du_id: string;
@@ -37,14 +36,31 @@ interface ReleaseRow {
   created_by: string | null;
   created_at: Date;
   finished_at: Date | null;
+  /** The owner's ID, under the column `ReleaseTables.key` names. */
+  [column: string]: unknown;
 }
+
+/**
+ * Where a kind of owner keeps its releases: apps (the default) or, with the same columns keyed
+ * differently, an app's named environments (db/environment-store.ts).
+ */
+export interface ReleaseTables {
+  /** Holds `release_seq`, `formation` and `stopped` per owner. */
+  readonly owners: string;
+  readonly releases: string;
+  readonly config: string;
+  /** The owner ID column of `releases` and `config`. */
+  readonly key: string;
+}
+
+const appTables: ReleaseTables = { owners: 'apps', releases: 'releases', config: 'config_vars', key: 'app_id' };
 
 // PGlite and pg both parse jsonb, but a driver that hands back text must not break us.
 const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
-const toRelease = (r: ReleaseRow): Release => ({
+const toReleaseOf = (key: string) => (r: ReleaseRow): Release => ({
   id: r.id,
-  appId: r.app_id,
+  appId: r[key] as number,
   version: r.version,
   buildId: r.build_id,
   duId: r.du_id,
@@ -90,19 +106,21 @@ export interface ReleaseStore {
   setStopped(appId: number, stopped: boolean): Promise<void>;
 }
 
-export function createReleaseStore(knex: Knex): ReleaseStore {
+export function createReleaseStore(knex: Knex, tables: ReleaseTables = appTables): ReleaseStore {
+  const { owners, releases, config, key } = tables;
+  const toRelease = toReleaseOf(key);
   const readConfig = async (db: Knex | Knex.Transaction, appId: number): Promise<Record<string, string>> => {
-    const rows = await db('config_vars').where({ app_id: appId }).orderBy('key').select<{ key: string; value: string }[]>('key', 'value');
+    const rows = await db(config).where({ [key]: appId }).orderBy('key').select<{ key: string; value: string }[]>('key', 'value');
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   };
   return {
     async createRelease(input) {
       return knex.transaction(async (trx) => {
-        const [seq] = await trx('apps').where({ id: input.appId }).increment('release_seq', 1).returning<{ release_seq: number }[]>('release_seq');
-        if (!seq) throw new Error(`app ${input.appId} not found`);
-        const [row] = await trx<ReleaseRow>('releases')
+        const [seq] = await trx(owners).where({ id: input.appId }).increment('release_seq', 1).returning<{ release_seq: number }[]>('release_seq');
+        if (!seq) throw new Error(`${owners} ${input.appId} not found`);
+        const [row] = await trx<ReleaseRow>(releases)
           .insert({
-            app_id: input.appId,
+            [key]: input.appId,
             version: seq.release_seq,
             build_id: input.buildId,
             du_id: input.duId,
@@ -119,53 +137,53 @@ export function createReleaseStore(knex: Knex): ReleaseStore {
       });
     },
     async getRelease(appId, version) {
-      const row = await knex<ReleaseRow>('releases').where({ app_id: appId, version }).first();
+      const row = await knex<ReleaseRow>(releases).where({ [key]: appId, version }).first();
       return row && toRelease(row);
     },
     async listReleases(appId) {
-      return (await knex<ReleaseRow>('releases').where({ app_id: appId }).orderBy('version', 'desc')).map(toRelease);
+      return (await knex<ReleaseRow>(releases).where({ [key]: appId }).orderBy('version', 'desc')).map(toRelease);
     },
     async activeRelease(appId) {
-      const row = await knex<ReleaseRow>('releases').where({ app_id: appId, status: 'active' }).first();
+      const row = await knex<ReleaseRow>(releases).where({ [key]: appId, status: 'active' }).first();
       return row && toRelease(row);
     },
     async allActive() {
-      return (await knex<ReleaseRow>('releases').where({ status: 'active' }).orderBy('app_id')).map(toRelease);
+      return (await knex<ReleaseRow>(releases).where({ status: 'active' }).orderBy(key)).map(toRelease);
     },
     async activate(id) {
       return knex.transaction(async (trx) => {
-        const row = await trx<ReleaseRow>('releases').where({ id, status: 'pending' }).forUpdate().first();
+        const row = await trx<ReleaseRow>(releases).where({ id, status: 'pending' }).forUpdate().first();
         if (!row) return false;
-        await trx('releases').where({ app_id: row.app_id, status: 'active' }).update({ status: 'superseded' });
-        const n = await trx('releases').where({ id, status: 'pending' }).update({ status: 'active', finished_at: trx.fn.now() });
+        await trx(releases).where({ [key]: row[key], status: 'active' }).update({ status: 'superseded' });
+        const n = await trx(releases).where({ id, status: 'pending' }).update({ status: 'active', finished_at: trx.fn.now() });
         return n === 1;
       });
     },
     async fail(id, error) {
-      return (await knex('releases').where({ id, status: 'pending' }).update({ status: 'failed', error, finished_at: knex.fn.now() })) === 1;
+      return (await knex(releases).where({ id, status: 'pending' }).update({ status: 'failed', error, finished_at: knex.fn.now() })) === 1;
     },
     getConfig: (appId) => readConfig(knex, appId),
     async changeConfig(appId, set, unset) {
       return knex.transaction(async (trx) => {
-        if (unset.length > 0) await trx('config_vars').where({ app_id: appId }).whereIn('key', [...unset]).delete();
-        const rows = Object.entries(set).map(([key, value]) => ({ app_id: appId, key, value }));
-        if (rows.length > 0) await trx('config_vars').insert(rows).onConflict(['app_id', 'key']).merge(['value']);
+        if (unset.length > 0) await trx(config).where({ [key]: appId }).whereIn('key', [...unset]).delete();
+        const rows = Object.entries(set).map(([name, value]) => ({ [key]: appId, key: name, value }));
+        if (rows.length > 0) await trx(config).insert(rows).onConflict([key, 'key']).merge(['value']);
         return readConfig(trx, appId);
       });
     },
     async getFormation(appId) {
-      const row = await knex('apps').where({ id: appId }).first<{ formation: Formation | string } | undefined>('formation');
+      const row = await knex(owners).where({ id: appId }).first<{ formation: Formation | string } | undefined>('formation');
       return row ? json(row.formation) : { web: 1 };
     },
     async setFormation(appId, formation) {
-      await knex('apps').where({ id: appId }).update({ formation: JSON.stringify(formation) });
+      await knex(owners).where({ id: appId }).update({ formation: JSON.stringify(formation) });
     },
     async isStopped(appId) {
-      const row = await knex('apps').where({ id: appId }).first<{ stopped: boolean } | undefined>('stopped');
+      const row = await knex(owners).where({ id: appId }).first<{ stopped: boolean } | undefined>('stopped');
       return row?.stopped ?? false;
     },
     async setStopped(appId, stopped) {
-      await knex('apps').where({ id: appId }).update({ stopped });
+      await knex(owners).where({ id: appId }).update({ stopped });
     },
   };
 }

@@ -14,8 +14,10 @@ import type { Retention } from '../build/retention.js';
 import type { PackRegistry } from '../build/pack-registry.js';
 import type { ServiceManager } from '../services/service-manager.js';
 import { AppError, publicError } from '../errors.js';
+import { parseRunId, type PipelineService } from '../pipelines/pipeline-service.js';
+import type { PipelineRun } from '../db/pipeline-store.js';
 import { parseAppRole } from '../roles.js';
-import { appView, buildView, collaboratorView, keyView, processView, releaseView, serviceView, tokenView, userView } from '../views.js';
+import { appView, buildView, collaboratorView, keyView, pipelineRunView, processView, releaseView, serviceView, tokenView, userView } from '../views.js';
 
 export interface SshCommandDeps {
   readonly accounts: AccountService;
@@ -28,6 +30,7 @@ export interface SshCommandDeps {
   readonly retention: Retention;
   readonly registry: PackRegistry;
   readonly services: ServiceManager;
+  readonly pipelines: PipelineService;
 }
 
 export interface SshCommandResult {
@@ -139,6 +142,15 @@ function parseAssignments(words: readonly string[]): Record<string, string> {
 export function createSshCommands(deps: SshCommandDeps) {
   const { accounts, apps } = deps;
   const self = (actor: User): string => actor.name;
+  const decideGate = (approve: boolean): Command => ({
+    usage: `pipelines:${approve ? 'approve' : 'reject'} RUN`,
+    help: approve ? 'approve the approval gate a pipeline run waits at (the run goes on)' : 'reject the approval gate a pipeline run waits at (the run stops)',
+    args: 1,
+    async run(actor, p) {
+      const r = await deps.pipelines.decide(actor, parseRunId(p.args[0] ?? ''), approve);
+      return { json: pipelineRunView(r, deps.pipelines.runUrl(r.id)), text: `run #${r.id} ${approve ? 'approved' : 'rejected'}: now ${r.status}${r.error ? ` (${r.error})` : ''}\n` };
+    },
+  });
   const commands: Record<string, Command> = {
     whoami: {
       usage: 'whoami',
@@ -674,6 +686,21 @@ export function createSshCommands(deps: SshCommandDeps) {
         return { json: { removed: p.args[0] }, text: `removed user ${p.args[0] ?? ''}\n` };
       },
     },
+    'pipelines:runs': {
+      usage: 'pipelines:runs APP',
+      help: "list an app's pipeline runs and their stages",
+      args: 1,
+      async run(actor, p) {
+        const runs = await deps.pipelines.runs(actor, p.args[0] ?? '');
+        const stages = (r: PipelineRun): string => r.stages.map((s) => `${s.name}:${s.status}`).join(' ');
+        return {
+          json: runs.map((r) => pipelineRunView(r, deps.pipelines.runUrl(r.id))),
+          text: runs.length === 0 ? 'no pipeline runs\n' : table([['RUN', 'STATUS', 'COMMIT', 'CREATED', 'STAGES'], ...runs.map((r) => [String(r.id), r.status, r.commit.slice(0, 12), when(r.createdAt.toISOString()), stages(r)])]),
+        };
+      },
+    },
+    'pipelines:approve': decideGate(true),
+    'pipelines:reject': decideGate(false),
   };
 
   const helpText = (): string =>

@@ -28,7 +28,9 @@ import { finishedStatuses } from '../db/build-store.js';
 import { dashboardMiddleware } from './static.js';
 import { openApiDocument, type RouteDoc, type RouteInfo } from './openapi.js';
 import { tokenFromHeaders } from './credentials.js';
-import { errorMiddleware, readJson } from './errors.js';
+import { errorMiddleware, parseBody } from './errors.js';
+import type { PipelineService } from '../pipelines/pipeline-service.js';
+import { mountPipelineRoutes, pipelineDocs } from './pipeline-routes.js';
 
 export interface ApiDeps {
   readonly authenticator: Authenticator;
@@ -47,6 +49,7 @@ export interface ApiDeps {
   readonly buildpackArchives: BuildpackArchives;
   readonly users: UserStore;
   readonly builds: BuildStore;
+  readonly pipelines: PipelineService;
   readonly logger: Logger;
   /** Middleware that serves git routes (and passes everything else on). */
   readonly git: Koa.Middleware;
@@ -202,11 +205,7 @@ function page<T>(ctx: Koa.Context, items: readonly T[]): T[] {
   return items.slice(offset, end);
 }
 
-async function body<T>(ctx: Koa.Context, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(await readJson(ctx));
-  if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return parsed.data;
-}
+const body = parseBody;
 
 /**
  * A build's log as Server-Sent Events: the stored lines first, then live ones, each with its line
@@ -625,6 +624,8 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     ctx.body = await deps.builds.readLog(build.id);
   });
 
+  mountPipelineRoutes(router, deps.pipelines);
+
   // Built once, from the router itself: a route without a description stops the server here.
   const extra: RouteInfo[] = [
     { method: 'GET', path: '/healthz' },
@@ -633,7 +634,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     { method: 'GET', path: '/v1/openapi.json' },
   ];
   const routes = router.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })));
-  const openapi = openApiDocument([...extra, ...routes], docs);
+  const openapi = openApiDocument([...extra, ...routes], { ...docs, ...pipelineDocs });
 
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();

@@ -1,5 +1,6 @@
 // Koa error translation: every thrown error becomes JSON {code, message} with its status, once.
 import type Koa from 'koa';
+import type { z } from 'zod';
 import { AppError, publicError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -47,6 +48,13 @@ function discardBody(req: Koa.Context['req'], limit: number, ms: number): Promis
     req.once('error', () => { done(false); });
     req.resume();
   });
+}
+
+/** Reads a JSON body and checks it with `schema`; a bad_request names every problem. */
+export async function parseBody<T>(ctx: Koa.Context, schema: z.ZodType<T>): Promise<T> {
+  const parsed = schema.safeParse(await readJson(ctx));
+  if (!parsed.success) throw new AppError('bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  return parsed.data;
 }
 
 /** Reads a JSON request body of at most `limit` bytes. */
