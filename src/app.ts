@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAccountService } from './access/account-service.js';
 import { createAuthenticator } from './access/authenticator.js';
-import { createAppService } from './apps/app-service.js';
+import { createAppService, type AppService } from './apps/app-service.js';
 import { ensureAdmin } from './access/bootstrap.js';
 import type { PolicySettings } from './access/policy.js';
 import { createBuildControl } from './build/build-control.js';
@@ -400,6 +400,14 @@ async function buildingParts(config: Config, logger: Logger, db: Database, engin
   return { registry, runner, buildpackArchives };
 }
 
+/** A dependency a `solum worker` does not have: any call to it fails, saying so. */
+function serverOnly(what: string): object {
+  const fail = (): never => {
+    throw new Error(`${what}: only the Solum server does this, not a build worker`);
+  };
+  return new Proxy({}, { get: () => fail });
+}
+
 /** What a build worker takes from the configuration, in a server or a `solum worker` alike. */
 const workerSettings = (config: Config, logger: Logger, engine: ContainerEngine, installation: string, workerId: string) => ({
   engine,
@@ -431,15 +439,37 @@ export async function createSolumWorker(config: Config, logger: Logger, override
   const engine = overrides.engine ?? createDockerEngine({ dockerHost: config.dockerHost });
   const { registry, runner } = await buildingParts(config, logger, db, engine, installation);
   const workerId = newWorkerId();
+  const events = createBuildEvents();
+  // A pipeline's stages before its build (tree tests, the run's record) run where the build runs,
+  // so a worker wraps its runner like the server does; the rest of a pipeline (deploys, approvals,
+  // promotion) is the server's, and those parts fail loudly if anything here ever called them.
+  const pipelines = createPipelineService({
+    apps: serverOnly('apps') as AppService,
+    appStore: createAppStore(db.knex),
+    store: createPipelineStore(db.knex),
+    environments: createEnvironmentStore(db.knex),
+    deployer: serverOnly('deploys') as Deployer,
+    engine,
+    installation,
+    packs: () => registry.packs(),
+    caBundle: config.builderNetwork.caBundle,
+    limits: config.buildLimits,
+    url: (serverOnly('the router') as { url: (name: string) => string }).url,
+    routerAddress: (serverOnly('the router') as { address: () => string }).address,
+    runUrl: (id) => `${config.serverUrl ?? ''}/v1/pipeline-runs/${id}`,
+    events,
+    logger,
+  });
+  const pipelinedRunner = pipelines.wrapRunner(runner);
   const worker = createBuildWorker({
     builds: createBuildStore(db.knex),
     apps: createAppStore(db.knex),
     // Packs registered on the server since this worker started are seen by its next build.
     runner: async (input) => {
       await registry.load();
-      return runner(input);
+      return pipelinedRunner(input);
     },
-    events: createBuildEvents(),
+    events,
     ...workerSettings(config, logger, engine, installation, workerId),
     archiveOf: remoteArchives({ serverUrl: config.serverUrl, token: config.workerToken, workerId, archivesDir: config.archivesDir, timeoutMs: config.fetchTimeoutMs }),
   });

@@ -140,4 +140,15 @@ test.serial('a worker with the wrong token cannot fetch sources; kill -9 of a wo
   t.is(ok.code, 0, ok.stderr);
   t.regex(ok.stderr, /remote: fine/);
   t.regex(ok.stderr, /Build #3 succeeded/);
+
+  // A pipeline's tree test runs on the worker too: its failure stops the run, no DU is built,
+  // and nothing goes live (the gates hold wherever the build runs).
+  await writeAndCommit(repo, { 'solum.yaml': 'pipeline:\n  stages:\n    - name: unit-test\n      test: echo 1 of 3 tests failed; exit 1\n    - build\n    - deploy: staging\n' }, 'pipeline');
+  const gated = await http.git(['push', http.url(app), 'main'], repo);
+  t.not(gated.code, 0);
+  t.regex(gated.stderr, /remote: -----> Stage unit-test: test the pushed tree/);
+  t.regex(gated.stderr, /remote: 1 of 3 tests failed/);
+  const runs = (await solum.api('GET', `/v1/apps/${app}/pipeline-runs`)).json as Array<{ status: string; duId: string | null }>;
+  t.like(runs[0], { status: 'failed', duId: null });
+  t.is((await buildsOf(solum, app))[0]?.duManifest, null);
 });
