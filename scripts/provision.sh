@@ -62,43 +62,30 @@ ensure_base_image() {
   as_root rm -rf "$dir"
 }
 
-# Stock language packs: one image per folder under language-packs/, built FROM the base image.
-ensure_language_packs() {
-  for dir in "$ROOT"/language-packs/*/; do
-    # A pack without a Dockerfile (the dockerfile pack) has no builder image.
+# One image per folder with a Dockerfile under $1 (tagged solum/$2-<folder>:latest), built FROM the
+# base image; the stamp label $3 records which sources an image was built from, so an unchanged
+# folder is not rebuilt. Folders without a Dockerfile (the dockerfile pack) have no image.
+ensure_images_from() {
+  local root="$1" prefix="$2" label="$3" what="$4"
+  for dir in "$root"/*/; do
     [ -f "$dir/Dockerfile" ] || continue
     local name; name="$(basename "$dir")"
-    local image="solum/lp-$name:latest"
+    local image="solum/$prefix-$name:latest"
     local stamp; stamp="$(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
-    if [ "$(docker image inspect -f '{{index .Config.Labels "io.solum.language-pack.source"}}' "$image" 2>/dev/null || true)" = "$stamp" ]; then
+    if [ "$(docker image inspect -f "{{index .Config.Labels \"$label\"}}" "$image" 2>/dev/null || true)" = "$stamp" ]; then
       continue
     fi
-    log "building language pack $name"
+    log "building $what $name"
     docker build --network host -q \
       --build-arg "BASE_IMAGE=$BASE_IMAGE" \
-      --label "io.solum.language-pack.source=$stamp" \
+      --label "$label=$stamp" \
       -t "$image" "$dir" >/dev/null
   done
 }
 
-# Backing service images (postgres, redis): one per folder under services/, built FROM the base
-# image like the language packs; the stamp label says which sources an image was built from.
-ensure_service_images() {
-  for dir in "$ROOT"/services/*/; do
-    [ -f "$dir/Dockerfile" ] || continue
-    local name; name="$(basename "$dir")"
-    local image="solum/svc-$name:latest"
-    local stamp; stamp="$(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
-    if [ "$(docker image inspect -f '{{index .Config.Labels "io.solum.service.source"}}' "$image" 2>/dev/null || true)" = "$stamp" ]; then
-      continue
-    fi
-    log "building service image $name"
-    docker build --network host -q \
-      --build-arg "BASE_IMAGE=$BASE_IMAGE" \
-      --label "io.solum.service.source=$stamp" \
-      -t "$image" "$dir" >/dev/null
-  done
-}
+# Stock language packs (language-packs/) and backing service images (services/: postgres, redis).
+ensure_language_packs() { ensure_images_from "$ROOT/language-packs" lp io.solum.language-pack.source "language pack"; }
+ensure_service_images() { ensure_images_from "$ROOT/services" svc io.solum.service.source "service image"; }
 
 ensure_postgres() {
   if [ -n "${SOLUM_TEST_DATABASE_URL:-}" ]; then echo "$SOLUM_TEST_DATABASE_URL" >"$STATE/test-database-url"; return 0; fi

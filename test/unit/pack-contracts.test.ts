@@ -1,9 +1,6 @@
 // Pure parts of the pack contracts: buildpack release YAML, process-type merging, pack dependency
 // ordering and cycles, buildpack URLs, S2I scripts URLs, search, the multi-pack script, push
 // options, multi-pack security verdicts, tar renaming; and the new columns on both databases.
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import test from 'ava';
 import tar from 'tar-stream';
 import { parseBuildpackUrl, checkBuildpackUrls } from '../../src/buildpack-url.js';
@@ -16,10 +13,9 @@ import { fileFromTar, retar, tarOf } from '../../src/build/tar-tools.js';
 import { parsePushOptions } from '../../src/hooks/push-options.js';
 import { createAppStore } from '../../src/db/app-store.js';
 import { createBuildStore, type Build } from '../../src/db/build-store.js';
-import { createDatabase } from '../../src/db/database.js';
 import { createUserStore } from '../../src/db/user-store.js';
 import { parseAppName, parseUserName } from '../../src/names.js';
-import { createTestDatabase, databaseKinds } from '../support/database.js';
+import { databaseKinds, openTestDatabase } from '../support/database.js';
 
 const pack = (name: string, dependsOn: string[] = [], extra: Record<string, unknown> = {}): LanguagePack =>
   packFromManifest({ name, version: '1', build: `/solum/bin/${name}`, dependsOn, ...extra }, `solum/lp-${name}:latest`);
@@ -160,15 +156,8 @@ test('tar tools: entries renamed under a new directory (parents first); one file
 
 for (const kind of databaseKinds) {
   test(`app buildpacks and language packs; a build's buildpacks and every pack it ran [${kind}]`, async (t) => {
-    const tdb = await createTestDatabase(kind);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-db-'));
-    const db = await createDatabase({ url: tdb.url, dataDir: dir });
-    t.teardown(async () => {
-      await db.close();
-      await tdb.drop();
-      await fs.rm(dir, { recursive: true, force: true });
-    });
-    await db.migrate();
+    const { db, done } = await openTestDatabase(kind);
+    t.teardown(done);
     const owner = await createUserStore(db.knex).createUser(parseUserName('ann'), false);
     if (owner === 'duplicate') throw new Error('duplicate');
     const apps = createAppStore(db.knex);

@@ -1,11 +1,7 @@
 // Pipeline logic without mocks: definition parsing and validation, the next-stage decision, who may
 // approve, callback signatures; and the pipeline and environment stores on both databases.
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import test from 'ava';
 import { createAppStore } from '../../src/db/app-store.js';
-import { createDatabase } from '../../src/db/database.js';
 import { createEnvironmentStore } from '../../src/db/environment-store.js';
 import { createPipelineStore } from '../../src/db/pipeline-store.js';
 import { createUserStore } from '../../src/db/user-store.js';
@@ -22,7 +18,7 @@ import {
   type StageSpec,
   type StageStatus,
 } from '../../src/pipelines/definition.js';
-import { createTestDatabase, databaseKinds } from '../support/database.js';
+import { databaseKinds, openTestDatabase } from '../support/database.js';
 
 const full = {
   stages: [
@@ -132,15 +128,8 @@ test('callback signatures: HMAC-SHA256 of the exact body with the pipeline secre
 
 for (const kind of databaseKinds) {
   test(`pipeline and environment stores [${kind}]`, async (t) => {
-    const tdb = await createTestDatabase(kind);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-db-'));
-    const db = await createDatabase({ url: tdb.url, dataDir: dir });
-    t.teardown(async () => {
-      await db.close();
-      await tdb.drop();
-      await fs.rm(dir, { recursive: true, force: true });
-    });
-    await db.migrate();
+    const { db, done } = await openTestDatabase(kind);
+    t.teardown(done);
     const owner = await createUserStore(db.knex).createUser(parseUserName('owner'), false);
     if (owner === 'duplicate') throw new Error('duplicate');
     const { app } = await createAppStore(db.knex).createApp(parseAppName('shop'), owner.id);
