@@ -9,6 +9,7 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** Whether two secrets are equal, compared in constant time whatever their lengths. */
 export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(hashToken(a), 'hex');
   const y = Buffer.from(hashToken(b), 'hex');

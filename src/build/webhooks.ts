@@ -1,7 +1,8 @@
 // Webhooks from external git hosts and CI: each app has a trigger URL and a secret. The signature
 // is checked on the raw bytes before anything is parsed; redeliveries are recognised by their
 // delivery ID; events that do not build are answered 200 with the reason.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { sameSecret } from '../access/tokens.js';
 import type { AppService } from '../apps/app-service.js';
 import type { App, AppStore } from '../db/app-store.js';
 import type { SourceStore } from '../db/source-store.js';
@@ -18,25 +19,19 @@ const header = (h: Headers, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-const equal = (a: string, b: string): boolean => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
-
 /** Which sender signed this request with `secret`, or null when nobody did. Pure. */
 export function verifyWebhook(h: Headers, body: Buffer, secret: string): Flavor | null {
   const hmac = createHmac('sha256', secret).update(body).digest('hex');
   const gitlab = header(h, 'x-gitlab-token');
-  if (gitlab !== undefined) return equal(gitlab, secret) ? 'gitlab' : null;
+  if (gitlab !== undefined) return sameSecret(gitlab, secret) ? 'gitlab' : null;
   const hub = header(h, 'x-hub-signature-256');
-  if (header(h, 'x-github-event') !== undefined) return hub !== undefined && equal(hub, `sha256=${hmac}`) ? 'github' : null;
+  if (header(h, 'x-github-event') !== undefined) return hub !== undefined && sameSecret(hub, `sha256=${hmac}`) ? 'github' : null;
   if (header(h, 'x-gitea-event') !== undefined || header(h, 'x-forgejo-event') !== undefined) {
     const sig = header(h, 'x-gitea-signature') ?? header(h, 'x-forgejo-signature') ?? hub?.replace(/^sha256=/, '');
-    return sig !== undefined && equal(sig, hmac) ? 'gitea' : null;
+    return sig !== undefined && sameSecret(sig, hmac) ? 'gitea' : null;
   }
   const generic = header(h, 'x-solum-signature-256');
-  return generic !== undefined && equal(generic, `sha256=${hmac}`) ? 'generic' : null;
+  return generic !== undefined && sameSecret(generic, `sha256=${hmac}`) ? 'generic' : null;
 }
 
 export type WebhookEvent =

@@ -3,17 +3,11 @@
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type Koa from 'koa';
+import { sameSecret } from '../access/tokens.js';
 import type { BuildStore } from '../db/build-store.js';
 
 const ROUTE = /^\/internal\/builds\/([1-9][0-9]{0,15})\/archive$/;
-
-/** Constant-time comparison of a presented secret with the configured one. Pure. */
-export function sameSecret(presented: string, expected: string): boolean {
-  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(presented), digest(expected));
-}
 
 export function workerArchiveMiddleware(deps: { token: string | undefined; builds: Pick<BuildStore, 'getBuild'>; archivesDir: string }): Koa.Middleware {
   return async (ctx, next) => {

@@ -1,7 +1,8 @@
 // Pipeline definitions (the solum.yaml `pipeline:` section or the /v1/pipelines body): parsed and
 // checked once, plus the pure decisions a run makes — what comes next, who may approve, how a
 // callback is signed.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../access/tokens.js';
 import { z } from 'zod';
 import { badRequest } from '../errors.js';
 import { appRoles, atLeast, type AppRole } from '../roles.js';
@@ -178,7 +179,5 @@ export const signBody = (secret: string, body: Buffer | string): string => `sha2
 /** Whether a callback's signature header matches its body, compared in constant time. */
 export function signatureValid(secret: string, body: Buffer, header: string | undefined): boolean {
   if (!header || !/^sha256=[0-9a-f]{64}$/.test(header)) return false;
-  const want = Buffer.from(signBody(secret, body));
-  const got = Buffer.from(header);
-  return want.length === got.length && timingSafeEqual(want, got);
+  return sameSecret(signBody(secret, body), header);
 }
