@@ -21,6 +21,13 @@ export interface BuildTracker {
 /** Lines of a stored log chunk (each ends with a newline). Pure. */
 export const linesOf = (chunk: string): string[] => chunk.split('\n').slice(0, -1);
 
+/** A remote build the tracker follows: its last status seen, and how far its log was published. */
+interface Followed {
+  status: string;
+  seq: number;
+  lines: number;
+}
+
 export function createBuildTracker(o: {
   readonly builds: BuildStore;
   readonly apps: Pick<AppStore, 'findAppById'>;
@@ -40,17 +47,16 @@ export function createBuildTracker(o: {
   const pollMs = o.pollMs ?? 250;
   const log = o.logger.child({ component: 'build-tracker' });
   /** Remote builds seen unsettled: last status, and how far their log was published. */
-  const known = new Map<number, { status: string; seq: number; lines: number }>();
+  const known = new Map<number, Followed>();
   let stopping = false;
   const pause = createWakeableSleep();
   let loop: Promise<void> | undefined;
 
-  /** Publishes a followed remote build's stored lines not yet published. */
-  const drain = async (build: Build): Promise<void> => {
-    const k = known.get(build.id);
-    if (!k || !o.events.following(build.id)) return;
-    for (const { seq, chunk } of await o.builds.logChunksAfter(build.id, k.seq)) {
-      for (const line of linesOf(chunk)) o.events.line(build.id, line, ++k.lines);
+  /** Publishes the stored lines of a followed remote build that `k` has not published yet. */
+  const drain = async (id: number, k: Followed): Promise<void> => {
+    if (!o.events.following(id)) return;
+    for (const { seq, chunk } of await o.builds.logChunksAfter(id, k.seq)) {
+      for (const line of linesOf(chunk)) o.events.line(id, line, ++k.lines);
       k.seq = seq;
     }
   };
@@ -72,7 +78,7 @@ export function createBuildTracker(o: {
       let k = known.get(b.id);
       if (!k) known.set(b.id, (k = { status: 'queued', seq: 0, lines: 0 }));
       if (b.status === 'queued') continue;
-      await drain(b);
+      await drain(b.id, k);
       if (k.status !== b.status) {
         k.status = b.status;
         o.events.state({ type: 'build', app: b.app, number: b.number, status: b.status, id: b.id });
@@ -95,11 +101,7 @@ export function createBuildTracker(o: {
       known.delete(id);
       // Claimed here after all (this process published it), or canceled while queued (build-control.ts did).
       if (!b || o.isLocal(b) || b.workerId === null) continue;
-      if (o.events.following(id)) {
-        known.set(id, k);
-        await drain(b);
-        known.delete(id);
-      }
+      await drain(id, k);
       if (k.status !== b.status) await ended(b);
       o.events.finished(b);
     }
@@ -108,14 +110,12 @@ export function createBuildTracker(o: {
   const releaseOne = async (build: Build): Promise<void> => {
     const app = await o.apps.findAppById(build.appId);
     if (!o.isLocal(build)) {
-      if (!known.has(build.id)) known.set(build.id, { status: 'running', seq: 0, lines: 0 });
-      await drain(build);
-      const k = known.get(build.id);
-      if (k && k.status !== build.status) await ended(build);
+      const k = known.get(build.id) ?? { status: 'running', seq: 0, lines: 0 };
+      await drain(build.id, k);
+      if (k.status !== build.status) await ended(build);
     }
     known.delete(build.id);
-    const chunks = await o.builds.logChunksAfter(build.id, 0);
-    const after = { seq: chunks.at(-1)?.seq ?? 0, lines: chunks.reduce((n, c) => n + linesOf(c.chunk).length, 0) };
+    const after = await o.builds.logEnd(build.id);
     const say = createBuildLog({ buildId: build.id, store: o.builds, events: o.events, maxBytes: o.logMaxBytes, after, onStoreError: (err) => { log.error({ err }, 'storing release lines failed'); } });
     try {
       const head = app ? await o.deployRefHead(app) : null;
@@ -162,7 +162,6 @@ export function createBuildTracker(o: {
       const reset = await o.builds.resetReleasing();
       if (reset > 0) log.warn({ reset }, 'releases interrupted by a stop are tried again');
       loop = run();
-      return Promise.resolve();
     },
     notify() {
       pause.wake();

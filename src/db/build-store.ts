@@ -163,6 +163,8 @@ export interface BuildStore {
   listUnsettled(): Promise<Build[]>;
   /** Stored log chunks after `seq`, in order. */
   logChunksAfter(id: number, seq: number): Promise<Array<{ seq: number; chunk: string }>>;
+  /** Where the stored log ends: its last chunk's seq and its line count (0 and 0 when empty). */
+  logEnd(id: number): Promise<{ seq: number; lines: number }>;
   /** Marks running builds whose heartbeat is older than `staleBefore` abandoned; returns them. */
   abandonStale(staleBefore: Date): Promise<Build[]>;
   /** Marks these running builds abandoned (their worker is known to be dead); returns them. */
@@ -336,6 +338,16 @@ export function createBuildStore(knex: Knex): BuildStore {
     },
     async logChunksAfter(id, seq) {
       return knex('build_logs').where({ build_id: id }).where('seq', '>', seq).orderBy('seq').select<Array<{ seq: number; chunk: string }>>('seq', 'chunk');
+    },
+    async logEnd(id) {
+      // Every stored line ends with a newline: the count of newlines is the count of lines.
+      const row = await knex('build_logs')
+        .where({ build_id: id })
+        .first<{ seq: number | null; lines: number | string | null } | undefined>(
+          knex.raw('max(seq) AS seq'),
+          knex.raw("sum(length(chunk) - length(replace(chunk, E'\\n', ''))) AS lines"),
+        );
+      return { seq: row?.seq ?? 0, lines: Number(row?.lines ?? 0) };
     },
     async appendLog(id, seq, chunk) {
       await knex('build_logs').insert({ build_id: id, seq, chunk });

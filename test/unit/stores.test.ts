@@ -155,6 +155,10 @@ for (const kind of databaseKinds) {
     await builds.appendLog(ids[0]!, 1, 'one\n');
     await builds.appendLog(ids[0]!, 2, 'two\n');
     t.is(await builds.readLog(ids[0]!), 'one\ntwo\n');
+    await builds.appendLog(ids[0]!, 3, 'three\nfour\n');
+    t.deepEqual(await builds.logEnd(ids[0]!), { seq: 3, lines: 4 });
+    t.deepEqual((await builds.logChunksAfter(ids[0]!, 1)).map((c) => c.seq), [2, 3]);
+    t.deepEqual(await builds.logEnd(ids[1]!), { seq: 0, lines: 0 });
     t.deepEqual((await builds.listBuilds(appIds[2]!)).map((b) => b.number), [4, 3, 2, 1]);
   });
 }
