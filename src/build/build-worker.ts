@@ -169,13 +169,14 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     let outcome: BuildOutcome;
     let app: App | undefined;
     try {
-      app = await o.apps.findAppById(build.appId);
-      if (!app) throw new Error(`app ${build.appId} of build ${build.id} not found`);
       if (!build.archive) throw new Error('the build has no source archive');
       blog.info('build started');
+      // Had first, so the copy is removed at the end whatever happens next.
       archive = await archiveOf(build).catch((err: unknown) => {
         throw new SourceUnavailable((err as Error).message);
       });
+      app = await o.apps.findAppById(build.appId);
+      if (!app) throw new Error(`app ${build.appId} of build ${build.id} not found`);
       o.onStatus?.(build);
       o.events.state({ type: 'build', app: build.app, number: build.number, status: 'running', id: build.id });
       const timeoutMs = app.buildTimeoutSeconds !== null ? app.buildTimeoutSeconds * 1000 : o.limits.timeoutMs;
