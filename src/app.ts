@@ -372,11 +372,13 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
 
 /** What both a server and a `solum worker` build with: the pack registry and the build runner. */
 async function buildingParts(config: Config, logger: Logger, db: Database, engine: ContainerEngine, installation: string) {
+  const apps = createAppStore(db.knex);
+  const builds = createBuildStore(db.knex);
   const registry = createPackRegistry({
     stock: await loadStockPacks(config.languagePacksDir),
     store: createPackStore(db.knex),
-    apps: createAppStore(db.knex),
-    builds: createBuildStore(db.knex),
+    apps,
+    builds,
     imageId: (ref) => engine.imageId(ref),
     engine,
     installation,
@@ -384,10 +386,9 @@ async function buildingParts(config: Config, logger: Logger, db: Database, engin
     logger,
   });
   await registry.load();
-  const builds = createBuildStore(db.knex);
   const releaseStore = createReleaseStore(db.knex);
   // Buildpacks admins upload live on the server's disk: a worker elsewhere builds only with git URLs.
-  const buildpackArchives = createBuildpackArchives({ store: createBuildpackStore(db.knex), apps: createAppStore(db.knex), dir: path.join(config.dataDir, 'buildpacks') });
+  const buildpackArchives = createBuildpackArchives({ store: createBuildpackStore(db.knex), apps, dir: path.join(config.dataDir, 'buildpacks') });
   const runner = createBuildRunner({
     engine,
     installation,
@@ -397,7 +398,7 @@ async function buildingParts(config: Config, logger: Logger, db: Database, engin
     fetchBuildpack: (url, index) => buildpackArchives.fetch(url, index),
     previousBuild: async (app, build) => (await builds.listBuilds(app.id)).find((b) => b.id !== build.id && b.status === 'succeeded' && b.duImage !== null),
   });
-  return { registry, runner, buildpackArchives };
+  return { apps, builds, registry, runner, buildpackArchives };
 }
 
 /** A dependency a `solum worker` does not have: any call to it fails, saying so. */
@@ -437,7 +438,7 @@ export async function createSolumWorker(config: Config, logger: Logger, override
   await db.migrate();
   const installation = await createSettingsStore(db.knex).installationId();
   const engine = overrides.engine ?? createDockerEngine({ dockerHost: config.dockerHost });
-  const { registry, runner } = await buildingParts(config, logger, db, engine, installation);
+  const { apps, builds, registry, runner } = await buildingParts(config, logger, db, engine, installation);
   const workerId = newWorkerId();
   const events = createBuildEvents();
   // A pipeline's stages before its build (tree tests, the run's record) run where the build runs,
@@ -445,7 +446,7 @@ export async function createSolumWorker(config: Config, logger: Logger, override
   // promotion) is the server's, and those parts fail loudly if anything here ever called them.
   const pipelines = createPipelineService({
     apps: serverOnly('apps') as AppService,
-    appStore: createAppStore(db.knex),
+    appStore: apps,
     store: createPipelineStore(db.knex),
     environments: createEnvironmentStore(db.knex),
     deployer: serverOnly('deploys') as Deployer,
@@ -462,8 +463,8 @@ export async function createSolumWorker(config: Config, logger: Logger, override
   });
   const pipelinedRunner = pipelines.wrapRunner(runner);
   const worker = createBuildWorker({
-    builds: createBuildStore(db.knex),
-    apps: createAppStore(db.knex),
+    builds,
+    apps,
     // Packs registered on the server since this worker started are seen by its next build.
     runner: async (input) => {
       await registry.load();
