@@ -9,6 +9,7 @@ const forbiddenBy = {
   db: [...transports, '**/access/*', '**/git/*', '**/hooks/*', '**/build/*', '**/deploy/*'],
   access: [...transports, '**/hooks/*', '**/build/*', '**/deploy/*', '**/git/*'],
   build: [...transports, '**/hooks/*', '**/deploy/*'],
+  containers: [...transports, '**/hooks/*', '**/deploy/*', '**/build/*', '**/access/*', '**/git/*'],
   hooks: [...transports, '**/deploy/*'],
   deploy: [...transports, '**/hooks/*'],
   apps: [...transports, '**/hooks/*', '**/deploy/*'],
@@ -23,7 +24,7 @@ const restrict = (patterns, allowDockerode = false) => ({
   'no-restricted-imports': [
     'error',
     {
-      paths: allowDockerode ? [] : [{ name: 'dockerode', message: 'only src/build/docker-engine.ts talks to Docker' }],
+      paths: allowDockerode ? [] : [{ name: 'dockerode', message: 'only src/containers/docker-engine.ts talks to Docker' }],
       patterns: [
         { group: ['**/app.js'], message: 'only main.ts may import the composition root' },
         ...patterns.map((p) => ({ group: [p], message: 'this import points outward (see ARCHITECTURE.md)' })),
@@ -45,7 +46,7 @@ export default tseslint.config(
   },
   { files: ['src/*.ts'], ignores: ['src/main.ts'], rules: restrict([]) },
   ...Object.entries(forbiddenBy).map(([dir, patterns]) => ({ files: [`src/${dir}/**/*.ts`], rules: restrict(patterns) })),
-  { files: ['src/build/docker-engine.ts'], rules: restrict(forbiddenBy.build, true) },
+  { files: ['src/containers/docker-engine.ts'], rules: restrict(forbiddenBy.containers, true) },
   // The SSH commands are a transport that happens to live beside the SSH server: services are fair game.
   { files: ['src/git/ssh-commands.ts'], rules: restrict(forbiddenBy.http) },
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },

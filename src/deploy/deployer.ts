@@ -3,7 +3,7 @@
 // period. One deploy per app at a time. At start it re-adopts running processes by label.
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import type { ContainerEngine } from '../build/container-engine.js';
+import type { ContainerEngine } from '../containers/container-engine.js';
 import type { App } from '../db/app-store.js';
 import type { Formation, Release, ReleaseStore } from '../db/release-store.js';
 import type { Logger } from '../logger.js';

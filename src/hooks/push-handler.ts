@@ -3,12 +3,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { App, AppStore } from '../db/app-store.js';
-import { overtaken } from '../build/build-worker.js';
+import { overtaken } from '../build/queue/build-worker.js';
 import type { Build, BuildStore } from '../db/build-store.js';
 import { AppError } from '../errors.js';
-import { snapshotCommit } from '../build/archive.js';
-import type { BuildEvents } from '../build/build-events.js';
-import type { BuildQueue } from '../build/build-queue.js';
+import { snapshotCommit } from '../build/runner/archive.js';
+import type { BuildEvents } from '../build/queue/build-events.js';
+import type { BuildQueue } from '../build/queue/build-queue.js';
 import { gitEnv } from '../git/git-process.js';
 import type { Logger } from '../logger.js';
 import type { HookRequest } from './hook-protocol.js';

@@ -5,13 +5,13 @@
 // gate survives a restart.
 import { randomBytes } from 'node:crypto';
 import type { AppService } from '../apps/app-service.js';
-import { archiveWithFiles, inspectArchive } from '../build/archive.js';
-import { parseAppManifest } from '../build/app-manifest.js';
-import type { BuildEvents } from '../build/build-events.js';
-import type { BuildRunner } from '../build/build-runner.js';
-import { releases as releasesLive } from '../build/build-worker.js';
-import type { ContainerEngine } from '../build/container-engine.js';
-import { detectPack, type LanguagePack } from '../build/language-packs.js';
+import { archiveWithFiles, inspectArchive } from '../build/runner/archive.js';
+import { parseAppManifest } from '../build/runner/app-manifest.js';
+import type { BuildEvents } from '../build/queue/build-events.js';
+import type { BuildRunner } from '../build/runner/build-runner.js';
+import { releases as releasesLive } from '../build/queue/build-worker.js';
+import type { ContainerEngine } from '../containers/container-engine.js';
+import { detectPack, type LanguagePack } from '../build/packs/language-packs.js';
 import type { App, AppStore } from '../db/app-store.js';
 import type { Build, BuildOutcome } from '../db/build-store.js';
 import type { Environment, EnvironmentStore } from '../db/environment-store.js';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import type { AppService } from '../apps/app-service.js';
-import type { ContainerEngine, ExecProcess } from '../build/container-engine.js';
+import type { ContainerEngine, ExecProcess } from '../containers/container-engine.js';
 import type { App } from '../db/app-store.js';
 import type { Release } from '../db/release-store.js';
 import type { ServiceInstance, ServiceKind, ServiceLink, ServiceStore } from '../db/service-store.js';

@@ -1,7 +1,7 @@
 // Retention against real Docker: old DUs go unless a release points to them; leftover builders and
 // build caches of apps that no longer exist go; nothing of another installation is touched.
 import test from 'ava';
-import { dusToRemove } from '../../src/build/retention.js';
+import { dusToRemove } from '../../src/build/upkeep/retention.js';
 import { imageExists, removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { randomName, run, startSolum } from '../support/solum.js';

@@ -4,12 +4,12 @@
 import test from 'ava';
 import tar from 'tar-stream';
 import { parseBuildpackUrl, checkBuildpackUrls } from '../../src/buildpack-url.js';
-import { mergeProcessTypes, parseBuildpackRelease } from '../../src/build/buildpacks.js';
-import { multiPackScript } from '../../src/build/build-runner.js';
-import { detectPack, packFromManifest, resolvePacks, type LanguagePack } from '../../src/build/language-packs.js';
-import { matchesQuery, s2iScriptsDir } from '../../src/build/pack-registry.js';
-import { judgeAll, rebuildsSame } from '../../src/build/security-rebuilds.js';
-import { fileFromTar, retar, tarOf } from '../../src/build/tar-tools.js';
+import { mergeProcessTypes, parseBuildpackRelease } from '../../src/build/packs/buildpacks.js';
+import { multiPackScript } from '../../src/build/runner/build-runner.js';
+import { detectPack, packFromManifest, resolvePacks, type LanguagePack } from '../../src/build/packs/language-packs.js';
+import { matchesQuery, s2iScriptsDir } from '../../src/build/packs/pack-registry.js';
+import { judgeAll, rebuildsSame } from '../../src/build/upkeep/security-rebuilds.js';
+import { fileFromTar, retar, tarOf } from '../../src/build/runner/tar-tools.js';
 import { parsePushOptions } from '../../src/hooks/push-options.js';
 import { createAppStore } from '../../src/db/app-store.js';
 import { createBuildStore, type Build } from '../../src/db/build-store.js';

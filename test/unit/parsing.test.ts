@@ -3,7 +3,7 @@ import test from 'ava';
 import { AppError } from '../../src/errors.js';
 import { parseGitExec } from '../../src/git/exec-command.js';
 import { parseGitHttpRoute } from '../../src/git/http-route.js';
-import { parseProcfile } from '../../src/build/procfile.js';
+import { parseProcfile } from '../../src/build/runner/procfile.js';
 import { planPush, isValidUpdate } from '../../src/hooks/push-plan.js';
 import { parseAppName, parseRepoPath } from '../../src/names.js';
 import { decodeLine, encodeExit, encodeOutput } from '../../src/hooks/hook-protocol.js';

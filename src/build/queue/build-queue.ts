@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { App, AppStore } from '../db/app-store.js';
-import type { Build, BuildStore } from '../db/build-store.js';
+import type { App, AppStore } from '../../db/app-store.js';
+import type { Build, BuildStore } from '../../db/build-store.js';
 
 export interface BuildQueue {
   /** A fresh path for a source archive that `enqueue` will adopt. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { Build } from '../db/build-store.js';
+import type { Build } from '../../db/build-store.js';
 
 export interface ArchiveCopy {
   readonly path: string;

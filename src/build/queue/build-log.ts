@@ -1,5 +1,5 @@
 // A build's log: splits output into lines, publishes each at once and stores them in batches.
-import type { BuildStore } from '../db/build-store.js';
+import type { BuildStore } from '../../db/build-store.js';
 import type { BuildEvents } from './build-events.js';
 
 export interface BuildLog {

@@ -4,15 +4,15 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import type { AppService } from '../apps/app-service.js';
-import type { App } from '../db/app-store.js';
-import type { Build, BuildStore } from '../db/build-store.js';
-import type { User } from '../db/user-store.js';
-import { AppError, badRequest } from '../errors.js';
+import type { AppService } from '../../apps/app-service.js';
+import type { App } from '../../db/app-store.js';
+import type { Build, BuildStore } from '../../db/build-store.js';
+import type { User } from '../../db/user-store.js';
+import { AppError, badRequest } from '../../errors.js';
 import { normalizeArtifact, type ArtifactLimits } from './artifact.js';
-import type { BuildQueue } from './build-queue.js';
-import type { ContainerEngine } from './container-engine.js';
-import { duRepository } from './build-runner.js';
+import type { BuildQueue } from '../queue/build-queue.js';
+import type { ContainerEngine } from '../../containers/container-engine.js';
+import { duRepository } from '../runner/build-runner.js';
 
 export interface BuildSources {
   upload(actor: User | null, app: string, body: Readable): Promise<Build>;

@@ -4,13 +4,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { App, AppStore } from '../db/app-store.js';
-import type { Build, BuildOutcome, BuildStore } from '../db/build-store.js';
-import type { Logger } from '../logger.js';
+import type { App, AppStore } from '../../db/app-store.js';
+import type { Build, BuildOutcome, BuildStore } from '../../db/build-store.js';
+import type { Logger } from '../../logger.js';
 import type { BuildEvents } from './build-events.js';
 import { createBuildLog } from './build-log.js';
-import type { BuildRunner } from './build-runner.js';
-import type { ContainerEngine } from './container-engine.js';
+import type { BuildRunner } from '../runner/build-runner.js';
+import type { ContainerEngine } from '../../containers/container-engine.js';
 import { createWakeableSleep } from './wakeable-sleep.js';
 
 export interface BuildWorker {

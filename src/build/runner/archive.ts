@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { spawnGit } from '../git/git-process.js';
+import { spawnGit } from '../../git/git-process.js';
 
 /** Writes `git archive` of `commit` to `dest`; `env` carries GIT_DIR and, in pre-receive, the quarantine. */
 export async function snapshotCommit(opts: { commit: string; env: NodeJS.ProcessEnv; dest: string }): Promise<void> {

@@ -4,15 +4,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
-import type { AppService } from '../apps/app-service.js';
-import type { App } from '../db/app-store.js';
-import type { Build, BuildStore } from '../db/build-store.js';
-import type { AppSource, SourceStore } from '../db/source-store.js';
-import type { User } from '../db/user-store.js';
-import { AppError, badRequest, conflict, forbidden } from '../errors.js';
-import { gitEnv, runGit } from '../git/git-process.js';
-import { snapshotCommit } from './archive.js';
-import type { BuildQueue } from './build-queue.js';
+import type { AppService } from '../../apps/app-service.js';
+import type { App } from '../../db/app-store.js';
+import type { Build, BuildStore } from '../../db/build-store.js';
+import type { AppSource, SourceStore } from '../../db/source-store.js';
+import type { User } from '../../db/user-store.js';
+import { AppError, badRequest, conflict, forbidden } from '../../errors.js';
+import { gitEnv, runGit } from '../../git/git-process.js';
+import { snapshotCommit } from '../runner/archive.js';
+import type { BuildQueue } from '../queue/build-queue.js';
 
 export interface SourceView {
   readonly url: string | null;

@@ -1,15 +1,15 @@
 // Security rebuilds (seed 004: an operator updates a package in a pack image): find every app whose
 // live DU was built from an older image of its language pack, and report them or rebuild the same
 // commits with the current image. DUs Solum cannot rebuild are listed for their owners.
-import type { AppStore, App } from '../db/app-store.js';
-import type { Build, BuildStore } from '../db/build-store.js';
-import type { ReleaseStore } from '../db/release-store.js';
-import type { User } from '../db/user-store.js';
-import { forbidden } from '../errors.js';
-import { gitEnv } from '../git/git-process.js';
-import { snapshotCommit } from './archive.js';
-import type { BuildQueue } from './build-queue.js';
-import { resolvePacks, type LanguagePack } from './language-packs.js';
+import type { AppStore, App } from '../../db/app-store.js';
+import type { Build, BuildStore } from '../../db/build-store.js';
+import type { ReleaseStore } from '../../db/release-store.js';
+import type { User } from '../../db/user-store.js';
+import { forbidden } from '../../errors.js';
+import { gitEnv } from '../../git/git-process.js';
+import { snapshotCommit } from '../runner/archive.js';
+import type { BuildQueue } from '../queue/build-queue.js';
+import { resolvePacks, type LanguagePack } from '../packs/language-packs.js';
 
 export interface RebuildCandidate {
   readonly app: string;

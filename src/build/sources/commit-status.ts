@@ -1,12 +1,12 @@
 // Commit statuses: when an app has a GitHub-compatible statuses endpoint, Solum reports each
 // build's commit as pending, then success or failure, with a link to the build. Reporting never
 // affects the build: failures are logged and retried a few times, then given up.
-import type { AppService } from '../apps/app-service.js';
-import type { Build } from '../db/build-store.js';
-import type { SourceStore } from '../db/source-store.js';
-import type { User } from '../db/user-store.js';
-import { badRequest } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { AppService } from '../../apps/app-service.js';
+import type { Build } from '../../db/build-store.js';
+import type { SourceStore } from '../../db/source-store.js';
+import type { User } from '../../db/user-store.js';
+import { badRequest } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
 

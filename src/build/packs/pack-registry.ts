@@ -5,15 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { AppStore } from '../db/app-store.js';
-import type { Logger } from '../logger.js';
-import { inspectArchive } from './archive.js';
-import { normalizeArtifact } from './artifact.js';
-import type { ContainerEngine } from './container-engine.js';
-import type { BuildStore } from '../db/build-store.js';
-import type { PackStore } from '../db/pack-store.js';
-import type { User } from '../db/user-store.js';
-import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.js';
+import type { AppStore } from '../../db/app-store.js';
+import type { Logger } from '../../logger.js';
+import { inspectArchive } from '../runner/archive.js';
+import { normalizeArtifact } from '../sources/artifact.js';
+import type { ContainerEngine } from '../../containers/container-engine.js';
+import type { BuildStore } from '../../db/build-store.js';
+import type { PackStore } from '../../db/pack-store.js';
+import type { User } from '../../db/user-store.js';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../../errors.js';
 import { packFromManifest, resolvePacks, type LanguagePack, type PackKind } from './language-packs.js';
 
 export interface PackView {

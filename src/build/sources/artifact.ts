@@ -8,7 +8,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 
 export interface ArtifactLimits {
   readonly maxBytes: number;

@@ -1,14 +1,14 @@
 // Runs one build: archive → builder container from the language pack(s) → build step(s) → DU commit.
 // Pack kinds: builder (and buildpack, a builder fed Heroku buildpacks), dockerfile, s2i.
-import type { Build, BuildOutcome } from '../db/build-store.js';
-import type { App } from '../db/app-store.js';
+import type { Build, BuildOutcome } from '../../db/build-store.js';
+import type { App } from '../../db/app-store.js';
 import { archiveWithFiles, inspectArchive } from './archive.js';
 import { Readable } from 'node:stream';
-import type { BuilderContainer, ContainerEngine } from './container-engine.js';
-import { detectPack, resolvePacks, type LanguagePack } from './language-packs.js';
-import { ENV_DIR, RELEASE_DIR, fetchBuildpack, mergeProcessTypes, parseBuildpackRelease } from './buildpacks.js';
+import type { BuilderContainer, ContainerEngine } from '../../containers/container-engine.js';
+import { detectPack, resolvePacks, type LanguagePack } from '../packs/language-packs.js';
+import { ENV_DIR, RELEASE_DIR, fetchBuildpack, mergeProcessTypes, parseBuildpackRelease } from '../packs/buildpacks.js';
 import { fileFromTar, retar, tarOf } from './tar-tools.js';
-import type { BuildLog } from './build-log.js';
+import type { BuildLog } from '../queue/build-log.js';
 import { parseAppManifest } from './app-manifest.js';
 import { parseProcfile } from './procfile.js';
 

@@ -1,5 +1,5 @@
 // In-process pub/sub of build output and build ends, for pushes and API followers waiting on a build.
-import type { Build } from '../db/build-store.js';
+import type { Build } from '../../db/build-store.js';
 
 export interface BuildListener {
   /** `index` counts the build's log lines from 1, matching the stored log. */

@@ -2,13 +2,13 @@
 // is checked on the raw bytes before anything is parsed; redeliveries are recognised by their
 // delivery ID; events that do not build are answered 200 with the reason.
 import { createHmac, randomBytes } from 'node:crypto';
-import { sameSecret } from '../access/tokens.js';
-import type { AppService } from '../apps/app-service.js';
-import type { App, AppStore } from '../db/app-store.js';
-import type { SourceStore } from '../db/source-store.js';
-import type { User } from '../db/user-store.js';
-import { AppError } from '../errors.js';
-import { parseAppName } from '../names.js';
+import { sameSecret } from '../../access/tokens.js';
+import type { AppService } from '../../apps/app-service.js';
+import type { App, AppStore } from '../../db/app-store.js';
+import type { SourceStore } from '../../db/source-store.js';
+import type { User } from '../../db/user-store.js';
+import { AppError } from '../../errors.js';
+import { parseAppName } from '../../names.js';
 import type { PullBuilds } from './pull-builds.js';
 
 export type Flavor = 'github' | 'gitea' | 'gitlab' | 'generic';

@@ -4,10 +4,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { parseBuildpackUrl } from '../buildpack-url.js';
-import { gitEnv, runGit } from '../git/git-process.js';
-import { snapshotCommit } from './archive.js';
-import { retar } from './tar-tools.js';
+import { parseBuildpackUrl } from '../../buildpack-url.js';
+import { gitEnv, runGit } from '../../git/git-process.js';
+import { snapshotCommit } from '../runner/archive.js';
+import { retar } from '../runner/tar-tools.js';
 
 /** Where the `buildpack` pack finds the buildpacks, config vars and writes each release's YAML. */
 export const BUILDPACKS_DIR = 'solum/buildpacks';

@@ -1,9 +1,9 @@
 // What users do to builds besides reading them: cancel one (queued: at once; running: its worker
 // stops the builder, here or, through the cancel flag, in another worker process).
-import type { AppService } from '../apps/app-service.js';
-import type { Build, BuildStore } from '../db/build-store.js';
-import type { User } from '../db/user-store.js';
-import { conflict, notFound } from '../errors.js';
+import type { AppService } from '../../apps/app-service.js';
+import type { Build, BuildStore } from '../../db/build-store.js';
+import type { User } from '../../db/user-store.js';
+import { conflict, notFound } from '../../errors.js';
 import type { BuildEvents } from './build-events.js';
 
 export interface BuildControl {

@@ -1,13 +1,13 @@
 // Retention: keep each app's newest DUs (and every DU a release points to, so rollback always
 // works) and remove the rest, with leftover builders and build caches of apps that are gone.
 // Runs on a schedule and on demand; only ever touches what carries this installation's label.
-import type { AppStore } from '../db/app-store.js';
-import type { BuildStore } from '../db/build-store.js';
-import type { ReleaseStore } from '../db/release-store.js';
-import type { User } from '../db/user-store.js';
-import { forbidden } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { ContainerEngine } from './container-engine.js';
+import type { AppStore } from '../../db/app-store.js';
+import type { BuildStore } from '../../db/build-store.js';
+import type { ReleaseStore } from '../../db/release-store.js';
+import type { User } from '../../db/user-store.js';
+import { forbidden } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { ContainerEngine } from '../../containers/container-engine.js';
 
 export interface PruneReport {
   readonly images: readonly string[];

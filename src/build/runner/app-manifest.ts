@@ -1,7 +1,7 @@
 // The app manifest: an optional solum.yaml at the root of the pushed tree, validated with clear errors.
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 

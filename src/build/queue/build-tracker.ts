@@ -3,9 +3,9 @@
 // end), and it releases successful builds handed over through the builds table, wherever they ran.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { App, AppStore } from '../db/app-store.js';
-import type { Build, BuildStore } from '../db/build-store.js';
-import type { Logger } from '../logger.js';
+import type { App, AppStore } from '../../db/app-store.js';
+import type { Build, BuildStore } from '../../db/build-store.js';
+import type { Logger } from '../../logger.js';
 import type { BuildEvents } from './build-events.js';
 import { createBuildLog } from './build-log.js';
 import { overtaken } from './build-worker.js';

@@ -6,14 +6,14 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import type { AppStore } from '../db/app-store.js';
-import type { BuildpackArchive, BuildpackStore } from '../db/buildpack-store.js';
-import type { User } from '../db/user-store.js';
-import { REGISTERED_PREFIX, parseBuildpackUrl } from '../buildpack-url.js';
-import { badRequest, conflict, forbidden, notFound, unauthenticated } from '../errors.js';
-import { normalizeArtifact } from './artifact.js';
+import type { AppStore } from '../../db/app-store.js';
+import type { BuildpackArchive, BuildpackStore } from '../../db/buildpack-store.js';
+import type { User } from '../../db/user-store.js';
+import { REGISTERED_PREFIX, parseBuildpackUrl } from '../../buildpack-url.js';
+import { badRequest, conflict, forbidden, notFound, unauthenticated } from '../../errors.js';
+import { normalizeArtifact } from '../sources/artifact.js';
 import { buildpackDir, fetchBuildpack } from './buildpacks.js';
-import { retar } from './tar-tools.js';
+import { retar } from '../runner/tar-tools.js';
 
 export interface BuildpackArchives {
   list(actor: User | null): Promise<BuildpackArchive[]>;
