@@ -1,15 +1,18 @@
-// Runs releases: starts a release's processes per the app's formation, health-checks the web
-// processes, switches the router to them, and retires the previous processes after a grace
-// period. One deploy per app at a time. At start it re-adopts running processes by label.
+// Runs releases of deploy targets: starts a release's processes per the target's formation,
+// health-checks the web processes, switches the router to them, and retires the previous processes
+// after a grace period. One deploy per target at a time. At start it re-adopts running processes by label.
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import type { ContainerEngine } from '../containers/container-engine.js';
+import type { Containers, ContainerSummary } from '../containers/containers.js';
+import type { DuManifest } from '../containers/du-labels.js';
+import { LABEL } from '../containers/labels.js';
 import type { App } from '../db/app-store.js';
-import type { Formation, Release, ReleaseStore } from '../db/release-store.js';
+import type { Formation, Release } from '../db/release-store.js';
 import type { Logger } from '../logger.js';
 import { waitHealthy } from './health-check.js';
 import type { PortAllocator } from './ports.js';
 import type { Router } from './router.js';
+import type { DeployTarget } from './target.js';
 
 export interface ProcessInfo {
   readonly type: string;
@@ -24,106 +27,90 @@ export interface ProcessInfo {
 
 export interface Deployer {
   /** Makes `release` live. Resolves undefined on success, else why it failed (old processes untouched). */
-  deploy(app: App, release: Release, log: (line: string) => void): Promise<string | undefined>;
-  /** Stops every process of the app. */
-  stopAll(app: App): Promise<void>;
-  processes(app: App): Promise<ProcessInfo[]>;
-  /** Output of the app's processes, each line prefixed with its process name. */
-  logs(app: App, options: { follow: boolean; tail: number }): Promise<Readable>;
+  deploy(target: DeployTarget, release: Release, log: (line: string) => void): Promise<string | undefined>;
+  /** Stops every process of the target. */
+  stopAll(target: DeployTarget): Promise<void>;
+  /** Stops every process of the app and of all its environments (the app is being destroyed). */
+  stopApp(app: App): Promise<void>;
+  processes(target: DeployTarget): Promise<ProcessInfo[]>;
+  /** Output of the target's processes, each line prefixed with its process name. */
+  logs(target: DeployTarget, options: { follow: boolean; tail: number }): Promise<Readable>;
   /** Re-adopts processes of active releases after a restart and restarts those that died. */
-  adopt(apps: (id: number) => Promise<App | undefined>): Promise<void>;
+  adopt(active: ReadonlyArray<{ target: DeployTarget; release: Release }>): Promise<void>;
 }
 
 export interface DeployerOptions {
-  readonly engine: ContainerEngine;
-  readonly releases: ReleaseStore;
+  readonly containers: Containers;
   readonly router: Router;
   readonly ports: PortAllocator;
-  readonly installation: string;
   readonly logger: Logger;
-  readonly memoryBytes: number;
   /** How long old processes keep running after the switch, for requests in flight. */
   readonly graceMs: number;
   readonly healthTimeoutMs: number;
 }
 
-interface DuManifest {
-  healthcheck?: { path: string; timeout: number };
-  env?: Record<string, string>;
-}
-
-const L = {
-  installation: 'io.solum.installation',
-  app: 'io.solum.app',
-  role: 'io.solum.role',
-  release: 'io.solum.release',
-  deploy: 'io.solum.deploy',
-  type: 'io.solum.process-type',
-  index: 'io.solum.process-index',
-  port: 'io.solum.port',
-} as const;
-
 export function createDeployer(o: DeployerOptions): Deployer {
   const log = o.logger.child({ component: 'deployer' });
-  const locks = new Map<number, Promise<unknown>>();
-  /** The deploy whose processes are live, per app. */
-  const live = new Map<number, string>();
+  const locks = new Map<string, Promise<unknown>>();
+  /** The deploy whose processes are live, per target. */
+  const live = new Map<string, string>();
 
-  /** Runs `fn` after every earlier operation on the same app has finished. */
-  const serialized = <T>(appId: number, fn: () => Promise<T>): Promise<T> => {
-    const prev = locks.get(appId) ?? Promise.resolve();
+  /** Runs `fn` after every earlier operation on the same target has finished. */
+  const serialized = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const prev = locks.get(key) ?? Promise.resolve();
     const run = prev.then(fn, fn);
     const tail = run.catch(() => undefined);
-    locks.set(appId, tail);
+    locks.set(key, tail);
     void tail.then(() => {
-      if (locks.get(appId) === tail) locks.delete(appId);
+      if (locks.get(key) === tail) locks.delete(key);
     });
     return run;
   };
 
-  const appContainers = (app: App) => o.engine.listContainers({ [L.installation]: o.installation, [L.app]: app.name, [L.role]: 'process' });
+  const containersOf = (target: DeployTarget) => o.containers.list({ [LABEL.target]: target.key, [LABEL.role]: 'process' });
 
   const remove = async (id: string, port: string | undefined, graceSeconds: number): Promise<void> => {
-    await o.engine.stopAndRemove(id, graceSeconds);
+    await o.containers.stopAndRemove(id, graceSeconds);
     if (port) o.ports.release(Number(port));
   };
 
-  const retire = (ids: ReadonlyArray<{ id: string; labels: Readonly<Record<string, string>> }>): void => {
-    if (ids.length === 0) return;
+  const retire = (list: readonly ContainerSummary[]): void => {
+    if (list.length === 0) return;
     // Left running if Solum stops first: adopt() removes them at the next start.
     void new Promise<void>((resolve) => setTimeout(resolve, o.graceMs).unref())
-      .then(() => Promise.all(ids.map((c) => remove(c.id, c.labels[L.port], 10))))
+      .then(() => Promise.all(list.map((c) => remove(c.id, c.labels[LABEL.port], 10))))
       .catch((err: unknown) => { log.error({ err }, 'retiring old processes failed'); });
   };
 
-  const startProcesses = async (app: App, release: Release, formation: Formation, manifest: DuManifest, deployId: string) => {
+  const manifestOf = async (release: Release): Promise<DuManifest | undefined> => (await o.containers.readDu(release.duId))?.manifest ?? (await o.containers.imageId(release.duId) ? { env: {} } : undefined);
+
+  const startProcesses = async (target: DeployTarget, release: Release, formation: Formation, manifest: DuManifest, deployId: string) => {
     const started: Array<{ id: string; type: string; index: number; port: number | null }> = [];
     for (const [type, count] of Object.entries(formation)) {
       const command = release.processTypes[type];
       if (count <= 0 || command === undefined) continue;
       for (let index = 1; index <= count; index++) {
         const port = type === 'web' ? await o.ports.allocate() : null;
-        const env: Record<string, string> = { ...(manifest.env ?? {}), ...release.config, SOLUM_APP: app.name, SOLUM_RELEASE: `v${release.version}`, SOLUM_PROCESS: `${type}.${index}` };
+        const env: Record<string, string> = { ...manifest.env, ...release.config, SOLUM_APP: target.name, SOLUM_RELEASE: `v${release.version}`, SOLUM_PROCESS: `${type}.${index}` };
         if (port !== null) env.PORT = String(port);
         try {
-          const id = await o.engine.runApp({
+          const id = await o.containers.startProcess({
             image: release.duId,
-            name: `solum-${app.name}-v${release.version}-${type}-${index}-${deployId}`,
+            name: `solum-${target.name}-v${release.version}-${type}-${index}-${deployId}`,
+            role: 'process',
             // An empty command means the DU's own CMD (a Dockerfile-built DU without a Procfile).
             cmd: command === '' ? undefined : ['/bin/sh', '-c', command],
-            env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+            env,
             labels: {
-              [L.installation]: o.installation,
-              [L.app]: app.name,
-              [L.role]: 'process',
-              [L.release]: String(release.version),
-              [L.deploy]: deployId,
-              [L.type]: type,
-              [L.index]: String(index),
-              ...(port !== null ? { [L.port]: String(port) } : {}),
+              [LABEL.app]: target.app.name,
+              [LABEL.target]: target.key,
+              ...(target.environment ? { [LABEL.environment]: target.environment.name } : {}),
+              [LABEL.release]: String(release.version),
+              [LABEL.deploy]: deployId,
+              [LABEL.processType]: type,
+              [LABEL.processIndex]: String(index),
+              ...(port !== null ? { [LABEL.port]: String(port) } : {}),
             },
-            memoryBytes: o.memoryBytes,
-            pids: 512,
           });
           started.push({ id, type, index, port });
         } catch (err) {
@@ -136,36 +123,41 @@ export function createDeployer(o: DeployerOptions): Deployer {
   };
 
   const died = (id: string, name: string) => async (): Promise<string | undefined> => {
-    const s = await o.engine.inspectContainer(id);
+    const s = await o.containers.inspect(id);
     if (!s) return `${name} is gone`;
     if (!s.running || s.restartCount > 0) return `${name} exited with status ${s.exitCode} before it was healthy`;
     return undefined;
   };
 
-  const deployLocked = async (app: App, release: Release, say: (line: string) => void): Promise<string | undefined> => {
-    const labels = await o.engine.imageLabels(release.duId);
-    if (!labels) return `the deployment unit ${release.duImage} (${release.duId}) is missing`;
-    const manifest = JSON.parse(labels['io.solum.manifest'] ?? '{}') as DuManifest;
-    const formation = await o.releases.getFormation(app.id);
-    const before = await appContainers(app);
+  const healthy = (port: number, id: string, name: string, manifest: DuManifest | undefined): Promise<string | undefined> => {
+    const hc = manifest?.healthcheck;
+    return waitHealthy({ port, path: hc?.path, timeoutMs: hc ? hc.timeout * 1000 : o.healthTimeoutMs, died: died(id, name) });
+  };
+
+  const deployLocked = async (target: DeployTarget, release: Release, say: (line: string) => void): Promise<string | undefined> => {
+    let manifest: DuManifest | undefined;
+    try {
+      manifest = await manifestOf(release);
+    } catch (err) {
+      return `the deployment unit ${release.duImage} carries invalid labels: ${(err as Error).message}`;
+    }
+    if (!manifest) return `the deployment unit ${release.duImage} (${release.duId}) is missing`;
+    const formation = await target.releases.getFormation();
+    const before = await containersOf(target);
     const deployId = randomBytes(4).toString('hex');
     const types = Object.entries(formation).filter(([t, n]) => n > 0 && release.processTypes[t] !== undefined);
     say(`-----> Launching v${release.version}: ${types.length === 0 ? 'no processes' : types.map(([t, n]) => `${t}=${n}`).join(' ')}`);
     let started: Awaited<ReturnType<typeof startProcesses>> = [];
     try {
-      started = await startProcesses(app, release, formation, manifest, deployId);
+      started = await startProcesses(target, release, formation, manifest, deployId);
       const web = started.filter((s) => s.port !== null);
-      const hc = manifest.healthcheck;
-      const failures = await Promise.all(
-        web.map((w) =>
-          waitHealthy({ port: w.port ?? 0, path: hc?.path, timeoutMs: hc ? hc.timeout * 1000 : o.healthTimeoutMs, died: died(w.id, `web.${w.index}`) }),
-        ),
-      );
+      const failures = await Promise.all(web.map((w) => healthy(w.port ?? 0, w.id, `web.${w.index}`, manifest)));
       const failure = failures.find((f) => f !== undefined);
       if (failure) throw new Error(`health check failed: ${failure}`);
+      const hc = manifest.healthcheck;
       if (web.length > 0) say(`       ${web.length} web process${web.length > 1 ? 'es' : ''} healthy${hc ? ` (GET ${hc.path})` : ' (TCP)'}`);
-      o.router.setBackends(app.name, web.map((w) => w.port ?? 0));
-      live.set(app.id, deployId);
+      o.router.setBackends(target, web.map((w) => w.port ?? 0));
+      live.set(target.key, deployId);
       retire(before);
       return undefined;
     } catch (err) {
@@ -174,108 +166,125 @@ export function createDeployer(o: DeployerOptions): Deployer {
     }
   };
 
+  const stopAllLocked = async (target: Pick<DeployTarget, 'key' | 'name'>, list: readonly ContainerSummary[]): Promise<void> => {
+    o.router.setBackends(target, []);
+    live.delete(target.key);
+    await Promise.all(list.map((c) => remove(c.id, c.labels[LABEL.port], 10)));
+  };
+
+  /** Adopts one target's running processes (its active release), or deploys it when none run. */
+  const adoptOne = async (target: DeployTarget, release: Release): Promise<void> => {
+    const containers = await containersOf(target);
+    // The newest deploy of the active release is live; anything else (older releases, or an
+    // earlier deploy of the same release caught in its grace period by a stop) is stale.
+    const liveDeploy = containers.find((c) => c.labels[LABEL.release] === String(release.version))?.labels[LABEL.deploy];
+    const current = containers.filter((c) => c.labels[LABEL.deploy] === liveDeploy && liveDeploy !== undefined);
+    const stale = containers.filter((c) => !current.includes(c));
+    await Promise.all(stale.map((c) => remove(c.id, undefined, 10)));
+    if (await target.releases.isStopped()) {
+      await Promise.all(current.map((c) => remove(c.id, undefined, 10)));
+      return;
+    }
+    if (current.length === 0) {
+      const error = await deployLocked(target, release, () => undefined);
+      if (error) log.error({ target: target.name, version: release.version, error }, 're-deploying the active release failed');
+      return;
+    }
+    const manifest = await manifestOf(release).catch(() => undefined);
+    const web: number[] = [];
+    for (const c of current) {
+      const port = c.labels[LABEL.port];
+      if (port) o.ports.reserve(Number(port));
+      const s = await o.containers.inspect(c.id);
+      const name = `${c.labels[LABEL.processType] ?? ''}.${c.labels[LABEL.processIndex] ?? ''}`;
+      if (s && !s.running) {
+        log.warn({ target: target.name, process: name }, 'restarting a process that died');
+        await o.containers.start(c.id);
+        // Back in the router only once it answers again.
+        if (port) {
+          const failure = await healthy(Number(port), c.id, name, manifest);
+          if (failure) {
+            log.error({ target: target.name, process: name, failure }, 'a restarted process is not healthy');
+            continue;
+          }
+        }
+      }
+      if (port) web.push(Number(port));
+    }
+    o.router.setBackends(target, web);
+    const deployId = current[0]?.labels[LABEL.deploy];
+    if (deployId) live.set(target.key, deployId);
+    log.info({ target: target.name, version: release.version, processes: current.length }, 'adopted running release');
+  };
+
   return {
-    deploy: (app, release, say) => serialized(app.id, () => deployLocked(app, release, say)),
-    stopAll: (app) =>
-      serialized(app.id, async () => {
-        o.router.setBackends(app.name, []);
-        live.delete(app.id);
-        await Promise.all((await appContainers(app)).map((c) => remove(c.id, c.labels[L.port], 10)));
-      }),
-    async processes(app) {
-      const list = await appContainers(app);
+    deploy: (target, release, say) => serialized(target.key, () => deployLocked(target, release, say)),
+    stopAll: (target) => serialized(target.key, async () => stopAllLocked(target, await containersOf(target))),
+    async stopApp(app) {
+      const all = await o.containers.list({ [LABEL.app]: app.name, [LABEL.role]: 'process' });
+      const keys = new Map<string, string>();
+      for (const c of all) {
+        const key = c.labels[LABEL.target];
+        if (key) keys.set(key, c.labels[LABEL.environment] ? `${app.name}-${c.labels[LABEL.environment]}` : app.name);
+      }
+      for (const [key, name] of keys) {
+        await serialized(key, () => stopAllLocked({ key, name }, all.filter((c) => c.labels[LABEL.target] === key)));
+      }
+    },
+    async processes(target) {
       const out: ProcessInfo[] = [];
-      for (const c of list) {
-        const s = await o.engine.inspectContainer(c.id);
+      for (const c of await containersOf(target)) {
+        const s = await o.containers.inspect(c.id);
         out.push({
-          type: c.labels[L.type] ?? '?',
-          index: Number(c.labels[L.index] ?? 0),
-          release: Number(c.labels[L.release] ?? 0),
-          port: c.labels[L.port] ? Number(c.labels[L.port]) : null,
+          type: c.labels[LABEL.processType] ?? '?',
+          index: Number(c.labels[LABEL.processIndex] ?? 0),
+          release: Number(c.labels[LABEL.release] ?? 0),
+          port: c.labels[LABEL.port] ? Number(c.labels[LABEL.port]) : null,
           running: s?.running ?? false,
-          retiring: c.labels[L.deploy] !== live.get(app.id),
+          retiring: c.labels[LABEL.deploy] !== live.get(target.key),
           containerId: c.id,
         });
       }
       // Live processes first, then those being retired (newest release first).
       return out.sort((a, b) => Number(a.retiring) - Number(b.retiring) || b.release - a.release || a.type.localeCompare(b.type) || a.index - b.index);
     },
-    async logs(app, options) {
+    async logs(target, options) {
       const out = new PassThrough();
-      const list = await appContainers(app);
+      const list = await containersOf(target);
       let open = list.length;
       if (open === 0) out.end();
       const sources: Array<{ destroy(): void }> = [];
       for (const c of list) {
-        const name = `${c.labels[L.type] ?? '?'}.${c.labels[L.index] ?? '?'}`;
-        const src = await o.engine.logs(c.id, options);
+        const prefix = `v${c.labels[LABEL.release] ?? '?'} ${c.labels[LABEL.processType] ?? '?'}.${c.labels[LABEL.processIndex] ?? '?'} | `;
+        const src = await o.containers.logs(c.id, options);
         sources.push(src);
         let partial = '';
         src.on('data', (chunk: Buffer) => {
           partial += chunk.toString('utf8');
           let nl;
           while ((nl = partial.indexOf('\n')) >= 0) {
-            out.write(`v${c.labels[L.release] ?? '?'} ${name} | ${partial.slice(0, nl)}\n`);
+            out.write(`${prefix}${partial.slice(0, nl)}\n`);
             partial = partial.slice(nl + 1);
           }
         });
         src.on('end', () => {
-          if (partial) out.write(`v${c.labels[L.release] ?? '?'} ${name} | ${partial}\n`);
+          if (partial) out.write(`${prefix}${partial}\n`);
           if (--open === 0) out.end();
         });
       }
       out.on('close', () => { for (const s of sources) s.destroy(); });
       return out;
     },
-    async adopt(findApp) {
-      for (const release of await o.releases.allActive()) {
-        const app = await findApp(release.appId);
-        if (!app) continue;
-        await serialized(app.id, async () => {
-          const containers = await appContainers(app);
-          // The newest deploy of the active release is live; anything else (older releases, or an
-          // earlier deploy of the same release caught in its grace period by a stop) is stale.
-          const liveDeploy = containers.find((c) => c.labels[L.release] === String(release.version))?.labels[L.deploy];
-          const current = containers.filter((c) => c.labels[L.deploy] === liveDeploy && liveDeploy !== undefined);
-          const stale = containers.filter((c) => !current.includes(c));
-          await Promise.all(stale.map((c) => remove(c.id, undefined, 10)));
-          if (await o.releases.isStopped(app.id)) {
-            await Promise.all(current.map((c) => remove(c.id, undefined, 10)));
-            return;
-          }
-          if (current.length === 0) {
-            const error = await deployLocked(app, release, () => undefined);
-            if (error) log.error({ app: app.name, version: release.version, error }, 're-deploying the active release failed');
-            return;
-          }
-          const labels = await o.engine.imageLabels(release.duId);
-          const manifest = JSON.parse(labels?.['io.solum.manifest'] ?? '{}') as DuManifest;
-          const web: number[] = [];
-          for (const c of current) {
-            const port = c.labels[L.port];
-            if (port) o.ports.reserve(Number(port));
-            const s = await o.engine.inspectContainer(c.id);
-            const name = `${c.labels[L.type] ?? ''}.${c.labels[L.index] ?? ''}`;
-            if (s && !s.running) {
-              log.warn({ app: app.name, process: name }, 'restarting a process that died');
-              await o.engine.startContainer(c.id);
-              // Back in the router only once it answers again.
-              if (port) {
-                const hc = manifest.healthcheck;
-                const failure = await waitHealthy({ port: Number(port), path: hc?.path, timeoutMs: hc ? hc.timeout * 1000 : o.healthTimeoutMs, died: died(c.id, name) });
-                if (failure) {
-                  log.error({ app: app.name, process: name, failure }, 'a restarted process is not healthy');
-                  continue;
-                }
-              }
-            }
-            if (port) web.push(Number(port));
-          }
-          o.router.setBackends(app.name, web);
-          const deployId = current[0]?.labels[L.deploy];
-          if (deployId) live.set(app.id, deployId);
-          log.info({ app: app.name, version: release.version, processes: current.length }, 'adopted running release');
-        });
+    async adopt(active) {
+      for (const { target, release } of active) await serialized(target.key, () => adoptOne(target, release));
+      // Processes no active release owns any more (a target gone while Solum was down, or processes
+      // labelled before targets existed) hold ports and memory: remove them.
+      const owned = new Set(active.map((a) => a.target.key));
+      for (const c of await o.containers.list({ [LABEL.role]: 'process' })) {
+        const key = c.labels[LABEL.target];
+        if (key && owned.has(key)) continue;
+        log.warn({ container: c.id, app: c.labels[LABEL.app] }, 'removing a process no active release owns');
+        await remove(c.id, undefined, 10).catch((err: unknown) => { log.error({ err }, 'removing it failed'); });
       }
     },
   };

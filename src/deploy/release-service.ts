@@ -5,11 +5,12 @@ import type { Readable } from 'node:stream';
 import type { AppService } from '../apps/app-service.js';
 import type { App } from '../db/app-store.js';
 import type { Build } from '../db/build-store.js';
-import type { Formation, Release, ReleaseStore } from '../db/release-store.js';
+import type { Formation, Release } from '../db/release-store.js';
 import type { User } from '../db/user-store.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { Deployer, ProcessInfo } from './deployer.js';
+import type { ReleaseFlow } from './release-flow.js';
+import type { DeployTarget, Targets } from './target.js';
 
 export interface ReleaseService {
   /** Called by the build worker after a successful build of the deploy branch; returns an error or undefined. */
@@ -50,78 +51,48 @@ export function parseConfigChanges(set: Record<string, string>, unset: readonly 
 
 export function createReleaseService(deps: {
   apps: AppService;
-  releases: ReleaseStore;
+  targets: Pick<Targets, 'ofApp'>;
+  flow: ReleaseFlow;
   deployer: Deployer;
-  imageProcessTypes: (duId: string) => Promise<Record<string, string> | undefined>;
-  url: (app: string) => string;
-  logger: Logger;
-  /** Told when a release ends active or failed. */
-  onRelease?: (app: string, release: Release) => void;
-  /** Runs before a build's release is made, so its config can gain what the DU asks for (backing services). */
-  beforeRelease?: (app: App, build: Build, say: (line: string) => void) => Promise<void>;
+  /** The process types a DU declares. */
+  processTypesOf: (duId: string) => Promise<Readonly<Record<string, string>> | undefined>;
+  url: (name: string) => string;
 }): ReleaseService {
-  const log = deps.logger.child({ component: 'releases' });
+  const release = (app: App, input: Parameters<ReleaseFlow['release']>[1], say: (line: string) => void): Promise<Release> => deps.flow.release(deps.targets.ofApp(app), input, say);
 
-  /** Creates a release and deploys it; the release ends active or failed. */
-  const release = async (app: App, input: Omit<Parameters<ReleaseStore['createRelease']>[0], 'appId'>, say: (line: string) => void): Promise<Release> => {
-    const created = await deps.releases.createRelease({ appId: app.id, ...input });
-    if (await deps.releases.isStopped(app.id)) {
-      await deps.releases.activate(created.id);
-      say(`-----> Released v${created.version} (the app is stopped: start it to run it)`);
-      return (await deps.releases.getRelease(app.id, created.version)) ?? created;
-    }
-    const error = await deps.deployer.deploy(app, created, say);
-    if (error) {
-      await deps.releases.fail(created.id, error);
-      const live = await deps.releases.activeRelease(app.id);
-      say(`!     Release v${created.version} failed: ${error}`);
-      say(live ? `!     v${live.version} is still serving` : '!     nothing was serving before; nothing is serving now');
-      log.warn({ app: app.name, version: created.version, error }, 'release failed');
-    } else {
-      await deps.releases.activate(created.id);
-      say(`-----> Released v${created.version}: ${deps.url(app.name)}`);
-      log.info({ app: app.name, version: created.version }, 'release live');
-    }
-    const final = (await deps.releases.getRelease(app.id, created.version)) ?? created;
-    deps.onRelease?.(app.name, final);
-    return final;
-  };
-
-  const live = async (app: App): Promise<Release> => {
-    const r = await deps.releases.activeRelease(app.id);
-    if (!r) throw conflict(`'${app.name}' has no live release yet: push to deploy it`);
+  const live = async (target: DeployTarget): Promise<Release> => {
+    const r = await target.releases.activeRelease();
+    if (!r) throw conflict(`'${target.name}' has no live release yet: push to deploy it`);
     return r;
   };
 
-  const require = async (actor: User | null, name: string, need: 'read' | 'write' | 'admin'): Promise<App> => (await deps.apps.require(actor, name, need)).app;
+  /** The app as a deploy target, when the actor has `need` on it. */
+  const require = async (actor: User | null, name: string, need: 'read' | 'write' | 'admin'): Promise<DeployTarget> => deps.targets.ofApp((await deps.apps.require(actor, name, need)).app);
 
   const failIfFailed = (r: Release): Release => {
     if (r.status === 'failed') throw new AppError('conflict', `release v${r.version} failed: ${r.error ?? 'unknown error'}`);
     return r;
   };
 
+  /** A new release of the live DU with `config`: config changes and rollbacks without a build. */
+  const rerelease = async (t: DeployTarget, config: Record<string, string>, description: string, actor: string | null): Promise<Release | null> => {
+    const current = await t.releases.activeRelease();
+    if (!current) return null;
+    return release(t.app, { buildId: current.buildId, duId: current.duId, duImage: current.duImage, config, processTypes: { ...current.processTypes }, description, createdBy: actor }, () => undefined);
+  };
+
   return {
     async releaseBuild(app, build, say) {
       if (!build.duId || !build.duImage) return 'the build produced no deployment unit';
-      if (deps.beforeRelease) {
-        try {
-          await deps.beforeRelease(app, build, say);
-        } catch (err) {
-          const message = err instanceof AppError ? err.message : 'preparing the release failed';
-          log.warn({ err, app: app.name }, 'before-release step failed');
-          say(`!     ${message}`);
-          return message;
-        }
-      }
-      const processTypes = (await deps.imageProcessTypes(build.duId)) ?? {};
+      const t = deps.targets.ofApp(app);
       const r = await release(
         app,
         {
           buildId: build.id,
           duId: build.duId,
           duImage: build.duImage,
-          config: await deps.releases.getConfig(app.id),
-          processTypes,
+          config: await t.releases.getConfig(),
+          processTypes: { ...((await deps.processTypesOf(build.duId)) ?? {}) },
           description: `Deploy build #${build.number} (${build.commit.slice(0, 12)})`,
           createdBy: null,
         },
@@ -130,91 +101,85 @@ export function createReleaseService(deps: {
       return r.status === 'failed' ? (r.error ?? 'release failed') : undefined;
     },
     async list(actor, name) {
-      return deps.releases.listReleases((await require(actor, name, 'read')).id);
+      return (await require(actor, name, 'read')).releases.listReleases();
     },
     async get(actor, name, version) {
-      const app = await require(actor, name, 'read');
-      const r = await deps.releases.getRelease(app.id, version);
-      if (!r) throw notFound(`'${app.name}' has no release v${version}`);
+      const t = await require(actor, name, 'read');
+      const r = await t.releases.getRelease(version);
+      if (!r) throw notFound(`'${t.name}' has no release v${version}`);
       return r;
     },
     async rollback(actor, name, version) {
-      const app = await require(actor, name, 'write');
-      const target = await deps.releases.getRelease(app.id, version);
-      if (!target) throw notFound(`'${app.name}' has no release v${version}`);
+      const t = await require(actor, name, 'write');
+      const target = await t.releases.getRelease(version);
+      if (!target) throw notFound(`'${t.name}' has no release v${version}`);
       if (target.status === 'failed') throw badRequest(`v${version} failed to deploy; roll back to a release that ran`);
       // The app's config follows the release rolled back to, so later changes build on it.
-      const current = await deps.releases.getConfig(app.id);
-      await deps.releases.changeConfig(app.id, target.config, Object.keys(current).filter((k) => !(k in target.config)));
+      const current = await t.releases.getConfig();
+      await t.releases.changeConfig(target.config, Object.keys(current).filter((k) => !(k in target.config)));
       return failIfFailed(
         await release(
-          app,
+          t.app,
           { buildId: target.buildId, duId: target.duId, duImage: target.duImage, config: { ...target.config }, processTypes: { ...target.processTypes }, description: `Rollback to v${version}`, createdBy: actor?.name ?? null },
           () => undefined,
         ),
       );
     },
     async config(actor, name) {
-      return deps.releases.getConfig((await require(actor, name, 'admin')).id);
+      return (await require(actor, name, 'admin')).releases.getConfig();
     },
     async changeConfig(actor, name, set, unset) {
-      const app = await require(actor, name, 'admin');
+      const t = await require(actor, name, 'admin');
       parseConfigChanges(set, unset);
       if (Object.keys(set).length === 0 && unset.length === 0) throw badRequest('nothing to change');
-      const config = await deps.releases.changeConfig(app.id, set, unset);
-      const current = await deps.releases.activeRelease(app.id);
-      if (!current) return { config, release: null };
+      const config = await t.releases.changeConfig(set, unset);
       const parts = [...Object.keys(set).map((k) => `set ${k}`), ...unset.map((k) => `unset ${k}`)];
-      const r = await release(
-        app,
-        { buildId: current.buildId, duId: current.duId, duImage: current.duImage, config, processTypes: { ...current.processTypes }, description: `Config: ${parts.join(', ')}`, createdBy: actor?.name ?? null },
-        () => undefined,
-      );
-      return { config, release: failIfFailed(r) };
+      const r = await rerelease(t, config, `Config: ${parts.join(', ')}`, actor?.name ?? null);
+      return { config, release: r && failIfFailed(r) };
     },
     async formation(actor, name) {
-      return deps.releases.getFormation((await require(actor, name, 'read')).id);
+      return (await require(actor, name, 'read')).releases.getFormation();
     },
     async scale(actor, name, changes) {
-      const app = await require(actor, name, 'write');
+      const t = await require(actor, name, 'write');
       for (const [type, n] of Object.entries(changes)) {
         if (!PROCESS_TYPE.test(type)) throw badRequest(`invalid process type ${JSON.stringify(type.slice(0, 64))}`);
         if (!Number.isInteger(n) || n < 0 || n > MAX_PER_TYPE) throw badRequest(`${type}: give a whole number from 0 to ${MAX_PER_TYPE}`);
       }
-      const current = await deps.releases.activeRelease(app.id);
+      const current = await t.releases.activeRelease();
       if (current) {
-        const unknown = Object.keys(changes).filter((t) => current.processTypes[t] === undefined);
+        const unknown = Object.keys(changes).filter((type) => current.processTypes[type] === undefined);
         if (unknown.length > 0) throw badRequest(`v${current.version} has no process type ${unknown.join(', ')} (it has: ${Object.keys(current.processTypes).join(', ') || 'none'})`);
       }
-      const previous = await deps.releases.getFormation(app.id);
-      const formation = { ...previous, ...changes };
-      await deps.releases.setFormation(app.id, formation);
-      if (current && !(await deps.releases.isStopped(app.id))) {
-        const error = await deps.deployer.deploy(app, current, () => undefined);
+      const previous = await t.releases.getFormation();
+      const formation: Formation = { ...previous, ...changes };
+      await t.releases.setFormation(formation);
+      if (current && !(await t.releases.isStopped())) {
+        const error = await deps.deployer.deploy(t, current, () => undefined);
         if (error) {
-          await deps.releases.setFormation(app.id, previous);
+          await t.releases.setFormation(previous);
           throw new AppError('conflict', `scaling failed, formation unchanged: ${error}`);
         }
       }
       return formation;
     },
     async restart(actor, name) {
-      const app = await require(actor, name, 'write');
-      const current = await live(app);
-      const error = await deps.deployer.deploy(app, current, () => undefined);
+      const t = await require(actor, name, 'write');
+      const current = await live(t);
+      const error = await deps.deployer.deploy(t, current, () => undefined);
       if (error) throw new AppError('conflict', `restart failed, the old processes keep running: ${error}`);
       return current;
     },
     async stop(actor, name) {
-      const app = await require(actor, name, 'write');
-      await deps.releases.setStopped(app.id, true);
-      await deps.deployer.stopAll(app);
+      const t = await require(actor, name, 'write');
+      await t.releases.setStopped(true);
+      await deps.deployer.stopAll(t);
     },
     async start(actor, name) {
-      const app = await require(actor, name, 'write');
-      const current = await live(app);
-      await deps.releases.setStopped(app.id, false);
-      const error = await deps.deployer.deploy(app, current, () => undefined);
+      const t = await require(actor, name, 'write');
+      const current = await live(t);
+      await t.releases.setStopped(false);
+      const error = await deps.deployer.deploy(t, current, () => undefined);
       if (error) throw new AppError('conflict', `start failed: ${error}`);
       return current;
     },
@@ -227,10 +192,8 @@ export function createReleaseService(deps: {
     url: deps.url,
     async reconfigure(app, set, unset, description, actor) {
       parseConfigChanges(set, unset);
-      const config = await deps.releases.changeConfig(app.id, set, unset);
-      const current = await deps.releases.activeRelease(app.id);
-      if (!current) return null;
-      return release(app, { buildId: current.buildId, duId: current.duId, duImage: current.duImage, config, processTypes: { ...current.processTypes }, description, createdBy: actor }, () => undefined);
+      const t = deps.targets.ofApp(app);
+      return rerelease(t, await t.releases.changeConfig(set, unset), description, actor);
     },
   };
 }

@@ -1,5 +1,6 @@
-// The built-in HTTP router: routes <app>.<domain> by Host header to the app's live web
+// The built-in HTTP router: routes <name>.<domain> by Host header to a deploy target's live web
 // processes on loopback, round-robin, retrying another backend when one refuses the connection.
+// Entries are keyed by the target's key; its name is only the host it answers to.
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -8,10 +9,12 @@ import type { Logger } from '../logger.js';
 export interface Router {
   start(): Promise<number>;
   stop(): Promise<void>;
-  /** Replaces the app's backends at once: new requests go only to these ports. */
-  setBackends(app: string, ports: readonly number[]): void;
-  backends(app: string): readonly number[];
-  url(app: string): string;
+  /** Replaces a target's backends at once: new requests go only to these ports. */
+  setBackends(target: { readonly key: string; readonly name: string }, ports: readonly number[]): void;
+  /** The URL a target's name is served at. */
+  url(name: string): string;
+  /** Where the router listens, as a base URL reachable from this host. */
+  address(): string;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
@@ -33,12 +36,16 @@ export function appFromHost(host: string | undefined, domain: string): string | 
 
 export function createRouter(o: { bind: string; port: number; domain: string; logger: Logger }): Router {
   const log = o.logger.child({ component: 'router' });
+  /** Target key → its backends. */
   const table = new Map<string, { ports: readonly number[]; next: number }>();
+  /** Host name (the first label) → target key. */
+  const hosts = new Map<string, string>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 1000 });
   let listening = 0;
 
   const pick = (app: string, avoid: ReadonlySet<number>): number | undefined => {
-    const entry = table.get(app);
+    const key = hosts.get(app);
+    const entry = key === undefined ? undefined : table.get(key);
     if (!entry || entry.ports.length === 0) return undefined;
     for (let i = 0; i < entry.ports.length; i++) {
       const port = entry.ports[(entry.next + i) % entry.ports.length];
@@ -103,7 +110,7 @@ export function createRouter(o: { bind: string; port: number; domain: string; lo
       plain(res, 404, `no app here: use http://<app>.${o.domain}:${listening}/`);
       return;
     }
-    if (!table.has(app)) {
+    if (!hosts.has(app)) {
       plain(res, 404, `no app named ${app} is deployed`);
       return;
     }
@@ -144,11 +151,16 @@ export function createRouter(o: { bind: string; port: number; domain: string; lo
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => { resolve(); }));
     },
-    setBackends(app, ports) {
-      if (ports.length === 0) table.delete(app);
-      else table.set(app, { ports: [...ports], next: 0 });
+    setBackends(target, ports) {
+      if (ports.length === 0) {
+        table.delete(target.key);
+        if (hosts.get(target.name) === target.key) hosts.delete(target.name);
+        return;
+      }
+      table.set(target.key, { ports: [...ports], next: 0 });
+      hosts.set(target.name, target.key);
     },
-    backends: (app) => table.get(app)?.ports ?? [],
-    url: (app) => `http://${app}.${o.domain}:${listening}/`,
+    url: (name) => `http://${name}.${o.domain}:${listening}/`,
+    address: () => `http://${o.bind === '0.0.0.0' || o.bind === '::' ? '127.0.0.1' : o.bind}:${listening}/`,
   };
 }

@@ -12,7 +12,7 @@ import type { SecurityRebuilds } from '../build/upkeep/security-rebuilds.js';
 import type { PullBuilds } from '../build/sources/pull-builds.js';
 import type { Retention } from '../build/upkeep/retention.js';
 import type { PackRegistry } from '../build/packs/pack-registry.js';
-import type { ServiceManager } from '../services/service-manager.js';
+import type { ServiceManager } from '../backing-services/service-manager.js';
 import { AppError, publicError } from '../errors.js';
 import { parseRunId, type PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineRun } from '../db/pipeline-store.js';

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { App, AppStore } from '../db/app-store.js';
-import { overtaken } from '../build/queue/build-worker.js';
+import { overtaken } from '../build/queue/release-rules.js';
 import type { Build, BuildStore } from '../db/build-store.js';
 import { AppError } from '../errors.js';
 import { snapshotCommit } from '../build/runner/archive.js';

@@ -15,7 +15,7 @@ import type { Webhooks } from '../build/sources/webhooks.js';
 import type { CommitStatuses } from '../build/sources/commit-status.js';
 import type { Retention } from '../build/upkeep/retention.js';
 import type { PackRegistry } from '../build/packs/pack-registry.js';
-import type { ServiceManager } from '../services/service-manager.js';
+import type { ServiceManager } from '../backing-services/service-manager.js';
 import type { BuildpackArchives } from '../build/packs/buildpack-archives.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, notFound } from '../errors.js';

@@ -66,11 +66,11 @@ const envReleases = async (solum: RunningSolum, app: string, env: string): Promi
   const r = await solum.api('GET', `/v1/apps/${app}/environments/${env}/releases`);
   return r.status === 200 ? (r.json as ReleaseJson[]) : [];
 };
-/** The image ID a release's running web process was started from (asked of Docker). */
-async function runningImage(routerName: string, version = 1): Promise<string> {
-  const ps = await run('docker', ['ps', '-q', '--filter', `label=io.solum.app=${routerName}`, '--filter', 'label=io.solum.role=process', '--filter', `label=io.solum.release=${version}`]);
+/** The image ID an environment release's running web process was started from (asked of Docker). */
+async function runningImage(app: string, env: string, version = 1): Promise<string> {
+  const ps = await run('docker', ['ps', '-q', '--filter', `label=io.solum.app=${app}`, '--filter', `label=io.solum.environment=${env}`, '--filter', 'label=io.solum.role=process', '--filter', `label=io.solum.release=${version}`]);
   const ids = ps.stdout.split('\n').filter((l) => l.trim() !== '');
-  if (ids.length !== 1) throw new Error(`expected one process of ${routerName}, found ${ids.length}`);
+  if (ids.length !== 1) throw new Error(`expected one process of ${app} in ${env}, found ${ids.length}`);
   return (await run('docker', ['inspect', '-f', '{{.Image}}', ids[0] ?? ''])).stdout.trim();
 }
 const stageStatuses = (r: RunJson | undefined): Record<string, string> => Object.fromEntries((r?.stages ?? []).map((s) => [s.name, s.status]));
@@ -206,8 +206,8 @@ test.serial('staging, a smoke test, approval across a restart (refused for the u
   t.like(production, { version: 1, status: 'active', configKeys: ['GREETING'] });
   t.is(production?.duId, staging?.duId, 'production runs the DU staging ran');
   t.is(production?.duId, done.duId ?? undefined);
-  t.is(await runningImage(`${app}-production`), await runningImage(`${app}-staging`), 'Docker runs both from one image');
-  t.is(await runningImage(`${app}-production`), done.duId ?? '');
+  t.is(await runningImage(app, 'production'), await runningImage(app, 'staging'), 'Docker runs both from one image');
+  t.is(await runningImage(app, 'production'), done.duId ?? '');
   t.is((await solum.viaRouter(`${app}-production`)).text, `hello production from ${app}-production`);
   const builds = (await solum.api('GET', `/v1/apps/${app}/builds`)).json as unknown[];
   t.is(builds.length, 1, 'promotion never rebuilds');
@@ -320,7 +320,7 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
   const [production] = await envReleases(solum, app, 'production');
   t.is(production?.duId, staging?.duId);
   t.is(staging?.version, 2);
-  t.is(await runningImage(`${app}-production`), await runningImage(`${app}-staging`, 2));
+  t.is(await runningImage(app, 'production'), await runningImage(app, 'staging', 2));
   t.is((await solum.viaRouter(`${app}-production`)).text, `hello production from ${app}-production`);
   // A replayed callback finds no gate open.
   t.is((await callback(success, signBody(pipeline.secret, success))).status, 409);
@@ -359,8 +359,8 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
 
   // Destroying the app stops its environments' processes too.
   t.is((await solum.api('DELETE', `/v1/apps/${app}`)).status, 204);
-  t.deepEqual(await containersLabelled(`io.solum.app=${app}-staging`), []);
-  t.deepEqual(await containersLabelled(`io.solum.app=${app}-production`), []);
+  t.deepEqual(await containersLabelled(`io.solum.app=${app}`, 'io.solum.environment=staging'), []);
+  t.deepEqual(await containersLabelled(`io.solum.app=${app}`, 'io.solum.environment=production'), []);
   t.is((await solum.viaRouter(`${app}-production`)).status, 404);
 });
 

@@ -21,7 +21,8 @@ export async function removeAppImages(app: string): Promise<void> {
   if (ids.length > 0) await run('docker', ['rmi', '-f', ...ids]);
 }
 
-export async function containersLabelled(label: string): Promise<string[]> {
-  const r = await run('docker', ['ps', '-aq', '--filter', `label=${label}`]);
+/** Containers (running or not) carrying every one of the given labels (`key=value`). */
+export async function containersLabelled(...labels: string[]): Promise<string[]> {
+  const r = await run('docker', ['ps', '-aq', ...labels.flatMap((l) => ['--filter', `label=${l}`])]);
   return r.stdout.split('\n').filter((l) => l.trim() !== '');
 }

@@ -10,6 +10,7 @@ import { createBuildEvents } from '../../src/build/queue/build-events.js';
 import { createBuildLog } from '../../src/build/queue/build-log.js';
 import { createBuildRunner } from '../../src/build/runner/build-runner.js';
 import type { BuilderContainer, BuilderSpec, ContainerEngine } from '../../src/containers/container-engine.js';
+import { createContainers } from '../../src/containers/containers.js';
 import type { LanguagePack } from '../../src/build/packs/language-packs.js';
 import { detectPack } from '../../src/build/packs/language-packs.js';
 import type { App } from '../../src/db/app-store.js';
@@ -135,10 +136,13 @@ const runLimits = { signal: new AbortController().signal, limits: { memoryBytes:
 
 const runnerWith = (engine: ContainerEngine) =>
   createBuildRunner({
-    engine,
-    installation: 'test',
+    containers: createContainers(engine, {
+      installation: 'test',
+      egress: { caBundle: '/etc/ca.crt', httpProxy: undefined, httpsProxy: 'http://proxy:3128', noProxy: undefined },
+      jobLimits: { memoryBytes: 1 << 30, nanoCpus: 1e9, pids: 1024 },
+      processMemoryBytes: 1 << 29,
+    }),
     packs: () => packs,
-    builderNetwork: { caBundle: '/etc/ca.crt', httpProxy: undefined, httpsProxy: 'http://proxy:3128', noProxy: undefined },
   });
 
 test('detection: package.json selects node, anything else falls back to shell', (t) => {

@@ -5,7 +5,7 @@ import test from 'ava';
 import tar from 'tar-stream';
 import { parseBuildpackUrl, checkBuildpackUrls } from '../../src/buildpack-url.js';
 import { mergeProcessTypes, parseBuildpackRelease } from '../../src/build/packs/buildpacks.js';
-import { multiPackScript } from '../../src/build/runner/build-runner.js';
+import { multiPackScript } from '../../src/build/runner/builder-kind.js';
 import { detectPack, packFromManifest, resolvePacks, type LanguagePack } from '../../src/build/packs/language-packs.js';
 import { matchesQuery, s2iScriptsDir } from '../../src/build/packs/pack-registry.js';
 import { judgeAll, rebuildsSame } from '../../src/build/upkeep/security-rebuilds.js';

@@ -5,7 +5,7 @@ import { createAppStore } from '../../src/db/app-store.js';
 import { createServiceStore } from '../../src/db/service-store.js';
 import { createUserStore } from '../../src/db/user-store.js';
 import { parseAppName, parseUserName } from '../../src/names.js';
-import { linkEnvVar, manifestServiceName, parseServiceKind, parseServiceName } from '../../src/services/service-manager.js';
+import { linkEnvVar, manifestServiceName, parseServiceKind, parseServiceName } from '../../src/backing-services/service-kinds.js';
 import { created, databaseKinds, openTestDatabase as open } from '../support/database.js';
 
 for (const kind of databaseKinds) {

@@ -9,7 +9,8 @@ import type { AppStore } from '../../db/app-store.js';
 import type { Logger } from '../../logger.js';
 import { inspectArchive } from '../runner/archive.js';
 import { normalizeArtifact } from '../sources/artifact.js';
-import type { ContainerEngine } from '../../containers/container-engine.js';
+import type { Containers } from '../../containers/containers.js';
+import { LABEL } from '../../containers/labels.js';
 import type { BuildStore } from '../../db/build-store.js';
 import type { PackStore } from '../../db/pack-store.js';
 import type { User } from '../../db/user-store.js';
@@ -86,8 +87,7 @@ export function createPackRegistry(deps: {
   apps: AppStore;
   builds: BuildStore;
   imageId: (ref: string) => Promise<string | undefined>;
-  engine: Pick<ContainerEngine, 'buildImage' | 'imageLabels'>;
-  installation: string;
+  containers: Pick<Containers, 'buildImage' | 'imageLabels'>;
   /** Build args for pack images (BASE_IMAGE and the builder network's proxies). */
   buildArgs: Readonly<Record<string, string>>;
   logger: Logger;
@@ -136,13 +136,12 @@ export function createPackRegistry(deps: {
     state.status = 'building';
     await deps.store.setBuildState(pack.name, { status: 'building', log: '' });
     try {
-      const imageId = await deps.engine.buildImage(createReadStream(file), {
+      const imageId = await deps.containers.buildImage(createReadStream(file), {
         tag: pack.image,
-        labels: { 'io.solum.installation': deps.installation, 'io.solum.role': 'language-pack', 'io.solum.language-pack': pack.name },
+        labels: { [LABEL.role]: 'language-pack', [LABEL.languagePack]: pack.name },
         network: 'host',
         buildArgs: deps.buildArgs,
         memoryBytes: 2 * 1024 * 1024 * 1024,
-        signal: new AbortController().signal,
         onOutput: (text) => {
           if (state.log.length < 1_000_000) state.log += text;
         },
@@ -239,7 +238,7 @@ export function createPackRegistry(deps: {
       if (!imageId) throw new AppError('not_found', `no local image '${input.image}' on this Docker engine`);
       if (pack.kind === 's2i' && !pack.scripts) {
         // The image's own contract: its scripts-url label, else S2I's default directory.
-        manifest = { ...(input.manifest as Record<string, unknown>), scripts: s2iScriptsDir(await deps.engine.imageLabels(input.image)) };
+        manifest = { ...(input.manifest as Record<string, unknown>), scripts: s2iScriptsDir(await deps.containers.imageLabels(input.image)) };
         pack = packFromManifest(manifest, input.image);
       }
       checkDependencies(pack);

@@ -8,7 +8,7 @@ import type { Build, BuildStore } from '../../db/build-store.js';
 import type { Logger } from '../../logger.js';
 import type { BuildEvents } from './build-events.js';
 import { createBuildLog } from './build-log.js';
-import { overtaken } from './build-worker.js';
+import { overtaken } from './release-rules.js';
 import { createWakeableSleep } from './wakeable-sleep.js';
 
 export interface BuildTracker {

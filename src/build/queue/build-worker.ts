@@ -10,8 +10,11 @@ import type { Logger } from '../../logger.js';
 import type { BuildEvents } from './build-events.js';
 import { createBuildLog } from './build-log.js';
 import type { BuildRunner } from '../runner/build-runner.js';
-import type { ContainerEngine } from '../../containers/container-engine.js';
+import type { Containers } from '../../containers/containers.js';
+import type { DuLabels } from '../../containers/du-labels.js';
+import { LABEL } from '../../containers/labels.js';
 import { createWakeableSleep } from './wakeable-sleep.js';
+import { goesLive } from './release-rules.js';
 
 export interface BuildWorker {
   start(): Promise<void>;
@@ -21,23 +24,6 @@ export interface BuildWorker {
   notify(): void;
   /** Stops claiming and waits for running builds to finish. */
   stop(): Promise<void>;
-}
-
-/**
- * The deploy ref's current value when a push build's base no longer matches it: another push
- * landed while this one waited, so git will refuse this push's ref update. Pure.
- */
-export function overtaken(build: Build, deployBranch: string, head: string | null): string | undefined {
-  if (!build.baseCommit || build.ref !== `refs/heads/${deployBranch}`) return undefined;
-  const base = /^0+$/.test(build.baseCommit) ? null : build.baseCommit;
-  return head === base ? undefined : (head ?? '(deleted)');
-}
-
-/** Whether a successful build goes live: pushes of the deploy branch, and every build asked for
- * through the API (uploads, pulls, webhooks, security rebuilds) but pull-request builds. Pure. */
-export function releases(build: Build, app: App): boolean {
-  if (build.source === 'pull-request') return false;
-  return build.source === 'push' ? build.ref === `refs/heads/${app.deployBranch}` : true;
 }
 
 /** A worker's ID: host, process and a random part, so a restarted process never reuses one. */
@@ -62,8 +48,7 @@ export interface BuildWorkerOptions {
   readonly apps: AppStore;
   readonly runner: BuildRunner;
   readonly events: BuildEvents;
-  readonly engine: Pick<ContainerEngine, 'listContainers' | 'removeContainer' | 'imageLabels'>;
-  readonly installation: string;
+  readonly containers: Pick<Containers, 'list' | 'remove' | 'readDu'>;
   readonly logger: Logger;
   readonly workerId: string;
   readonly concurrency: number;
@@ -91,23 +76,9 @@ export interface BuildWorkerOptions {
 }
 
 /** The DU manifest kept in the database: what the DU's labels say it was built with. Pure. */
-export function duManifestOf(labels: Readonly<Record<string, string>> | undefined): Record<string, unknown> | null {
-  if (!labels) return null;
-  const json = (key: string): unknown => {
-    try {
-      return labels[key] ? (JSON.parse(labels[key]) as unknown) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const manifest = (json('io.solum.manifest') ?? {}) as Record<string, unknown>;
-  return {
-    ...manifest,
-    processTypes: json('io.solum.process-types') ?? {},
-    languagePack: labels['io.solum.language-pack'] ?? null,
-    languagePackImage: labels['io.solum.language-pack.image'] || null,
-    revision: labels['org.opencontainers.image.revision'] ?? null,
-  };
+export function duManifestOf(du: DuLabels | undefined): Record<string, unknown> | null {
+  if (!du) return null;
+  return { ...du.manifest, processTypes: du.processTypes, languagePack: du.languagePack, languagePackImage: du.languagePackImage, revision: du.revision };
 }
 
 const localArchive = (archivesDir: string) => (build: Build): Promise<{ path: string; done(): Promise<void> }> => {
@@ -136,8 +107,8 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     const abandoned = [...(await o.builds.abandon(dead)), ...(await o.builds.abandonStale(new Date(Date.now() - staleMs)))];
     for (const b of abandoned) {
       log.warn({ buildId: b.id, app: b.app }, 'build abandoned: its worker stopped heartbeating');
-      for (const c of await o.engine.listContainers({ 'io.solum.installation': o.installation, 'io.solum.build-id': String(b.id) })) {
-        await o.engine.removeContainer(c.id);
+      for (const c of await o.containers.list({ [LABEL.buildId]: String(b.id) })) {
+        await o.containers.remove(c.id);
       }
       // Followers in a server process hear of it from its build tracker.
     }
@@ -204,8 +175,8 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
     }
     // The build's own log is stored before its end is: a reader who sees the status sees the log.
     await buildLog.close();
-    const release = outcome.status === 'succeeded' && app !== undefined && releases(build, app);
-    const duManifest = outcome.duId ? duManifestOf(await o.engine.imageLabels(outcome.duId).catch(() => undefined)) : null;
+    const release = outcome.status === 'succeeded' && app !== undefined && goesLive(build, app);
+    const duManifest = outcome.duId ? duManifestOf(await o.containers.readDu(outcome.duId).catch(() => undefined)) : null;
     const recorded = await o.builds.finish(build.id, o.workerId, outcome, { release, duManifest });
     if (!recorded) blog.warn('build was taken from this worker before it finished');
     await archive?.done();
@@ -243,10 +214,10 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
       // Builders of this installation whose build is no longer running (a crash mid-build) are garbage;
       // those of builds other workers are running are not.
       let removed = 0;
-      for (const c of await o.engine.listContainers({ 'io.solum.installation': o.installation, 'io.solum.role': 'builder' })) {
-        const build = await o.builds.getBuild(Number(c.labels['io.solum.build-id']));
+      for (const c of await o.containers.list({ [LABEL.role]: 'builder' })) {
+        const build = await o.builds.getBuild(Number(c.labels[LABEL.buildId]));
         if (build?.status === 'running') continue;
-        await o.engine.removeContainer(c.id);
+        await o.containers.remove(c.id);
         removed++;
       }
       if (removed > 0) log.info({ removed }, 'removed leftover builder containers');

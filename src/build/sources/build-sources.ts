@@ -11,7 +11,8 @@ import type { User } from '../../db/user-store.js';
 import { AppError, badRequest } from '../../errors.js';
 import { normalizeArtifact, type ArtifactLimits } from './artifact.js';
 import type { BuildQueue } from '../queue/build-queue.js';
-import type { ContainerEngine } from '../../containers/container-engine.js';
+import type { Containers } from '../../containers/containers.js';
+import { writeDuLabels } from '../../containers/du-labels.js';
 import { duRepository } from '../runner/build-runner.js';
 
 export interface BuildSources {
@@ -23,8 +24,7 @@ export function createBuildSources(deps: {
   apps: AppService;
   builds: BuildStore;
   queue: BuildQueue;
-  engine: Pick<ContainerEngine, 'imageId' | 'buildImage'>;
-  installation: string;
+  containers: Pick<Containers, 'imageId' | 'buildImage' | 'installation'>;
   limits: ArtifactLimits;
   nextBuildNumber: (appId: number) => Promise<number>;
   release: (app: App, build: Build) => Promise<string | undefined>;
@@ -40,31 +40,28 @@ export function createBuildSources(deps: {
     async registerImage(actor, name, image) {
       const { app } = await deps.apps.require(actor, name, 'write');
       if (!/^[\w][\w.:/@-]{0,254}$/.test(image)) throw badRequest('give a local image reference or ID');
-      const imageId = await deps.engine.imageId(image);
+      const imageId = await deps.containers.imageId(image);
       if (!imageId) throw new AppError('not_found', `no local image '${image}' on this Docker engine`);
       const number = await deps.nextBuildNumber(app.id);
       // A one-line build on top of the image gives it Solum's labels (the image itself is untouched).
       const pack = tar.pack();
       pack.entry({ name: 'Dockerfile' }, `FROM ${imageId}\n`);
       pack.finalize();
-      const controller = new AbortController();
-      const duId = await deps.engine.buildImage(Readable.from(pack), {
+      const duId = await deps.containers.buildImage(Readable.from(pack), {
         tag: `${duRepository(app.name)}:${number}`,
-        labels: {
-          'io.solum.installation': deps.installation,
-          'io.solum.app': app.name,
-          'io.solum.build': String(number),
-          'io.solum.role': 'deployment-unit',
-          'io.solum.external-image': imageId,
+        labels: writeDuLabels({
+          installation: deps.containers.installation,
+          app: app.name,
+          build: number,
+          languagePack: null,
+          languagePackImage: null,
+          externalImage: imageId,
           // No Procfile: the image's own CMD is the web command.
-          'io.solum.process-types': JSON.stringify({ web: '' }),
-          'io.solum.manifest': JSON.stringify({ env: {} }),
-        },
+          processTypes: { web: '' },
+          manifest: { env: {} },
+        }),
         network: 'none',
-        buildArgs: {},
         memoryBytes: 256 * 1024 * 1024,
-        signal: controller.signal,
-        onOutput: () => undefined,
       });
       const build = await deps.builds.recordExternal({
         appId: app.id,

@@ -7,7 +7,8 @@ import type { ReleaseStore } from '../../db/release-store.js';
 import type { User } from '../../db/user-store.js';
 import { forbidden } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { ContainerEngine } from '../../containers/container-engine.js';
+import type { Containers } from '../../containers/containers.js';
+import { LABEL } from '../../containers/labels.js';
 
 export interface PruneReport {
   readonly images: readonly string[];
@@ -38,42 +39,40 @@ export function dusToRemove(
 }
 
 export function createRetention(deps: {
-  engine: ContainerEngine;
+  containers: Containers;
   apps: AppStore;
   builds: BuildStore;
   releases: ReleaseStore;
-  installation: string;
   keep: number;
   intervalMs: number;
   logger: Logger;
 }): Retention {
   const log = deps.logger.child({ component: 'retention' });
-  const mine = { 'io.solum.installation': deps.installation };
   let timer: NodeJS.Timeout | undefined;
 
   const run = async (): Promise<PruneReport> => {
-    const images = (await deps.engine.listImages({ ...mine, 'io.solum.role': 'deployment-unit' })).map((i) => ({
+    const images = (await deps.containers.listImages({ [LABEL.role]: 'deployment-unit' })).map((i) => ({
       id: i.id,
-      app: i.labels['io.solum.app'] ?? '',
-      build: Number(i.labels['io.solum.build'] ?? 0),
+      app: i.labels[LABEL.app] ?? '',
+      build: Number(i.labels[LABEL.build] ?? 0),
     }));
     const released = new Set<string>();
     const appIds = new Set((await deps.apps.listApps({})).map((a) => a.id));
     for (const id of appIds) for (const r of await deps.releases.listReleases(id)) released.add(r.duId);
     const remove = dusToRemove(images, deps.keep, released);
-    for (const id of remove) await deps.engine.removeImage(id);
+    for (const id of remove) await deps.containers.removeImage(id);
     let containers = 0;
-    for (const c of await deps.engine.listContainers({ ...mine, 'io.solum.role': 'builder' })) {
-      const b = await deps.builds.getBuild(Number(c.labels['io.solum.build-id']));
+    for (const c of await deps.containers.list({ [LABEL.role]: 'builder' })) {
+      const b = await deps.builds.getBuild(Number(c.labels[LABEL.buildId]));
       if (b?.status === 'running') continue;
-      await deps.engine.removeContainer(c.id);
+      await deps.containers.remove(c.id);
       containers++;
     }
     const appNames = new Set((await deps.apps.listApps({})).map((a) => a.name as string));
     const volumes: string[] = [];
-    for (const v of await deps.engine.listVolumes({ ...mine, 'io.solum.role': 'build-cache' })) {
-      if (appNames.has(v.labels['io.solum.app'] ?? '')) continue;
-      await deps.engine.removeVolumes({ ...mine, 'io.solum.role': 'build-cache', 'io.solum.app': v.labels['io.solum.app'] ?? '' });
+    for (const v of await deps.containers.listVolumes({ [LABEL.role]: 'build-cache' })) {
+      if (appNames.has(v.labels[LABEL.app] ?? '')) continue;
+      await deps.containers.removeVolumes({ [LABEL.role]: 'build-cache', [LABEL.app]: v.labels[LABEL.app] ?? '' });
       volumes.push(v.name);
     }
     if (remove.length + containers + volumes.length > 0) log.info({ images: remove.length, containers, volumes: volumes.length }, 'pruned');

@@ -1,0 +1,72 @@
+// What a server and a `solum worker` both build with: the pack registry, the build runner with the
+// app's pipeline around it, build events and the worker's settings.
+import path from 'node:path';
+import { createBuildEvents, type BuildEvents } from '../build/queue/build-events.js';
+import { newWorkerId, type BuildWorkerOptions } from '../build/queue/build-worker.js';
+import { createBuildpackArchives, type BuildpackArchives } from '../build/packs/buildpack-archives.js';
+import { loadStockPacks } from '../build/packs/language-packs.js';
+import { createPackRegistry, type PackRegistry } from '../build/packs/pack-registry.js';
+import { createBuildRunner, type BuildRunner } from '../build/runner/build-runner.js';
+import { environmentEnsurer, type EnsureEnvironment } from '../pipelines/pipeline-environments.js';
+import { pipelineBuilds } from '../pipelines/pipeline-builds.js';
+import type { Foundation } from './foundation.js';
+
+export interface Building {
+  readonly registry: PackRegistry;
+  /** Buildpacks admins upload live on the server's disk: a worker elsewhere builds only with git URLs. */
+  readonly buildpackArchives: BuildpackArchives;
+  /** The build runner with the app's pipeline around it (tree tests first, the build stage recorded). */
+  readonly runner: BuildRunner;
+  readonly ensureEnvironment: EnsureEnvironment;
+  readonly events: BuildEvents;
+  readonly workerId: string;
+  /** What a build worker takes from the configuration, in a server or a `solum worker` alike. */
+  readonly workerOptions: Omit<BuildWorkerOptions, 'runner'>;
+}
+
+export async function assembleBuilding(f: Foundation, runUrl: (id: number) => string): Promise<Building> {
+  const { config, logger, stores, containers } = f;
+  const registry = createPackRegistry({
+    stock: await loadStockPacks(config.languagePacksDir),
+    store: stores.packs,
+    apps: stores.apps,
+    builds: stores.builds,
+    imageId: (ref) => containers.imageId(ref),
+    containers,
+    buildArgs: { BASE_IMAGE: config.baseImage },
+    logger,
+  });
+  await registry.load();
+  const buildpackArchives = createBuildpackArchives({ store: stores.buildpacks, apps: stores.apps, dir: path.join(config.dataDir, 'buildpacks') });
+  const baseRunner = createBuildRunner({
+    containers,
+    packs: () => registry.packs(),
+    configOf: (appId) => stores.releases.getConfig(appId),
+    fetchBuildpack: (url, index) => buildpackArchives.fetch(url, index),
+    previousBuild: async (app, build) => (await stores.builds.listBuilds(app.id)).find((b) => b.id !== build.id && b.status === 'succeeded' && b.duImage !== null),
+  });
+  const events = createBuildEvents();
+  const ensureEnvironment = environmentEnsurer({ appStore: stores.apps, environments: stores.environments });
+  const withPipeline = pipelineBuilds({ store: stores.pipelines, ensureEnvironment, containers, packs: () => registry.packs(), testTimeoutMs: config.buildLimits.timeoutMs, runUrl, events, logger });
+  const workerId = newWorkerId();
+  return {
+    registry,
+    buildpackArchives,
+    runner: withPipeline(baseRunner),
+    ensureEnvironment,
+    events,
+    workerId,
+    workerOptions: {
+      builds: stores.builds,
+      apps: stores.apps,
+      events,
+      containers,
+      logger,
+      workerId,
+      concurrency: config.buildConcurrency,
+      archivesDir: config.archivesDir,
+      limits: config.buildLimits,
+      logMaxBytes: config.buildLogMaxBytes,
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// The server's domain: accounts and apps, deploy targets with their releases, the router and the
+// deployer, backing services and pipelines. Built once, in dependency order, with no late binding.
+import { createAccountService } from '../access/account-service.js';
+import type { PolicySettings } from '../access/policy.js';
+import { createAppService } from '../apps/app-service.js';
+import { createServiceInstances } from '../backing-services/service-instances.js';
+import { parseServiceKind } from '../backing-services/service-kinds.js';
+import { createServiceManager } from '../backing-services/service-manager.js';
+import { LABEL } from '../containers/labels.js';
+import type { App } from '../db/app-store.js';
+import type { Build } from '../db/build-store.js';
+import { createDeployer } from '../deploy/deployer.js';
+import { createPortAllocator } from '../deploy/ports.js';
+import { createReleaseFlow } from '../deploy/release-flow.js';
+import { createReleaseService } from '../deploy/release-service.js';
+import { createRouter } from '../deploy/router.js';
+import { createTargets } from '../deploy/target.js';
+import { createRepoStore } from '../git/repo-store.js';
+import { hookScript } from '../hooks/hook-installer.js';
+import { createPipelineService } from '../pipelines/pipeline-service.js';
+import { AppError } from '../errors.js';
+import { createRunAdvancer } from '../pipelines/run-advancer.js';
+import type { Building } from './building.js';
+import type { Foundation } from './foundation.js';
+
+export type Domain = Awaited<ReturnType<typeof assembleDomain>>;
+
+export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySettings; runUrl: (id: number) => string }) {
+  const { config, logger, stores, containers } = f;
+  const repos = createRepoStore({ reposDir: config.reposDir, hookScript: hookScript() });
+  const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
+  // One allocator for app processes and backing services: both listen on host loopback ports.
+  const ports = createPortAllocator(config.deploy.ports);
+  const deployer = createDeployer({ containers, router, ports, logger, graceMs: config.deploy.graceMs, healthTimeoutMs: config.deploy.healthTimeoutMs });
+  const targets = createTargets({ appReleases: stores.releases, environmentReleases: stores.environments.releases, appById: (id) => stores.apps.findAppById(id), environmentById: (id) => stores.environments.byId(id) });
+  const flow = createReleaseFlow({
+    deployer,
+    url: (name) => router.url(name),
+    logger,
+    // Only an app's own releases are announced: environments are a pipeline's to report.
+    onRelease: (target, r) => { if (!target.environment) b.events.state({ type: 'release', app: target.app.name, number: r.version, status: r.status }); },
+  });
+  const removeCaches = (app: string): Promise<number> => containers.removeVolumes({ [LABEL.app]: app, [LABEL.role]: 'build-cache' });
+  const accounts = createAccountService({ users: stores.users, policy: o.policy, ownedApps: async (id) => (await stores.apps.listOwnedBy(id)).map((a) => a.name) });
+  const apps = createAppService({
+    apps: stores.apps,
+    builds: stores.builds,
+    users: stores.users,
+    repos,
+    policy: o.policy,
+    stopProcesses: (app) => deployer.stopApp(app),
+    packExists: (name) => Promise.resolve(b.registry.packs().some((p) => p.name === name)),
+    removeImages: async (app) => {
+      await containers.removeImages({ [LABEL.app]: app });
+      await removeCaches(app);
+    },
+  });
+  const instances = createServiceInstances({ store: stores.services, containers, ports, logger });
+  const releases = createReleaseService({
+    apps,
+    targets,
+    flow,
+    deployer,
+    processTypesOf: async (duId) => (await containers.readDu(duId))?.processTypes,
+    url: (name) => router.url(name),
+  });
+  const services = createServiceManager({
+    store: stores.services,
+    instances,
+    containers,
+    apps,
+    appById: (id) => stores.apps.findAppById(id),
+    logger,
+    configOf: (appId) => stores.releases.getConfig(appId),
+    reconfigure: (app, set, unset, description, actor) => releases.reconfigure(app, set, unset, description, actor),
+    setConfig: async (appId, set) => { await stores.releases.changeConfig(appId, set, []); },
+    releasePort: (port) => { ports.release(port); },
+  });
+  const advancer = createRunAdvancer({
+    store: stores.pipelines,
+    appStore: stores.apps,
+    ensureEnvironment: b.ensureEnvironment,
+    targets,
+    flow,
+    containers,
+    testTimeoutMs: config.buildLimits.timeoutMs,
+    url: (name) => router.url(name),
+    routerAddress: () => router.address(),
+    runUrl: o.runUrl,
+    logger,
+  });
+  const pipelines = createPipelineService({
+    apps,
+    appStore: stores.apps,
+    store: stores.pipelines,
+    environments: stores.environments,
+    ensureEnvironment: b.ensureEnvironment,
+    targets,
+    deployer,
+    advancer,
+    url: (name) => router.url(name),
+    runUrl: o.runUrl,
+    logger,
+  });
+  /**
+   * A successful build's release to the app: first the backing services its solum.yaml asks for
+   * (`services: [postgres]`, read from the DU's manifest), so the release's config has their URLs.
+   */
+  const releaseToApp = async (app: App, build: Build, say: (line: string) => void): Promise<string | undefined> => {
+    try {
+      const wanted = (build.duId ? (await containers.readDu(build.duId))?.manifest.services : undefined) ?? [];
+      if (wanted.length > 0) await services.ensureForApp(app, wanted.map(parseServiceKind), say);
+    } catch (err) {
+      const message = err instanceof AppError ? err.message : 'preparing the release failed';
+      logger.warn({ err, app: app.name }, 'preparing backing services for a release failed');
+      say(`!     ${message}`);
+      return message;
+    }
+    return releases.releaseBuild(app, build, say);
+  };
+  /** A build that belongs to a pipeline run advances the run instead of releasing to the app itself. */
+  const releaseBuild = async (app: App, build: Build, say: (line: string) => void): Promise<string | undefined> => {
+    const run = await pipelines.runOfBuild(build.id);
+    return run ? pipelines.advance(run.id, say) : releaseToApp(app, build, say);
+  };
+  return { policy: o.policy, repos, router, ports, deployer, targets, accounts, apps, releases, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches };
+}

@@ -1,0 +1,87 @@
+// The server's transports: the Koa app (JSON API, git over HTTP, dashboard, probes) on its HTTP
+// server, and the SSH server with its commands. They get services, never stores.
+import http from 'node:http';
+import { createAuthenticator } from '../access/authenticator.js';
+import { loadOrCreateHostKey } from '../git/host-key.js';
+import { gitHttpMiddleware } from '../git/http-transport.js';
+import { createSshCommands } from '../git/ssh-commands.js';
+import { createSshTransport } from '../git/ssh-transport.js';
+import { createApiApp } from '../http/api.js';
+import { workerArchiveMiddleware } from '../http/worker-archive.js';
+import type { Metrics } from '../metrics.js';
+import type { Building } from './building.js';
+import type { Domain } from './domain.js';
+import type { Foundation } from './foundation.js';
+import type { Intake } from './intake.js';
+
+export type Edges = Awaited<ReturnType<typeof assembleEdges>>;
+
+export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: Intake, metrics: Metrics) {
+  const { config, logger, stores, db, containers } = f;
+  const authenticator = createAuthenticator({ users: stores.users });
+  const commands = createSshCommands({
+    services: d.services,
+    pipelines: d.pipelines,
+    securityRebuilds: i.securityRebuilds,
+    pulls: i.pulls,
+    retention: i.retention,
+    registry: b.registry,
+    accounts: d.accounts,
+    apps: d.apps,
+    builds: stores.builds,
+    releases: d.releases,
+    buildControl: i.buildControl,
+  });
+  const api = createApiApp({
+    authenticator,
+    accounts: d.accounts,
+    appService: d.apps,
+    releases: d.releases,
+    buildControl: i.buildControl,
+    securityRebuilds: i.securityRebuilds,
+    buildSources: i.buildSources,
+    pulls: i.pulls,
+    webhooks: i.webhooks,
+    statuses: i.statuses,
+    retention: i.retention,
+    registry: b.registry,
+    services: d.services,
+    buildpackArchives: b.buildpackArchives,
+    users: stores.users,
+    builds: stores.builds,
+    pipelines: d.pipelines,
+    logger,
+    internal: workerArchiveMiddleware({ token: config.workerToken, builds: stores.builds, archivesDir: config.archivesDir }),
+    git: gitHttpMiddleware({ authenticator, access: i.gitAccess, repos: d.repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
+    metrics,
+    events: b.events,
+    rootDir: config.rootDir,
+    checks: {
+      database: async () => {
+        await db.knex.raw('select 1');
+      },
+      docker: () => containers.ping(),
+    },
+  });
+  const handle = api.callback();
+  const httpServer = http.createServer((req, res) => { void handle(req, res); });
+  // Pushes upload for as long as they need and then wait for their build: Node's 300 s request
+  // timeout would cut them off. Headers must still arrive promptly.
+  httpServer.requestTimeout = 0;
+  httpServer.headersTimeout = 30_000;
+  const hostKey = await loadOrCreateHostKey(config.dataDir);
+  const ssh = createSshTransport({
+    hostKey: hostKey.privateKey,
+    bind: config.bind,
+    port: config.sshPort,
+    authenticator,
+    access: i.gitAccess,
+    commands,
+    logger,
+    onPush: (bytes) => { metrics.push('ssh', bytes); },
+  });
+  metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => stores.builds.queuedCount());
+  metrics.gauge('solum_builds_running', 'Builds running', () => stores.builds.runningCount());
+  metrics.gauge('solum_ssh_sessions_active', 'SSH channels running a command', () => ssh.activeSessions());
+  return { authenticator, httpServer, hostKey, ssh };
+}

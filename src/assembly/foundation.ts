@@ -1,0 +1,63 @@
+// The parts everything else stands on, built once per process: the database and its stores, the
+// installation's identity and the container port.
+import fs from 'node:fs/promises';
+import type { Config } from '../config.js';
+import type { ContainerEngine } from '../containers/container-engine.js';
+import { createContainers, type Containers } from '../containers/containers.js';
+import { createDockerEngine } from '../containers/docker-engine.js';
+import { createAppStore } from '../db/app-store.js';
+import { createBuildStore } from '../db/build-store.js';
+import { createBuildpackStore } from '../db/buildpack-store.js';
+import { createDatabase, type Database } from '../db/database.js';
+import { createEnvironmentStore } from '../db/environment-store.js';
+import { createPackStore } from '../db/pack-store.js';
+import { createPipelineStore } from '../db/pipeline-store.js';
+import { createReleaseStore } from '../db/release-store.js';
+import { createServiceStore } from '../db/service-store.js';
+import { createSettingsStore } from '../db/settings-store.js';
+import { createSourceStore } from '../db/source-store.js';
+import { createUserStore } from '../db/user-store.js';
+import type { Logger } from '../logger.js';
+
+export type Stores = ReturnType<typeof storesOf>;
+
+const storesOf = (db: Database) => ({
+  users: createUserStore(db.knex),
+  apps: createAppStore(db.knex),
+  builds: createBuildStore(db.knex),
+  releases: createReleaseStore(db.knex),
+  environments: createEnvironmentStore(db.knex),
+  pipelines: createPipelineStore(db.knex),
+  services: createServiceStore(db.knex),
+  packs: createPackStore(db.knex),
+  buildpacks: createBuildpackStore(db.knex),
+  sources: createSourceStore(db.knex),
+});
+
+export interface Foundation {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly stores: Stores;
+  readonly installation: string;
+  readonly containers: Containers;
+}
+
+/**
+ * Opens the data: the server keeps its embedded database in the data dir unless DATABASE_URL is
+ * set; a `solum worker` always shares the server's PostgreSQL.
+ */
+export async function openFoundation(config: Config, logger: Logger, o: { role: 'server' | 'worker'; engine?: ContainerEngine | undefined }): Promise<Foundation> {
+  if (o.role === 'server') await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(config.archivesDir, { recursive: true, mode: 0o700 });
+  const db = await createDatabase(o.role === 'server' ? { url: config.databaseUrl, dataDir: config.dataDir } : { url: config.databaseUrl });
+  await db.migrate();
+  const installation = await createSettingsStore(db.knex).installationId();
+  const containers = createContainers(o.engine ?? createDockerEngine({ dockerHost: config.dockerHost }), {
+    installation,
+    egress: config.builderNetwork,
+    jobLimits: config.buildLimits,
+    processMemoryBytes: config.deploy.memoryBytes,
+  });
+  return { config, logger, db, stores: storesOf(db), installation, containers };
+}

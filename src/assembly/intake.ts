@@ -1,0 +1,110 @@
+// Every way a build comes in and goes out in the server: pushes through the hook, uploads, pulls
+// and webhooks; the queue, the local build slots and the tracker that releases what any worker built;
+// and the upkeep around them (retention, security rebuilds, commit statuses).
+import path from 'node:path';
+import { createGitAccess } from '../git/git-access.js';
+import { createBuildControl } from '../build/queue/build-control.js';
+import { createBuildQueue } from '../build/queue/build-queue.js';
+import { createBuildTracker } from '../build/queue/build-tracker.js';
+import { createBuildWorker } from '../build/queue/build-worker.js';
+import { createBuildSources } from '../build/sources/build-sources.js';
+import { createCommitStatuses } from '../build/sources/commit-status.js';
+import { createPullBuilds } from '../build/sources/pull-builds.js';
+import { createWebhooks } from '../build/sources/webhooks.js';
+import { createRetention } from '../build/upkeep/retention.js';
+import { createSecurityRebuilds } from '../build/upkeep/security-rebuilds.js';
+import type { App } from '../db/app-store.js';
+import { createPushHandler } from '../hooks/push-handler.js';
+import { createPushSessions } from '../hooks/push-sessions.js';
+import { createHookServer } from '../http/hook-server.js';
+import type { Metrics } from '../metrics.js';
+import type { Addresses } from './addresses.js';
+import type { Building } from './building.js';
+import type { Domain } from './domain.js';
+import type { Foundation } from './foundation.js';
+
+export type Intake = ReturnType<typeof assembleIntake>;
+
+export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addresses: Addresses; metrics: Metrics }) {
+  const { config, logger, stores, containers } = f;
+  const { events } = b;
+  const deployRefHead = (app: App): Promise<string | null> => d.repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
+  const statuses = createCommitStatuses({ apps: d.apps, sources: stores.sources, buildUrl: (id) => o.addresses.buildUrl(id), logger });
+  // Releases every build handed over for release, and follows builds `solum worker` processes run.
+  const tracker = createBuildTracker({
+    builds: stores.builds,
+    apps: stores.apps,
+    events,
+    logger,
+    isLocal: (build) => build.workerId === b.workerId,
+    release: (app, build, say) => d.releaseBuild(app, build, say),
+    deployRefHead,
+    archivesDir: config.archivesDir,
+    logMaxBytes: config.buildLogMaxBytes,
+    onStatus: (build) => { void statuses.report(build); },
+    onFinished: (status, seconds) => { o.metrics.buildFinished(status, seconds); },
+  });
+  const worker = createBuildWorker({
+    ...b.workerOptions,
+    runner: b.runner,
+    onReleasable: () => { tracker.notify(); },
+    onFinished: (status, seconds) => { o.metrics.buildFinished(status, seconds); },
+    onStatus: (build) => { void statuses.report(build); },
+  });
+  const queue = createBuildQueue({
+    apps: stores.apps,
+    builds: stores.builds,
+    archivesDir: config.archivesDir,
+    notify: () => { worker.notify(); },
+    onQueued: (build) => { events.state({ type: 'build', app: build.app, number: build.number, status: build.status, id: build.id }); },
+  });
+  const pushSessions = createPushSessions({ ttlMs: 2 * 60 * 60 * 1000 });
+  const pushHandler = createPushHandler({
+    apps: stores.apps,
+    builds: stores.builds,
+    queue,
+    events,
+    logger,
+    maxQueuedPerApp: config.maxQueuedPerApp,
+    concurrency: config.buildConcurrency,
+    deployRefHead,
+    packExists: (name) => Promise.resolve(b.registry.packs().some((p) => p.name === name)),
+    isAdmin: async (id) => (await stores.users.findUserById(id))?.isAdmin ?? false,
+    buildUrl: (id) => o.addresses.buildUrl(id),
+  });
+  const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
+  const gitAccess = createGitAccess({ apps: stores.apps, repos: d.repos, pushSessions, policy: d.policy, hookUrl: () => hookServer.url() });
+  const buildControl = createBuildControl({ apps: d.apps, builds: stores.builds, events, stopLocal: (id) => worker.cancel(id), removeCaches: d.removeCaches });
+  const buildSources = createBuildSources({
+    apps: d.apps,
+    builds: stores.builds,
+    queue,
+    containers,
+    limits: config.upload,
+    nextBuildNumber: (id) => stores.apps.nextBuildNumber(id),
+    release: (app, build) => d.releaseToApp(app, build, () => undefined),
+  });
+  const pulls = createPullBuilds({
+    apps: d.apps,
+    builds: stores.builds,
+    sources: stores.sources,
+    queue,
+    repoPath: (app) => d.repos.pathOf(app.name),
+    knownHostsFile: path.join(config.dataDir, 'known_hosts'),
+    fetchTimeoutMs: config.fetchTimeoutMs,
+  });
+  const webhooks = createWebhooks({ apps: d.apps, appStore: stores.apps, sources: stores.sources, pulls, url: (app) => o.addresses.webhookUrl(app) });
+  const securityRebuilds = createSecurityRebuilds({
+    apps: stores.apps,
+    builds: stores.builds,
+    releases: stores.releases,
+    packs: () => b.registry.packs(),
+    imageId: (ref) => containers.imageId(ref),
+    queue,
+    repoPath: (app) => d.repos.pathOf(app.name),
+  });
+  // DUs released to an environment count as released too.
+  const releasedAnywhere = { ...stores.releases, listReleases: async (id: number) => [...(await stores.releases.listReleases(id)), ...(await stores.environments.releasesOfApp(id))] };
+  const retention = createRetention({ containers, apps: stores.apps, builds: stores.builds, releases: releasedAnywhere, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
+  return { tracker, worker, queue, pushHandler, hookServer, gitAccess, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention };
+}

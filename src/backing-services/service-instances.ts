@@ -1,0 +1,177 @@
+// The lifecycle of backing service instances: containers from locally built images on the host
+// network, bound to 127.0.0.1 on a port Solum allocates, with their data in a named volume;
+// created ready or not at all, re-adopted by label at start. One operation per instance at a time.
+import { randomBytes } from 'node:crypto';
+import type { Containers } from '../containers/containers.js';
+import type { ExecProcess } from '../containers/container-engine.js';
+import { LABEL } from '../containers/labels.js';
+import type { ServiceInstance, ServiceKind, ServiceStore } from '../db/service-store.js';
+import type { PortAllocator } from '../deploy/ports.js';
+import { AppError, conflict } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { DATA_DIR, PG_USER, kinds } from './service-kinds.js';
+
+export interface ServiceInstances {
+  /** Runs `fn` after every earlier operation on the instance `name` has finished. */
+  serialized<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Creates an instance and waits until it serves; a failed create leaves nothing behind. */
+  create(kind: ServiceKind, name: string, ownerId: number): Promise<ServiceInstance>;
+  /** The container of a running instance; a conflict otherwise. */
+  running(i: ServiceInstance): Promise<string>;
+  state(i: ServiceInstance): Promise<'running' | 'stopped' | 'missing'>;
+  /** Removes the instance's containers and its data volume. */
+  removeEverything(i: ServiceInstance): Promise<void>;
+  /** At start: reserves the instances' ports and starts (or re-creates) their containers. */
+  adopt(): Promise<void>;
+}
+
+export async function collect(p: ExecProcess): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  p.stdout.on('data', (c: Buffer) => { if (stdout.length < 65_536) stdout += c.toString('utf8'); });
+  const r = await p.done;
+  return { exitCode: r.exitCode, stdout, stderr: r.stderr };
+}
+
+export function createServiceInstances(deps: {
+  store: ServiceStore;
+  containers: Containers;
+  ports: PortAllocator;
+  logger: Logger;
+  memoryBytes?: number;
+  /** How long a new instance may take to answer its readiness check. */
+  readyTimeoutMs?: number;
+  /** The image of each kind (tests and operators may point elsewhere). */
+  images?: Partial<Record<ServiceKind, string>>;
+}): ServiceInstances {
+  const log = deps.logger.child({ component: 'services' });
+  const c = deps.containers;
+  const imageOf = (kind: ServiceKind): string => deps.images?.[kind] ?? kinds[kind].image;
+  const containerName = (i: ServiceInstance): string => `solum-svc-${i.name}-${c.installation}`;
+  const volumeName = (i: ServiceInstance): string => `solum-svc-${c.installation}-${i.name}`;
+  const labels = (i: ServiceInstance): Record<string, string> => ({ [LABEL.service]: i.name, [LABEL.serviceKind]: i.kind });
+  const locks = new Map<string, Promise<unknown>>();
+  const serialized = <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const run = (locks.get(name) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    locks.set(name, tail);
+    void tail.then(() => { if (locks.get(name) === tail) locks.delete(name); });
+    return run;
+  };
+
+  const isReady = async (i: ServiceInstance, containerId: string): Promise<boolean> => {
+    try {
+      const r = await collect(await c.exec(containerId, kinds[i.kind].readyCommand(i)));
+      return r.exitCode === 0 && (i.kind !== 'redis' || r.stdout.trim() === 'PONG');
+    } catch {
+      return false;
+    }
+  };
+
+  /** Waits for the instance to serve; throws with the container's last output when it does not. */
+  const waitReady = async (i: ServiceInstance, containerId: string): Promise<void> => {
+    const deadline = Date.now() + (deps.readyTimeoutMs ?? 120_000);
+    for (;;) {
+      const state = await c.inspect(containerId);
+      if (state?.running && (await isReady(i, containerId))) return;
+      if (Date.now() > deadline) {
+        let output = '';
+        try {
+          const logs = await c.logs(containerId, { follow: false, tail: 20 });
+          for await (const chunk of logs) output += String(chunk);
+        } catch {
+          // The output is only a hint.
+        }
+        throw new AppError('conflict', `service '${i.name}' did not become ready${output ? `: ${output.trim().split('\n').slice(-3).join(' / ')}` : ''}`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+
+  const startContainer = async (i: ServiceInstance): Promise<string> => {
+    await c.ensureVolume(volumeName(i), { ...labels(i), [LABEL.role]: 'service-data' });
+    const env: Record<string, string> = { SOLUM_SERVICE_PORT: String(i.port), SOLUM_SERVICE_PASSWORD: i.password };
+    if (i.kind === 'postgres') Object.assign(env, { SOLUM_SERVICE_DATABASE: i.name, SOLUM_SERVICE_USER: PG_USER });
+    const id = await c.startProcess({
+      image: imageOf(i.kind),
+      name: containerName(i),
+      role: 'service',
+      cmd: undefined,
+      env,
+      labels: labels(i),
+      memoryBytes: deps.memoryBytes ?? 512 * 1024 * 1024,
+      volumes: [[volumeName(i), DATA_DIR]],
+    });
+    await deps.store.setContainer(i.id, id);
+    return id;
+  };
+
+  const removeEverything = async (i: ServiceInstance): Promise<void> => {
+    for (const found of await c.list({ [LABEL.role]: 'service', [LABEL.service]: i.name })) await c.stopAndRemove(found.id, 10);
+    await c.removeVolumes({ [LABEL.role]: 'service-data', [LABEL.service]: i.name });
+  };
+
+  return {
+    serialized,
+    async create(kind, name, ownerId) {
+      if (!(await c.imageId(imageOf(kind)))) throw new AppError('conflict', `the ${kind} service image ${imageOf(kind)} is missing: run scripts/provision.sh`);
+      if (await deps.store.find(name)) throw conflict(`service '${name}' already exists`);
+      const port = await deps.ports.allocate();
+      const created = await deps.store.create({ name, kind, ownerId, port, password: randomBytes(24).toString('hex') });
+      if (created === 'duplicate') {
+        deps.ports.release(port);
+        throw conflict(`service '${name}' already exists`);
+      }
+      try {
+        await waitReady(created, await startContainer(created));
+      } catch (err) {
+        log.warn({ err, service: name }, 'service instance failed to start');
+        await removeEverything(created).catch((e: unknown) => { log.error({ err: e, service: name }, 'cleaning up a failed service failed'); });
+        await deps.store.remove(created.id);
+        deps.ports.release(port);
+        throw err;
+      }
+      log.info({ service: name, kind, port }, 'service instance created');
+      return (await deps.store.find(name)) ?? created;
+    },
+    async running(i) {
+      const state = i.containerId ? await c.inspect(i.containerId) : undefined;
+      if (!i.containerId || !state?.running) throw conflict(`service '${i.name}' is not running`);
+      return i.containerId;
+    },
+    async state(i) {
+      const state = i.containerId ? await c.inspect(i.containerId) : undefined;
+      return state ? (state.running ? 'running' : 'stopped') : 'missing';
+    },
+    removeEverything,
+    async adopt() {
+      const containers = await c.list({ [LABEL.role]: 'service' });
+      const known = new Set<string>();
+      for (const i of await deps.store.list({})) {
+        known.add(i.name);
+        deps.ports.reserve(i.port);
+        try {
+          // By label: the newest container of the instance, whatever ID the store remembers.
+          const found = containers.find((x) => x.labels[LABEL.service] === i.name);
+          if (!found) {
+            log.warn({ service: i.name }, 'service container missing: re-creating it on its volume');
+            await startContainer(i);
+            continue;
+          }
+          if (found.id !== i.containerId) await deps.store.setContainer(i.id, found.id);
+          const state = await c.inspect(found.id);
+          if (!state?.running) await c.start(found.id);
+        } catch (err) {
+          log.error({ err, service: i.name }, 'service instance could not be started');
+        }
+      }
+      // Containers of instances Solum no longer knows (a destroy cut short) would hold a port;
+      // their volumes stay, data is never removed without a destroy.
+      for (const x of containers) {
+        const name = x.labels[LABEL.service] ?? '';
+        if (known.has(name)) continue;
+        log.warn({ service: name, container: x.id }, 'removing the container of an unknown service instance (its volume stays)');
+        await c.remove(x.id).catch((err: unknown) => { log.error({ err, service: name }, 'removing it failed'); });
+      }
+    },
+  };
+}

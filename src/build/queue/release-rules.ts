@@ -1,0 +1,21 @@
+// Which builds go live, and when a push was overtaken by another: pure rules shared by the worker,
+// the tracker that releases and the push handler that answers git.
+import type { App } from '../../db/app-store.js';
+import type { Build } from '../../db/build-store.js';
+
+/**
+ * The deploy ref's current value when a push build's base no longer matches it: another push
+ * landed while this one waited, so git will refuse this push's ref update. Pure.
+ */
+export function overtaken(build: Build, deployBranch: string, head: string | null): string | undefined {
+  if (!build.baseCommit || build.ref !== `refs/heads/${deployBranch}`) return undefined;
+  const base = /^0+$/.test(build.baseCommit) ? null : build.baseCommit;
+  return head === base ? undefined : (head ?? '(deleted)');
+}
+
+/** Whether a successful build goes live: pushes of the deploy branch, and every build asked for
+ * through the API (uploads, pulls, webhooks, security rebuilds) but pull-request builds. Pure. */
+export function goesLive(build: Build, app: App): boolean {
+  if (build.source === 'pull-request') return false;
+  return build.source === 'push' ? build.ref === `refs/heads/${app.deployBranch}` : true;
+}

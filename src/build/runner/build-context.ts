@@ -1,0 +1,88 @@
+// What every pack kind gets for one build: the inputs, the chosen packs, the process types found so
+// far, and the small helpers that turn a step's result into the build's outcome.
+import type { App } from '../../db/app-store.js';
+import type { Build, BuildOutcome } from '../../db/build-store.js';
+import type { Containers, Limits } from '../../containers/containers.js';
+import { writeDuLabels } from '../../containers/du-labels.js';
+import { LABEL } from '../../containers/labels.js';
+import type { BuildLog } from '../queue/build-log.js';
+import type { LanguagePack } from '../packs/language-packs.js';
+import type { AppManifest } from './app-manifest.js';
+
+/** Why a build is being stopped early. */
+export type StopReason = 'canceled' | 'timeout';
+
+export const duRepository = (app: string): string => `solum/${app}`;
+
+export interface BuildContext {
+  readonly containers: Containers;
+  readonly build: Build;
+  readonly app: App;
+  readonly archive: string;
+  readonly log: BuildLog;
+  readonly signal: AbortSignal;
+  readonly limits: Limits;
+  readonly manifest: AppManifest;
+  /** Every pack this build runs, dependencies first; `pack` is the last (the one the DU is named after). */
+  readonly chosen: readonly LanguagePack[];
+  readonly pack: LanguagePack;
+  /** Process types: the Procfile's, completed by each kind (web from solum.yaml, the pack, buildpacks). */
+  readonly processTypes: Map<string, string>;
+  /** The Procfile's own process types, which win over what buildpacks declare. */
+  readonly procfileTypes: ReadonlyMap<string, string>;
+  /** Labels naming the build on its builders. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The DU's labels for this build, built from `packImage` and the kind's extras. */
+export function duLabelsOf(c: BuildContext, packImage: string, extra: Partial<Parameters<typeof writeDuLabels>[0]> = {}): Record<string, string> {
+  return writeDuLabels({
+    installation: c.containers.installation,
+    app: c.app.name,
+    build: c.build.number,
+    buildId: c.build.id,
+    languagePack: c.pack.name,
+    languagePackImage: packImage,
+    processTypes: Object.fromEntries(c.processTypes),
+    manifest: c.manifest,
+    revision: c.build.commit,
+    ...extra,
+  });
+}
+
+export const builderLabels = (app: App, build: Build): Record<string, string> => ({
+  [LABEL.app]: app.name,
+  [LABEL.build]: String(build.number),
+  [LABEL.buildId]: String(build.id),
+});
+
+/** A failed outcome before or without a DU. */
+export function failed(c: Pick<BuildContext, 'pack'> | undefined, error: string, extra: Partial<BuildOutcome> = {}): BuildOutcome {
+  return { status: 'failed', exitCode: null, error, languagePack: c?.pack.name ?? null, languagePackImage: null, duId: null, duImage: null, ...extra };
+}
+
+/** The outcome of a build stopped early (canceled or timed out), if it was. */
+export function stoppedOutcome(c: BuildContext): BuildOutcome | undefined {
+  const reason = c.signal.aborted ? (c.signal.reason as StopReason) : undefined;
+  if (reason === 'canceled') return { ...failed(c, 'canceled'), status: 'canceled' };
+  if (reason === 'timeout') return failed(c, 'the build timed out');
+  return undefined;
+}
+
+export function succeeded(c: BuildContext, duId: string, packImage: string | null, uses?: BuildOutcome['languagePacks']): BuildOutcome {
+  return {
+    languagePack: c.pack.name,
+    languagePackImage: packImage,
+    ...(uses ? { languagePacks: uses } : {}),
+    status: 'succeeded',
+    exitCode: 0,
+    error: null,
+    duId,
+    duImage: `${duRepository(c.app.name)}:${c.build.number}`,
+  };
+}
+
+/** The build's metadata file, put into the tree as .solum/build.json. */
+export function buildMetadata(c: BuildContext): string {
+  return `${JSON.stringify({ app: c.app.name, build: c.build.number, ref: c.build.ref, commit: c.build.commit, languagePack: c.pack.name, languagePacks: c.chosen.map((p) => p.name), processTypes: Object.fromEntries(c.processTypes) }, null, 2)}\n`;
+}

@@ -1,0 +1,31 @@
+// The dockerfile pack kind: `docker build` of the pushed tree with the app's own Dockerfile; the
+// image is the DU. Without a Procfile web line (or solum.yaml run) the image's CMD is the web command.
+import type { BuildOutcome } from '../../db/build-store.js';
+import type { Containers } from '../../containers/containers.js';
+import { archiveWithFiles } from './archive.js';
+import { duLabelsOf, duRepository, failed, stoppedOutcome, succeeded, type BuildContext } from './build-context.js';
+
+/** The image ID of the first FROM of a Dockerfile, when it names a local image (for security rebuilds). */
+async function baseImageOf(dockerfile: string, containers: Containers): Promise<string | null> {
+  const from = /^\s*FROM\s+(?:--\S+\s+)*(\S+)/im.exec(dockerfile)?.[1];
+  if (!from || from.includes('$')) return null;
+  return (await containers.imageId(from)) ?? null;
+}
+
+export async function buildWithDockerfile(c: BuildContext, dockerfile: string | null): Promise<BuildOutcome> {
+  c.processTypes.set('web', c.processTypes.get('web') ?? c.manifest.run ?? '');
+  const fromImage = await baseImageOf(dockerfile ?? '', c.containers);
+  try {
+    const duId = await c.containers.buildImage(archiveWithFiles(c.archive, new Map()), {
+      tag: `${duRepository(c.app.name)}:${c.build.number}`,
+      labels: duLabelsOf(c, fromImage ?? ''),
+      network: c.pack.network,
+      memoryBytes: c.limits.memoryBytes,
+      signal: c.signal,
+      onOutput: (text) => { c.log.output(text); },
+    });
+    return succeeded(c, duId, fromImage);
+  } catch (err) {
+    return stoppedOutcome(c) ?? failed(c, `docker build failed: ${(err as Error).message.split('\n')[0] ?? ''}`);
+  }
+}

@@ -1,0 +1,300 @@
+// The container port: everything Solum runs in Docker goes through here, so every builder, job,
+// process and image build gets the same settings (installation label, limits, CA bundle, proxies)
+// and DU labels are written through one checked schema. Only the engine below knows Docker.
+import type { Readable } from 'node:stream';
+import type { AppContainerSpec, BuilderContainer, ContainerEngine, ContainerState, ExecProcess } from './container-engine.js';
+import { readDuLabels, type DuLabels } from './du-labels.js';
+import { LABEL, type Role } from './labels.js';
+
+/** Where a job's CA bundle is mounted: Debian's (and node's, with NODE_EXTRA_CA_CERTS) default path. */
+export const CA_PATH = '/etc/ssl/certs/ca-certificates.crt';
+
+export interface Limits {
+  readonly memoryBytes: number;
+  readonly nanoCpus: number;
+  readonly pids: number;
+}
+
+/** What containers with network access need to reach package registries from behind a TLS-inspecting proxy. */
+export interface EgressSettings {
+  readonly caBundle: string | undefined;
+  readonly httpProxy: string | undefined;
+  readonly httpsProxy: string | undefined;
+  readonly noProxy: string | undefined;
+}
+
+export interface ContainerSettings {
+  /** Labels everything this installation creates (see SettingsStore.installationId). */
+  readonly installation: string;
+  readonly egress: EgressSettings;
+  /** Limits of builders and jobs unless a job names its own (an app's build limits). */
+  readonly jobLimits: Limits;
+  /** Memory of app processes (and the default for backing services). */
+  readonly processMemoryBytes: number;
+}
+
+export type JobNetwork = 'none' | 'host';
+
+/** A container that runs one script to its exit: a builder, a pipeline test, a save-artifacts step. */
+export interface JobSpec {
+  readonly image: string;
+  /** Run with /bin/sh -c. */
+  readonly script: string;
+  /** Environment of the script only: passed on its command line, so a commit keeps none of it. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Default /app; '' keeps the image's own working directory. */
+  readonly workingDir?: string;
+  readonly role: Role;
+  /** Labels naming what the job is for (app, build); the installation and role are added. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly network: JobNetwork;
+  readonly limits?: Limits;
+  /** named volume → container path, read-write (build caches) */
+  readonly volumes?: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface JobOutcome {
+  readonly exitCode: number;
+  readonly oomKilled: boolean;
+  /** Stopped because `timeoutMs` passed. */
+  readonly timedOut: boolean;
+  /** Stopped because `signal` was aborted. */
+  readonly aborted: boolean;
+}
+
+export interface RunOptions {
+  readonly onOutput: (chunk: Buffer) => void;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+/** What a DU commit needs; labels come from writeDuLabels. */
+export interface CommitSpec {
+  readonly repo: string;
+  readonly tag: string;
+  readonly workingDir?: string;
+  readonly cmd: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface Job {
+  readonly id: string;
+  putArchive(tar: Readable, dir: string): Promise<void>;
+  /** Starts the job and resolves when it exits (or was stopped by the signal or the timeout). */
+  run(options: RunOptions): Promise<JobOutcome>;
+  /** A tar of a path inside the (stopped) container, or undefined when there is no such path. */
+  readArchive(path: string): Promise<Buffer | undefined>;
+  /** Commits the container as a DU image; returns its image ID. */
+  commit(spec: CommitSpec): Promise<string>;
+  remove(): Promise<void>;
+}
+
+export interface ProcessSpec {
+  readonly image: string;
+  readonly name: string;
+  readonly role: Role;
+  /** The command to run; undefined keeps the image's CMD. */
+  readonly cmd: readonly string[] | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly memoryBytes?: number;
+  readonly volumes?: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface ImageBuildSpec {
+  readonly tag: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly network: JobNetwork;
+  readonly buildArgs?: Readonly<Record<string, string>>;
+  readonly memoryBytes?: number;
+  readonly signal?: AbortSignal;
+  readonly onOutput?: (text: string) => void;
+}
+
+export interface ContainerSummary {
+  readonly id: string;
+  readonly created: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface Containers {
+  readonly installation: string;
+  /** Creates a job container (not started); the caller must remove() it. */
+  createJob(spec: JobSpec): Promise<Job>;
+  /** Creates a job, puts `archive` in, runs it to its exit and removes it, whatever happens. */
+  runToExit(spec: JobSpec & RunOptions & { readonly archive?: { readonly tar: () => Readable; readonly dir: string } }): Promise<JobOutcome>;
+  /** Creates and starts a long-running container (app process, backing service); returns its ID. */
+  startProcess(spec: ProcessSpec): Promise<string>;
+  /** `docker build` of a tar context; proxies are handed over as build args when it has network. */
+  buildImage(context: Readable, spec: ImageBuildSpec): Promise<string>;
+
+  /** Containers of this installation carrying all the given labels, newest first. */
+  list(labels: Readonly<Record<string, string>>): Promise<ContainerSummary[]>;
+  inspect(id: string): Promise<ContainerState | undefined>;
+  start(id: string): Promise<void>;
+  /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and removes a container. */
+  stopAndRemove(id: string, graceSeconds: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  logs(id: string, options: { follow: boolean; tail: number }): Promise<NodeJS.ReadableStream & { destroy(): void }>;
+  exec(id: string, options: { cmd: readonly string[]; env?: readonly string[]; stdin?: Readable }): Promise<ExecProcess>;
+
+  imageId(ref: string): Promise<string | undefined>;
+  imageLabels(ref: string): Promise<Readonly<Record<string, string>> | undefined>;
+  /** A DU's labels, parsed; undefined when there is no such image or it is no DU. */
+  readDu(ref: string): Promise<DuLabels | undefined>;
+  readImagePath(image: string, path: string): Promise<Buffer | undefined>;
+  /** Images of this installation carrying all the given labels. */
+  listImages(labels: Readonly<Record<string, string>>): Promise<Array<{ id: string; labels: Readonly<Record<string, string>> }>>;
+  removeImage(id: string): Promise<void>;
+  removeImages(labels: Readonly<Record<string, string>>): Promise<number>;
+
+  ensureVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  listVolumes(labels: Readonly<Record<string, string>>): Promise<Array<{ name: string; labels: Readonly<Record<string, string>> }>>;
+  removeVolumes(labels: Readonly<Record<string, string>>): Promise<number>;
+  ping(): Promise<void>;
+}
+
+/**
+ * A Dockerfile LABEL/ENV value, double-quoted with JSON escaping (which Docker's parser accepts);
+ * `$` is escaped too, or Docker would substitute variables (`$PORT` in a process type) with nothing.
+ */
+export const quote = (v: string): string => JSON.stringify(v).replace(/\$/g, '\\$');
+
+/** Env a job with network access sees while it runs: the CA bundle's path and the proxies. Pure. */
+export function egressEnv(e: EgressSettings): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (e.caBundle) Object.assign(env, { NODE_EXTRA_CA_CERTS: CA_PATH, SSL_CERT_FILE: CA_PATH });
+  for (const [k, v] of [
+    ['HTTP_PROXY', e.httpProxy],
+    ['HTTPS_PROXY', e.httpsProxy],
+    ['NO_PROXY', e.noProxy],
+  ] as const) {
+    if (v) Object.assign(env, { [k]: v, [k.toLowerCase()]: v });
+  }
+  return env;
+}
+
+/** The proxies as `docker build` arguments (Docker's predefined proxy build args). Pure. */
+export function egressBuildArgs(e: EgressSettings): Record<string, string> {
+  return Object.fromEntries(Object.entries(egressEnv(e)).filter(([k]) => /PROXY$/i.test(k)));
+}
+
+export function createContainers(engine: ContainerEngine, s: ContainerSettings): Containers {
+  const mine = (labels: Readonly<Record<string, string>>): Record<string, string> => ({ ...labels, [LABEL.installation]: s.installation });
+
+  const job = (container: BuilderContainer): Job => ({
+    id: container.id,
+    putArchive: (tar, dir) => container.putArchive(tar, dir),
+    async run({ onOutput, signal, timeoutMs }) {
+      let timedOut = false;
+      const stop = (): void => {
+        container.stop().catch(() => undefined);
+      };
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, timeoutMs);
+      if (signal?.aborted) stop();
+      signal?.addEventListener('abort', stop, { once: true });
+      try {
+        const { exitCode, oomKilled } = await container.run(onOutput);
+        return { exitCode, oomKilled, timedOut, aborted: signal?.aborted ?? false };
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', stop);
+      }
+    },
+    readArchive: (path) => container.readArchive(path),
+    commit: (c) =>
+      container.commit({
+        repo: c.repo,
+        tag: c.tag,
+        changes: [
+          ...(c.workingDir ? [`WORKDIR ${c.workingDir}`] : []),
+          'ENTRYPOINT []',
+          `CMD ${JSON.stringify(c.cmd)}`,
+          ...Object.entries(c.labels).map(([k, v]) => `LABEL ${k}=${quote(v)}`),
+        ],
+      }),
+    remove: () => container.remove(),
+  });
+
+  const createJob = async (spec: JobSpec): Promise<Job> => {
+    // Every job gets the same egress settings: whatever runs with network sees the CA bundle and
+    // the proxies, and they stay out of anything committed (they live on the command line only).
+    const env = { ...(spec.network === 'none' ? {} : egressEnv(s.egress)), ...(spec.env ?? {}) };
+    const limits = spec.limits ?? s.jobLimits;
+    return job(
+      await engine.createBuilder({
+        image: spec.image,
+        cmd: ['/usr/bin/env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), '/bin/sh', '-c', spec.script],
+        workingDir: spec.workingDir ?? '/app',
+        labels: mine({ ...spec.labels, [LABEL.role]: spec.role }),
+        network: spec.network,
+        memoryBytes: limits.memoryBytes,
+        nanoCpus: limits.nanoCpus,
+        pids: limits.pids,
+        readOnlyMounts: s.egress.caBundle ? [[s.egress.caBundle, CA_PATH]] : [],
+        volumes: spec.volumes ?? [],
+      }),
+    );
+  };
+
+  return {
+    installation: s.installation,
+    createJob,
+    async runToExit(spec) {
+      const j = await createJob(spec);
+      try {
+        if (spec.archive) await j.putArchive(spec.archive.tar(), spec.archive.dir);
+        return await j.run(spec);
+      } finally {
+        await j.remove();
+      }
+    },
+    startProcess(spec) {
+      const app: AppContainerSpec = {
+        image: spec.image,
+        name: spec.name,
+        cmd: spec.cmd,
+        env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        labels: mine({ ...spec.labels, [LABEL.role]: spec.role }),
+        memoryBytes: spec.memoryBytes ?? s.processMemoryBytes,
+        pids: 512,
+        ...(spec.volumes ? { volumes: spec.volumes } : {}),
+      };
+      return engine.runApp(app);
+    },
+    buildImage(context, spec) {
+      return engine.buildImage(context, {
+        tag: spec.tag,
+        labels: mine(spec.labels),
+        network: spec.network,
+        buildArgs: { ...(spec.network === 'none' ? {} : egressBuildArgs(s.egress)), ...(spec.buildArgs ?? {}) },
+        memoryBytes: spec.memoryBytes ?? s.jobLimits.memoryBytes,
+        signal: spec.signal ?? new AbortController().signal,
+        onOutput: spec.onOutput ?? (() => undefined),
+      });
+    },
+    list: (labels) => engine.listContainers(mine(labels)),
+    inspect: (id) => engine.inspectContainer(id),
+    start: (id) => engine.startContainer(id),
+    stopAndRemove: (id, grace) => engine.stopAndRemove(id, grace),
+    remove: (id) => engine.removeContainer(id),
+    logs: (id, o) => engine.logs(id, o),
+    exec: (id, o) => engine.exec(id, o),
+    imageId: (ref) => engine.imageId(ref),
+    imageLabels: (ref) => engine.imageLabels(ref),
+    async readDu(ref) {
+      return readDuLabels(await engine.imageLabels(ref));
+    },
+    readImagePath: (image, path) => engine.readImagePath(image, path),
+    listImages: (labels) => engine.listImages(mine(labels)),
+    removeImage: (id) => engine.removeImage(id),
+    removeImages: (labels) => engine.removeImages(mine(labels)),
+    ensureVolume: (name, labels) => engine.ensureVolume(name, mine(labels)),
+    listVolumes: (labels) => engine.listVolumes(mine(labels)),
+    removeVolumes: (labels) => engine.removeVolumes(mine(labels)),
+    ping: () => engine.ping(),
+  };
+}

@@ -1,0 +1,33 @@
+// The names of the labels Solum puts on everything it creates in Docker, so cleanup is by label.
+export const LABEL = {
+  installation: 'io.solum.installation',
+  role: 'io.solum.role',
+  /** The app's name (DUs, builders, caches, processes of the app and of its environments). */
+  app: 'io.solum.app',
+  /** A deploy target's key (`app-<id>` or `env-<id>`, see deploy/target.ts): processes are found by it. */
+  target: 'io.solum.target',
+  /** The environment a process runs for; absent on an app's own processes. */
+  environment: 'io.solum.environment',
+  build: 'io.solum.build',
+  buildId: 'io.solum.build-id',
+  release: 'io.solum.release',
+  deploy: 'io.solum.deploy',
+  processType: 'io.solum.process-type',
+  processIndex: 'io.solum.process-index',
+  port: 'io.solum.port',
+  service: 'io.solum.service',
+  serviceKind: 'io.solum.service-kind',
+  languagePack: 'io.solum.language-pack',
+} as const;
+
+/** What a container, image or volume is to Solum. */
+export type Role =
+  | 'builder'
+  | 'deployment-unit'
+  | 'process'
+  | 'pipeline-test'
+  | 'build-cache'
+  | 'service'
+  | 'service-data'
+  | 'language-pack'
+  | 'reader';
