@@ -20,8 +20,15 @@ export interface Database {
   readonly knex: Knex;
   readonly dialect: Dialect;
   migrate(): Promise<void>;
+  /** Applies the next pending migration alone; resolves its name, or undefined when none is pending. */
+  migrateNext(): Promise<string | undefined>;
+  /** Undoes every applied migration, newest first (for the migration tests). */
+  rollbackAll(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The migrations, in the order they apply. */
+export const migrationNames = (): readonly string[] => migrations.map(([name]) => name);
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -71,6 +78,15 @@ export async function createDatabase(options: { url?: string | undefined; dataDi
     dialect,
     async migrate() {
       await knex.migrate.latest({ migrationSource });
+    },
+    async migrateNext() {
+      const [, pending] = (await knex.migrate.list({ migrationSource })) as [unknown, Array<readonly [string, Migration]>];
+      if (pending.length === 0) return undefined;
+      await knex.migrate.up({ migrationSource });
+      return pending[0]?.[0];
+    },
+    async rollbackAll() {
+      await knex.migrate.rollback({ migrationSource }, true);
     },
     async close() {
       await knex.destroy();

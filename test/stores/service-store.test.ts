@@ -1,11 +1,9 @@
-// The service store on both databases: instances, owners, links, the one-var-per-app rule, and
-// what destroying an app or a user does to them.
+// Backing service instances and links on both databases.
 import test from 'ava';
 import { createAppStore } from '../../src/db/app-store.js';
 import { createServiceStore } from '../../src/db/service-store.js';
 import { createUserStore } from '../../src/db/user-store.js';
 import { parseAppName, parseUserName } from '../../src/names.js';
-import { linkEnvVar, manifestServiceName, parseServiceKind, parseServiceName } from '../../src/backing-services/service-kinds.js';
 import { created, databaseKinds, openTestDatabase as open } from '../support/database.js';
 
 for (const kind of databaseKinds) {
@@ -54,18 +52,3 @@ for (const kind of databaseKinds) {
     t.false(await store.remove(db1.id));
   });
 }
-
-test('service names, kinds and the config var a link uses', (t) => {
-  t.is(parseServiceName('mydb'), 'mydb');
-  for (const bad of ['', 'My', '1db', 'db-', 'a/b', 'x'.repeat(64), 'db;rm']) t.throws(() => parseServiceName(bad), { message: /invalid service name/ });
-  t.is(parseServiceKind('redis'), 'redis');
-  t.throws(() => parseServiceKind('mysql'), { message: /unknown service kind "mysql": one of postgres, redis/ });
-  t.is(linkEnvVar('postgres', 'db1', new Set()), 'DATABASE_URL');
-  t.is(linkEnvVar('postgres', 'reports-db', new Set(['DATABASE_URL'])), 'POSTGRES_REPORTS_DB_URL');
-  t.is(linkEnvVar('redis', 'cache', new Set(['DATABASE_URL'])), 'REDIS_URL');
-  t.is(linkEnvVar('redis', 'cache2', new Set(['REDIS_URL'])), 'REDIS_CACHE2_URL');
-  t.is(manifestServiceName('shop', 'postgres'), 'shop-postgres');
-  const long = manifestServiceName(`a${'-b'.repeat(31)}`, 'postgres');
-  t.true(long.length <= 63 && long.endsWith('-postgres') && !long.includes('--'), long);
-  t.notThrows(() => parseServiceName(long));
-});

@@ -1,0 +1,33 @@
+// SSH exec strings: exactly the git commands Solum serves, nothing else.
+import test from 'ava';
+import { AppError } from '../../../src/errors.js';
+import { parseGitExec } from '../../../src/git/exec-command.js';
+
+const code = (f: () => unknown): string | undefined => {
+  try {
+    f();
+    return undefined;
+  } catch (err) {
+    return err instanceof AppError ? err.code : 'not-an-app-error';
+  }
+};
+
+test('exec strings: git-receive-pack / git-upload-pack with one quoted app path, nothing else', (t) => {
+  t.deepEqual(parseGitExec("git-receive-pack 'hello.git'"), { service: 'receive-pack', app: 'hello' });
+  t.deepEqual(parseGitExec("git-upload-pack '/hello.git'"), { service: 'upload-pack', app: 'hello' });
+  t.deepEqual(parseGitExec("git upload-pack 'hello'"), { service: 'upload-pack', app: 'hello' });
+  for (const bad of [
+    'ls',
+    'git-receive-pack hello.git',
+    "git-receive-pack 'hello.git'; rm -rf /",
+    "git-receive-pack 'hello.git' && id",
+    "git-receive-pack '$(id)'",
+    "git-upload-archive 'hello.git'",
+    "git-receive-pack '../x'",
+    "git-receive-pack 'a'\\''b'",
+    "sh -c 'git-receive-pack hello'",
+    "git-receive-pack  'hello.git'",
+  ]) {
+    t.truthy(code(() => parseGitExec(bad)), bad);
+  }
+});
