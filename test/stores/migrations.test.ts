@@ -22,7 +22,7 @@ for (const kind of databaseKinds) {
     t.deepEqual(applied, [...migrationNames()], 'each migration applied once, in the listed order');
     t.true(applied.length >= 9);
     const tables = async (): Promise<string[]> =>
-      ((await db.knex.raw("select tablename from pg_tables where schemaname = current_schema() and tablename not like 'knex_%' order by tablename")) as { rows: Array<{ tablename: string }> }).rows.map((r) => r.tablename);
+      (await db.knex.raw<{ rows: Array<{ tablename: string }> }>("select tablename from pg_tables where schemaname = current_schema() and tablename not like 'knex_%' order by tablename")).rows.map((r) => r.tablename);
     const all = await tables();
     for (const name of ['apps', 'builds', 'releases', 'users', 'environments', 'pipelines', 'service_instances']) t.true(all.includes(name), `${name} exists`);
     await db.rollbackAll();
