@@ -1,34 +1,79 @@
-// Lint rules: typescript-eslint strict-type-checked, plus the layering rules from ARCHITECTURE.md.
+// Lint rules: typescript-eslint strict-type-checked, plus the layering of ARCHITECTURE.md as a table.
+import path from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Dependencies point inward: transports (git/*-transport, http, cli) → services (access, hooks,
-// build, deploy) → stores and adapters (db, docker adapter, git processes) → core.
-const transports = ['**/git/ssh-transport.js', '**/git/http-transport.js', '**/http/*', '**/cli/*'];
-const forbiddenBy = {
-  db: [...transports, '**/access/*', '**/git/*', '**/hooks/*', '**/build/*', '**/deploy/*'],
-  access: [...transports, '**/hooks/*', '**/build/*', '**/deploy/*', '**/git/*'],
-  build: [...transports, '**/hooks/*', '**/deploy/*'],
-  containers: [...transports, '**/hooks/*', '**/deploy/*', '**/build/*', '**/access/*', '**/git/*'],
-  hooks: [...transports, '**/deploy/*'],
-  deploy: [...transports, '**/hooks/*'],
-  apps: [...transports, '**/hooks/*', '**/deploy/*'],
-  services: [...transports, '**/hooks/*'],
-  pipelines: [...transports, '**/hooks/*'],
-  git: ['**/http/api.js', '**/http/hook-server.js', '**/cli/*', '**/build/*'],
-  http: ['**/cli/*'],
-  cli: ['**/db/*', '**/git/*', '**/build/*', '**/hooks/*', '**/access/*', '**/deploy/*'],
+// The layers of src/, innermost first. A module may import modules of its own layer and of the
+// layers before it; a row with `uses` only those it lists. A file belongs to the first
+// row with a pattern that matches it. Pure decisions live in core wherever their folder is.
+// Record types are defined with their stores, so `import type` from src/db/ is allowed everywhere.
+const layers = [
+  {
+    layer: 'core',
+    files: [
+      'src/config.ts', 'src/errors.ts', 'src/logger.ts', 'src/names.ts', 'src/roles.ts', 'src/metrics.ts', 'src/buildpack-url.ts',
+      'src/parse.ts', 'src/text-table.ts',
+      'src/access/policy.ts', 'src/access/tokens.ts', 'src/access/public-key.ts',
+      'src/hooks/push-plan.ts', 'src/hooks/hook-protocol.ts', 'src/hooks/hook-program.ts',
+      'src/git/exec-command.ts', 'src/git/http-route.ts',
+      'src/pipelines/definition.ts',
+      'src/build/queue/release-rules.ts', 'src/build/runner/procfile.ts',
+      'src/containers/labels.ts', 'src/containers/du-labels.ts',
+      'src/backing-services/service-kinds.ts',
+      'src/operations/operation.ts', 'src/operations/contracts/**',
+    ],
+  },
+  { layer: 'adapters', files: ['src/db/**', 'src/containers/**', 'src/git/git-process.ts', 'src/git/repo-store.ts', 'src/git/host-key.ts'] },
+  {
+    layer: 'domain',
+    files: ['src/access/**', 'src/apps/**', 'src/hooks/**', 'src/build/**', 'src/deploy/**', 'src/backing-services/**', 'src/pipelines/**', 'src/git/git-access.ts'],
+  },
+  { layer: 'transports', files: ['src/http/**', 'src/git/**', 'src/operations/**', 'src/views.ts'] },
+  { layer: 'assembly', files: ['src/assembly/**', 'src/app.ts'] },
+  { layer: 'entry', files: ['src/main.ts'] },
+  // The CLI talks to the server over HTTP only; `solum worker` starts the process entry.
+  { layer: 'client', files: ['src/cli/**'], uses: ['core', 'entry'] },
+];
+const order = ['core', 'adapters', 'domain', 'transports', 'assembly', 'entry'];
+
+const root = import.meta.dirname;
+const globRe = (g) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\0/g, '.*')}$`);
+const rows = layers.map((r) => ({ ...r, res: r.files.map(globRe) }));
+const layerOf = (rel) => rows.find((r) => r.res.some((re) => re.test(rel)));
+const mayUse = (from, to) => (from.uses ? from.uses.includes(to.layer) || from.layer === to.layer : order.indexOf(to.layer) <= order.indexOf(from.layer));
+
+const layering = {
+  meta: { type: 'problem', schema: [], messages: { outward: '{{from}} ({{fromLayer}}) may not import {{to}} ({{toLayer}}): see the layer table in eslint.config.js and ARCHITECTURE.md', unplaced: '{{file}} is in no layer of eslint.config.js' } },
+  create(context) {
+    const file = path.relative(root, context.filename);
+    if (!file.startsWith('src/')) return {};
+    const from = layerOf(file);
+    if (!from) {
+      return { Program: (node) => { context.report({ node, messageId: 'unplaced', data: { file } }); } };
+    }
+    const check = (node, spec, typeOnly) => {
+      if (typeof spec !== 'string' || !spec.startsWith('.')) return;
+      const to = path.relative(root, path.resolve(path.dirname(context.filename), spec)).replace(/\.js$/, '.ts');
+      if (typeOnly && to.startsWith('src/db/')) return;
+      const target = layerOf(to);
+      if (!target || mayUse(from, target)) return;
+      context.report({ node, messageId: 'outward', data: { from: file, fromLayer: from.layer, to, toLayer: target.layer } });
+    };
+    return {
+      ImportDeclaration: (node) => { check(node, node.source.value, node.importKind === 'type' || (node.specifiers.length > 0 && node.specifiers.every((s) => s.importKind === 'type'))); },
+      ExportNamedDeclaration: (node) => { if (node.source) check(node, node.source.value, node.exportKind === 'type'); },
+      ExportAllDeclaration: (node) => { check(node, node.source.value, node.exportKind === 'type'); },
+      ImportExpression: (node) => { if (node.source.type === 'Literal') check(node, node.source.value, false); },
+    };
+  },
 };
 
-const restrict = (patterns, allowDockerode = false) => ({
+const restrictions = (allowDockerode) => ({
   'no-restricted-imports': [
     'error',
     {
       paths: allowDockerode ? [] : [{ name: 'dockerode', message: 'only src/containers/docker-engine.ts talks to Docker' }],
-      patterns: [
-        { group: ['**/app.js'], message: 'only main.ts may import the composition root' },
-        ...patterns.map((p) => ({ group: [p], message: 'this import points outward (see ARCHITECTURE.md)' })),
-      ],
+      patterns: [{ group: ['**/app.js', '**/assembly/*'], message: 'only main.ts (and the composition root) may import the assembly' }],
     },
   ],
 });
@@ -38,18 +83,17 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: root } },
+    plugins: { solum: { rules: { layering } } },
     rules: {
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  { files: ['src/*.ts'], ignores: ['src/main.ts'], rules: restrict([]) },
-  ...Object.entries(forbiddenBy).map(([dir, patterns]) => ({ files: [`src/${dir}/**/*.ts`], rules: restrict(patterns) })),
-  { files: ['src/containers/docker-engine.ts'], rules: restrict(forbiddenBy.containers, true) },
-  // The SSH commands are a transport that happens to live beside the SSH server: services are fair game.
-  { files: ['src/git/ssh-commands.ts'], rules: restrict(forbiddenBy.http) },
+  { files: ['src/**/*.ts'], rules: { 'solum/layering': 'error', ...restrictions(false) } },
+  { files: ['src/containers/docker-engine.ts'], rules: restrictions(true) },
+  { files: ['src/main.ts', 'src/app.ts', 'src/assembly/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },
   // The dashboard is browser code with its own compiler settings (DOM types).
-  { files: ['dashboard/**/*.ts'], languageOptions: { parserOptions: { projectService: false, project: ['./tsconfig.dashboard.json'], tsconfigRootDir: import.meta.dirname } } },
+  { files: ['dashboard/**/*.ts'], languageOptions: { parserOptions: { projectService: false, project: ['./tsconfig.dashboard.json'], tsconfigRootDir: root } } },
 );
