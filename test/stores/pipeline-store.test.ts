@@ -1,5 +1,6 @@
 // Pipeline and environment stores on both databases.
 import test from 'ava';
+import { fullPipeline as full } from '../support/samples.js';
 import { createAppStore } from '../../src/db/app-store.js';
 import { createEnvironmentStore } from '../../src/db/environment-store.js';
 import { createPipelineStore } from '../../src/db/pipeline-store.js';
@@ -8,17 +9,6 @@ import { parseAppName, parseUserName } from '../../src/names.js';
 import { parsePipeline } from '../../src/pipelines/definition.js';
 import { databaseKinds, openTestDatabase } from '../support/database.js';
 
-const full = {
-  stages: [
-    { name: 'unit-test', test: 'npm test' },
-    'build',
-    { deploy: 'staging' },
-    { name: 'smoke', test: 'node smoke.js', environment: 'staging' },
-    { gate: 'approval', users: ['carol'] },
-    { gate: 'external', name: 'ci' },
-    { promote: 'production' },
-  ],
-};
 
 for (const kind of databaseKinds) {
   test(`pipeline and environment stores [${kind}]`, async (t) => {

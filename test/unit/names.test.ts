@@ -1,16 +1,8 @@
 // Names parsed once at the edge: app names and repository paths.
 import test from 'ava';
-import { AppError } from '../../src/errors.js';
+import { errorCode as code } from '../support/samples.js';
 import { parseAppName, parseRepoPath } from '../../src/names.js';
 
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-    return undefined;
-  } catch (err) {
-    return err instanceof AppError ? err.code : 'not-an-app-error';
-  }
-};
 
 test('app names: lower-case letters, digits and dashes only', (t) => {
   t.is<string, string>(parseAppName('hello'), 'hello');

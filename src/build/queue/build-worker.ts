@@ -15,6 +15,7 @@ import type { DuLabels } from '../../containers/du-labels.js';
 import { LABEL } from '../../containers/labels.js';
 import { createWakeableSleep } from './wakeable-sleep.js';
 import { goesLive } from './release-rules.js';
+import { removeStaleBuilders } from './stale-builders.js';
 
 export interface BuildWorker {
   start(): Promise<void>;
@@ -211,15 +212,7 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
   return {
     async start() {
       await sweep();
-      // Builders of this installation whose build is no longer running (a crash mid-build) are garbage;
-      // those of builds other workers are running are not.
-      let removed = 0;
-      for (const c of await o.containers.list({ [LABEL.role]: 'builder' })) {
-        const build = await o.builds.getBuild(Number(c.labels[LABEL.buildId]));
-        if (build?.status === 'running') continue;
-        await o.containers.remove(c.id);
-        removed++;
-      }
+      const removed = await removeStaleBuilders(o.containers, o.builds);
       if (removed > 0) log.info({ removed }, 'removed leftover builder containers');
       sweeper = setInterval(() => { sweep().catch((err: unknown) => { log.error({ err }, 'sweep failed'); }); }, heartbeatMs);
       loop = claimLoop();

@@ -14,14 +14,19 @@ export type StopReason = 'canceled' | 'timeout';
 
 export const duRepository = (app: string): string => `solum/${app}`;
 
-export interface BuildContext {
-  readonly containers: Containers;
+export interface BuildRunInput {
   readonly build: Build;
   readonly app: App;
   readonly archive: string;
   readonly log: BuildLog;
+  /** Aborted with a StopReason as its reason to stop the build. */
   readonly signal: AbortSignal;
+  /** Limits for this build (the app's own, else the server's). */
   readonly limits: Limits;
+}
+
+export interface BuildContext extends BuildRunInput {
+  readonly containers: Containers;
   readonly manifest: AppManifest;
   /** Every pack this build runs, dependencies first; `pack` is the last (the one the DU is named after). */
   readonly chosen: readonly LanguagePack[];

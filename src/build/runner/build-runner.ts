@@ -2,19 +2,18 @@
 // Pack kinds: builder (and buildpack, a builder fed Heroku buildpacks), dockerfile, s2i.
 import type { App } from '../../db/app-store.js';
 import type { Build, BuildOutcome } from '../../db/build-store.js';
-import type { Containers, Limits } from '../../containers/containers.js';
-import type { BuildLog } from '../queue/build-log.js';
+import type { Containers } from '../../containers/containers.js';
 import { fetchBuildpack } from '../packs/buildpacks.js';
 import { detectPack, resolvePacks, type LanguagePack } from '../packs/language-packs.js';
 import { parseAppManifest, type AppManifest } from './app-manifest.js';
 import { inspectArchive } from './archive.js';
-import { builderLabels, failed, type BuildContext } from './build-context.js';
+import { builderLabels, failed, type BuildContext, type BuildRunInput } from './build-context.js';
 import { buildWithBuilder } from './builder-kind.js';
 import { buildWithDockerfile } from './dockerfile-kind.js';
 import { parseProcfile } from './procfile.js';
 import { buildWithS2i } from './s2i-kind.js';
 
-export { duRepository, type StopReason } from './build-context.js';
+export { duRepository, type BuildRunInput, type StopReason } from './build-context.js';
 
 export interface BuildRunnerOptions {
   readonly containers: Containers;
@@ -25,17 +24,6 @@ export interface BuildRunnerOptions {
   readonly fetchBuildpack?: (url: string, index: number) => Promise<{ tar: Buffer; commit: string }>;
   /** The app's newest successful build before this one (S2I incremental builds). */
   readonly previousBuild?: (app: App, build: Build) => Promise<Build | undefined>;
-}
-
-export interface BuildRunInput {
-  readonly build: Build;
-  readonly app: App;
-  readonly archive: string;
-  readonly log: BuildLog;
-  /** Aborted with a StopReason as its reason to stop the build. */
-  readonly signal: AbortSignal;
-  /** Limits for this build (the app's own, else the server's). */
-  readonly limits: Limits;
 }
 
 export type BuildRunner = (input: BuildRunInput) => Promise<BuildOutcome>;

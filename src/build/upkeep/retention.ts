@@ -9,6 +9,7 @@ import { forbidden } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Containers } from '../../containers/containers.js';
 import { LABEL } from '../../containers/labels.js';
+import { removeStaleBuilders } from '../queue/stale-builders.js';
 
 export interface PruneReport {
   readonly images: readonly string[];
@@ -61,13 +62,7 @@ export function createRetention(deps: {
     for (const id of appIds) for (const r of await deps.releases.listReleases(id)) released.add(r.duId);
     const remove = dusToRemove(images, deps.keep, released);
     for (const id of remove) await deps.containers.removeImage(id);
-    let containers = 0;
-    for (const c of await deps.containers.list({ [LABEL.role]: 'builder' })) {
-      const b = await deps.builds.getBuild(Number(c.labels[LABEL.buildId]));
-      if (b?.status === 'running') continue;
-      await deps.containers.remove(c.id);
-      containers++;
-    }
+    const containers = await removeStaleBuilders(deps.containers, deps.builds);
     const appNames = new Set((await deps.apps.listApps({})).map((a) => a.name as string));
     const volumes: string[] = [];
     for (const v of await deps.containers.listVolumes({ [LABEL.role]: 'build-cache' })) {

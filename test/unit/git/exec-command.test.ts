@@ -1,16 +1,8 @@
 // SSH exec strings: exactly the git commands Solum serves, nothing else.
 import test from 'ava';
-import { AppError } from '../../../src/errors.js';
+import { errorCode as code } from '../../support/samples.js';
 import { parseGitExec } from '../../../src/git/exec-command.js';
 
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-    return undefined;
-  } catch (err) {
-    return err instanceof AppError ? err.code : 'not-an-app-error';
-  }
-};
 
 test('exec strings: git-receive-pack / git-upload-pack with one quoted app path, nothing else', (t) => {
   t.deepEqual(parseGitExec("git-receive-pack 'hello.git'"), { service: 'receive-pack', app: 'hello' });

@@ -1,16 +1,8 @@
 // Smart-HTTP git routes parsed before anything touches the disk.
 import test from 'ava';
-import { AppError } from '../../../src/errors.js';
+import { errorCode as code } from '../../support/samples.js';
 import { parseGitHttpRoute } from '../../../src/git/http-route.js';
 
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-    return undefined;
-  } catch (err) {
-    return err instanceof AppError ? err.code : 'not-an-app-error';
-  }
-};
 
 test('HTTP git routes: smart routes parsed, odd names refused, other paths passed on', (t) => {
   const q = (s: string): URLSearchParams => new URLSearchParams(s);

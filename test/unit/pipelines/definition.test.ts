@@ -1,18 +1,8 @@
 // Pipeline definitions: parsing, the next step, approvers and callback signatures.
 import test from 'ava';
+import { fullPipeline as full } from '../../support/samples.js';
 import { environmentsOf, mayApprove, nextStep, parseEnvironmentName, parsePipeline, runStatusOf, signBody, signatureValid, type StageSpec, type StageStatus } from '../../../src/pipelines/definition.js';
 
-const full = {
-  stages: [
-    { name: 'unit-test', test: 'npm test' },
-    'build',
-    { deploy: 'staging' },
-    { name: 'smoke', test: 'node smoke.js', environment: 'staging' },
-    { gate: 'approval', users: ['carol'] },
-    { gate: 'external', name: 'ci' },
-    { promote: 'production' },
-  ],
-};
 
 const stages = (statuses: readonly StageStatus[]): Array<{ spec: StageSpec; status: StageStatus }> => {
   const d = parsePipeline(full);

@@ -4,16 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import test from 'ava';
+import { memoryLog, sampleApp as app, sampleBuild as build } from '../../../support/samples.js';
 import tar from 'tar-stream';
-import { createBuildEvents } from '../../../../src/build/queue/build-events.js';
-import { createBuildLog } from '../../../../src/build/queue/build-log.js';
 import { createBuildRunner } from '../../../../src/build/runner/build-runner.js';
 import type { BuilderContainer, BuilderSpec, ContainerEngine } from '../../../../src/containers/container-engine.js';
 import { createContainers } from '../../../../src/containers/containers.js';
 import type { LanguagePack } from '../../../../src/build/packs/language-packs.js';
-import type { App } from '../../../../src/db/app-store.js';
-import type { Build, BuildStore } from '../../../../src/db/build-store.js';
-import type { AppName } from '../../../../src/names.js';
 
 const packs: LanguagePack[] = [
   { name: 'node', version: '1', image: 'solum/lp-node:latest', detect: ['package.json'], build: '/solum/bin/build', run: 'npm start', network: 'host', kind: 'builder', cache: ['/root/.npm'], dependsOn: [], scripts: undefined },
@@ -115,21 +111,8 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
   return { engine, rec };
 }
 
-const app: App = { id: 1, name: 'hello' as AppName, ownerId: 1, deployBranch: 'main', languagePack: null, public: false, buildTimeoutSeconds: null, buildMemoryMb: null, buildpacks: [], languagePacks: [], createdAt: new Date() };
 
-const build: Build = {
-  id: 7, appId: 1, app: 'hello' as AppName, number: 3, status: 'running', ref: 'refs/heads/main', commit: 'abc'.padEnd(40, '0'),
-  languagePack: null, languagePackImage: null, duId: null, duImage: null, exitCode: null, error: null,
-  createdAt: new Date(), startedAt: new Date(), finishedAt: null, archive: 'x.tar', cancelRequested: false, source: 'push', workerId: 'w', baseCommit: null, releaseState: null, duManifest: null, buildpacks: [], languagePacks: [],
-};
 
-function memoryLog(): { log: ReturnType<typeof createBuildLog>; lines: string[] } {
-  const lines: string[] = [];
-  const events = createBuildEvents();
-  events.subscribe(build.id, { onLine: (l) => lines.push(l), onFinished: () => undefined });
-  const store = { appendLog: () => Promise.resolve() } as unknown as BuildStore;
-  return { log: createBuildLog({ buildId: build.id, store, events, maxBytes: 1 << 20, onStoreError: () => undefined }), lines };
-}
 
 const runLimits = { signal: new AbortController().signal, limits: { memoryBytes: 1 << 30, nanoCpus: 1e9, pids: 256 } };
 
