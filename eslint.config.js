@@ -12,7 +12,7 @@ const layers = [
     layer: 'core',
     files: [
       'src/config.ts', 'src/errors.ts', 'src/logger.ts', 'src/names.ts', 'src/roles.ts', 'src/metrics.ts', 'src/buildpack-url.ts',
-      'src/parse.ts', 'src/text-table.ts',
+      'src/parse.ts', 'src/text-table.ts', 'src/terminal-text.ts', 'src/outbound-url.ts',
       'src/access/policy.ts', 'src/access/tokens.ts', 'src/access/public-key.ts',
       'src/hooks/push-plan.ts', 'src/hooks/hook-protocol.ts', 'src/hooks/hook-program.ts',
       'src/git/exec-command.ts', 'src/git/http-route.ts',

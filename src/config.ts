@@ -28,8 +28,12 @@ const schema = z.object({
   SOLUM_BASE_IMAGE: z.string().min(1).default('solum/base:bookworm'),
   SOLUM_KEEP_DUS: z.coerce.number().int().min(1).max(1000).default(10),
   SOLUM_PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  /** Webhook deliveries whose event is older than this are refused. */
+  SOLUM_WEBHOOK_MAX_AGE_SECONDS: z.coerce.number().int().min(10).default(900),
   SOLUM_FETCH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
   SOLUM_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
+  /** What an upload may unpack to: decompressed bytes and the total of its entries' sizes. */
+  SOLUM_UPLOAD_MAX_UNPACKED_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024 * 1024),
   SOLUM_UPLOAD_MAX_ENTRIES: z.coerce.number().int().min(1).default(20_000),
   SOLUM_UPLOAD_MAX_PATH: z.coerce.number().int().min(16).max(4096).default(1024),
   SOLUM_BUILD_CA_BUNDLE: z.string().min(1).optional(),
@@ -86,8 +90,10 @@ export interface Config {
   readonly retention: { readonly keep: number; readonly intervalMs: number };
   /** How long a pull build may take to fetch its source. */
   readonly fetchTimeoutMs: number;
+  /** Webhook deliveries whose event is older than this are refused. */
+  readonly webhookMaxAgeMs: number;
   /** Limits on uploaded artifacts. */
-  readonly upload: { readonly maxBytes: number; readonly maxEntries: number; readonly maxPathLength: number };
+  readonly upload: { readonly maxBytes: number; readonly maxUnpackedBytes: number; readonly maxEntries: number; readonly maxPathLength: number };
   /** What builders need to reach package registries from behind a TLS-inspecting proxy. */
   readonly builderNetwork: {
     readonly caBundle: string | undefined;
@@ -141,9 +147,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     buildLogMaxBytes: e.SOLUM_BUILD_LOG_MAX_BYTES,
     maxQueuedPerApp: e.SOLUM_MAX_QUEUED_PER_APP,
     fetchTimeoutMs: e.SOLUM_FETCH_TIMEOUT_SECONDS * 1000,
+    webhookMaxAgeMs: e.SOLUM_WEBHOOK_MAX_AGE_SECONDS * 1000,
     baseImage: e.SOLUM_BASE_IMAGE,
     retention: Object.freeze({ keep: e.SOLUM_KEEP_DUS, intervalMs: e.SOLUM_PRUNE_INTERVAL_SECONDS * 1000 }),
-    upload: Object.freeze({ maxBytes: e.SOLUM_UPLOAD_MAX_BYTES, maxEntries: e.SOLUM_UPLOAD_MAX_ENTRIES, maxPathLength: e.SOLUM_UPLOAD_MAX_PATH }),
+    upload: Object.freeze({ maxBytes: e.SOLUM_UPLOAD_MAX_BYTES, maxUnpackedBytes: e.SOLUM_UPLOAD_MAX_UNPACKED_BYTES, maxEntries: e.SOLUM_UPLOAD_MAX_ENTRIES, maxPathLength: e.SOLUM_UPLOAD_MAX_PATH }),
     builderNetwork: Object.freeze({
       caBundle: e.SOLUM_BUILD_CA_BUNDLE,
       httpProxy: e.HTTP_PROXY,

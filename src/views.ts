@@ -25,6 +25,7 @@ export const appView = (a: App) => ({
   buildMemoryMb: a.buildMemoryMb,
   buildpacks: a.buildpacks,
   languagePacks: a.languagePacks,
+  pullRequestBuilds: a.pullRequestBuilds,
   createdAt: iso(a.createdAt),
 });
 

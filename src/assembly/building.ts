@@ -43,11 +43,13 @@ export async function assembleBuilding(f: Foundation, runUrl: (id: number) => st
     packs: () => registry.packs(),
     configOf: (appId) => stores.releases.getConfig(appId),
     fetchBuildpack: (url, index) => buildpackArchives.fetch(url, index),
-    previousBuild: async (app, build) => (await stores.builds.listBuilds(app.id)).find((b) => b.id !== build.id && b.status === 'succeeded' && b.duImage !== null),
+    // A pull request's build never feeds a later one.
+    previousBuild: async (app, build) => (await stores.builds.listBuilds(app.id)).find((b) => b.id !== build.id && b.status === 'succeeded' && b.duImage !== null && b.source !== 'pull-request'),
   });
   const events = createBuildEvents();
   const ensureEnvironment = environmentEnsurer({ appStore: stores.apps, environments: stores.environments });
-  const withPipeline = pipelineBuilds({ store: stores.pipelines, ensureEnvironment, containers, packs: () => registry.packs(), testTimeoutMs: config.buildLimits.timeoutMs, runUrl, events, logger });
+  const withPipeline = pipelineBuilds({ store: stores.pipelines, ensureEnvironment, containers, packs: () => registry.packs(), testTimeoutMs: config.buildLimits.timeoutMs,
+    logMaxBytes: config.buildLogMaxBytes, runUrl, events, logger });
   const workerId = newWorkerId();
   return {
     registry,

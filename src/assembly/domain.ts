@@ -84,6 +84,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     flow,
     containers,
     testTimeoutMs: config.buildLimits.timeoutMs,
+    logMaxBytes: config.buildLogMaxBytes,
     url: (name) => router.url(name),
     routerAddress: () => router.address(),
     runUrl: o.runUrl,

@@ -83,6 +83,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     limits: config.upload,
     nextBuildNumber: (id) => stores.apps.nextBuildNumber(id),
     release: (app, build) => d.releaseToApp(app, build, () => undefined),
+    hasPipeline: async (appId) => (await stores.pipelines.pipelineOfApp(appId)) !== undefined,
   });
   const pulls = createPullBuilds({
     apps: d.apps,
@@ -93,7 +94,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     knownHostsFile: path.join(config.dataDir, 'known_hosts'),
     fetchTimeoutMs: config.fetchTimeoutMs,
   });
-  const webhooks = createWebhooks({ apps: d.apps, appStore: stores.apps, sources: stores.sources, pulls, url: (app) => o.addresses.webhookUrl(app) });
+  const webhooks = createWebhooks({ apps: d.apps, appStore: stores.apps, sources: stores.sources, pulls, url: (app) => o.addresses.webhookUrl(app), maxAgeMs: config.webhookMaxAgeMs });
   const securityRebuilds = createSecurityRebuilds({
     apps: stores.apps,
     builds: stores.builds,

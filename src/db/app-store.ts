@@ -18,6 +18,8 @@ export interface App {
   readonly buildpacks: readonly string[];
   /** Language packs the app builds with, in order; empty: the pinned or detected one. */
   readonly languagePacks: readonly string[];
+  /** Whether webhooks of pull requests build it (off unless an app admin turns it on). */
+  readonly pullRequestBuilds: boolean;
   readonly createdAt: Date;
 }
 
@@ -28,6 +30,7 @@ export interface AppChanges {
   readonly buildMemoryMb?: number | null;
   readonly buildpacks?: readonly string[];
   readonly languagePacks?: readonly string[];
+  readonly pullRequestBuilds?: boolean;
 }
 
 export interface Collaborator {
@@ -48,6 +51,7 @@ interface AppRow {
   build_seq: number;
   buildpacks: unknown;
   language_packs: unknown;
+  pull_request_builds: boolean;
   created_at: Date;
 }
 
@@ -68,6 +72,7 @@ const toApp = (r: AppRow): App => ({
   buildMemoryMb: r.build_memory_mb,
   buildpacks: stringList(r.buildpacks),
   languagePacks: stringList(r.language_packs),
+  pullRequestBuilds: r.pull_request_builds,
   createdAt: r.created_at,
 });
 
@@ -128,6 +133,7 @@ export function createAppStore(knex: Knex): AppStore {
       if (changes.buildMemoryMb !== undefined) row0.build_memory_mb = changes.buildMemoryMb;
       if (changes.buildpacks !== undefined) row0.buildpacks = JSON.stringify(changes.buildpacks);
       if (changes.languagePacks !== undefined) row0.language_packs = JSON.stringify(changes.languagePacks);
+      if (changes.pullRequestBuilds !== undefined) row0.pull_request_builds = changes.pullRequestBuilds;
       const [row] = await knex<AppRow>('apps').where({ id }).update(row0).returning('*');
       return row && toApp(row);
     },

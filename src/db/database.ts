@@ -12,6 +12,7 @@ import * as workers from '../../migrations/0006-workers.js';
 import * as services from '../../migrations/0007-services.js';
 import * as pipelines from '../../migrations/0008-pipelines.js';
 import * as packContracts from '../../migrations/0009-pack-contracts.js';
+import * as tenantBounds from '../../migrations/0010-tenant-bounds.js';
 import { PgLiteClient } from './pglite-client.js';
 
 export type Dialect = 'pglite' | 'postgres';
@@ -46,6 +47,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0007-services', services],
   ['0008-pipelines', pipelines],
   ['0009-pack-contracts', packContracts],
+  ['0010-tenant-bounds', tenantBounds],
 ];
 
 const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -9,6 +9,7 @@ import { LABEL } from '../containers/labels.js';
 import type { App } from '../db/app-store.js';
 import type { Formation, Release } from '../db/release-store.js';
 import type { Logger } from '../logger.js';
+import { printableLine } from '../terminal-text.js';
 import { waitHealthy } from './health-check.js';
 import type { PortAllocator } from './ports.js';
 import type { Router } from './router.js';
@@ -263,12 +264,12 @@ export function createDeployer(o: DeployerOptions): Deployer {
           partial += chunk.toString('utf8');
           let nl;
           while ((nl = partial.indexOf('\n')) >= 0) {
-            out.write(`${prefix}${partial.slice(0, nl)}\n`);
+            out.write(`${prefix}${printableLine(partial.slice(0, nl))}\n`);
             partial = partial.slice(nl + 1);
           }
         });
         src.on('end', () => {
-          if (partial) out.write(`${prefix}${partial}\n`);
+          if (partial) out.write(`${prefix}${printableLine(partial)}\n`);
           if (--open === 0) out.end();
         });
       }

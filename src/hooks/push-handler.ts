@@ -85,6 +85,12 @@ export function createPushHandler(deps: {
         out.line(`-----> ${plan.build.ref}: stored without a build (solum.skip-build)`);
         return 0;
       }
+      // What the app's admins pinned (its packs, its buildpacks) a write collaborator's push cannot override.
+      const pinned = app.languagePack !== null || app.languagePacks.length > 0 || app.buildpacks.length > 0;
+      if (pinned && session.role !== 'admin' && (options.languagePack || options.buildpacks.length > 0)) {
+        out.line(`!     ${app.name}'s language packs and buildpacks are set by its admins: solum.language-pack and solum.buildpack are theirs to use`);
+        return 1;
+      }
       if (options.languagePack && !(await deps.packExists(options.languagePack))) {
         out.line(`!     no language pack named '${options.languagePack}' (solum.language-pack)`);
         return 1;

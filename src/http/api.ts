@@ -82,6 +82,8 @@ const bodies = {
       buildpacks: z.array(z.string()).optional(),
       /** Language packs to build with, in order ([] clears: pinned or detected). */
       languagePacks: z.array(z.string()).optional(),
+      /** Whether pull-request webhooks build the app (off unless an app admin turns it on). */
+      pullRequestBuilds: z.boolean().optional(),
     })
     .strict(),
   collaborator: z.object({ role: z.enum(appRoles) }).strict(),

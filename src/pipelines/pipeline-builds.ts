@@ -26,6 +26,8 @@ export interface PipelineBuildsDeps {
   readonly packs: () => readonly LanguagePack[];
   /** How long a test may run. */
   readonly testTimeoutMs: number;
+  /** Bytes of output a stage's log keeps (the build log's cap). */
+  readonly logMaxBytes: number;
   /** The API URL of a run. */
   readonly runUrl: (id: number) => string;
   /** Tells when a build has ended, its release step included. */
@@ -105,7 +107,7 @@ export function pipelineBuilds(d: PipelineBuildsDeps): (inner: BuildRunner) => B
       if (stage.spec.kind !== 'test') continue;
       const spec = stage.spec;
       await d.store.moveStage(stage.id, ['pending'], 'running');
-      const out = createStageLog(d.store, stage, say, log);
+      const out = createStageLog(d.store, stage, say, log, d.logMaxBytes);
       out.line(`-----> Stage ${stage.name}: ${describeStage(spec)}`);
       const pack = packFor(build, app, (await inspectArchive(archive)).rootNames);
       let error: string | undefined;

@@ -21,6 +21,8 @@ export interface RunAdvancerDeps {
   readonly flow: ReleaseFlow;
   readonly containers: Containers;
   readonly testTimeoutMs: number;
+  /** Bytes of output a stage's log keeps (the build log's cap). */
+  readonly logMaxBytes: number;
   /** The router's URL of a target name (`<app>-<env>`). */
   readonly url: (name: string) => string;
   /** Where the router listens, reachable from a host-network container. */
@@ -54,7 +56,7 @@ export function createRunAdvancer(d: RunAdvancerDeps): RunAdvancer {
 
   /** Runs one non-gate stage after the build; resolves whether it passed. */
   const runStage = async (app: App, run: PipelineRun, stage: PipelineStage, say: (line: string) => void): Promise<boolean> => {
-    const out = createStageLog(d.store, stage, say, log);
+    const out = createStageLog(d.store, stage, say, log, d.logMaxBytes);
     const spec = stage.spec;
     out.line(`-----> Stage ${stage.name}: ${describeStage(spec)}`);
     let error: string | undefined;

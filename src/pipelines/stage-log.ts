@@ -1,6 +1,7 @@
-// A pipeline stage's output: into its stored log and to whoever follows the run (the push).
+// A pipeline stage's output: into its stored log and to whoever follows the run (the push), bounded.
 import type { Logger } from '../logger.js';
 import type { PipelineStage, PipelineStore } from '../db/pipeline-store.js';
+import { printableLine } from '../terminal-text.js';
 
 export interface StageLog {
   line(text: string): void;
@@ -10,31 +11,69 @@ export interface StageLog {
   close(): Promise<void>;
 }
 
-export function createStageLog(store: Pick<PipelineStore, 'appendLog'>, stage: PipelineStage, say: (line: string) => void, log: Logger): StageLog {
-  let pending = Promise.resolve();
-  const write = (text: string): void => {
-    pending = pending.then(() => store.appendLog(stage.id, text)).catch((err: unknown) => { log.error({ err }, 'storing a stage log failed'); });
-  };
+const FLUSH_MS = 250;
+const FLUSH_BYTES = 64 * 1024;
+/** A line longer than this is cut into pieces rather than held in memory whole. */
+const MAX_LINE = 64 * 1024;
+
+/**
+ * A stage's log, bounded like a build's: output beyond `maxBytes` is dropped with one note (the
+ * stage goes on), lines are cleaned of terminal controls, and the store is written in batches, so a
+ * test that prints without end costs neither memory nor a write per line.
+ */
+export function createStageLog(store: Pick<PipelineStore, 'appendLog'>, stage: PipelineStage, say: (line: string) => void, log: Logger, maxBytes: number): StageLog {
+  let writing = Promise.resolve();
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let outputBytes = 0;
+  let truncated = false;
   let partial = '';
-  const line = (text: string): void => {
+  const decoder = new TextDecoder('utf-8');
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return writing;
+    const text = pending.join('');
+    pending = [];
+    pendingBytes = 0;
+    writing = writing.then(() => store.appendLog(stage.id, text)).catch((err: unknown) => { log.error({ err }, 'storing a stage log failed'); });
+    return writing;
+  };
+  const line = (raw: string): void => {
+    const text = printableLine(raw);
     say(text);
-    write(`${text}\n`);
+    pending.push(`${text}\n`);
+    pendingBytes += text.length + 1;
+    if (pendingBytes >= FLUSH_BYTES) void flush();
+    else timer ??= setTimeout(() => void flush(), FLUSH_MS);
   };
   return {
     line,
     output(chunk) {
-      partial += chunk.toString();
+      if (truncated) return;
+      outputBytes += chunk.length;
+      if (outputBytes > maxBytes) {
+        truncated = true;
+        partial = '';
+        line(`!     output truncated: more than ${maxBytes} bytes; the stage goes on`);
+        return;
+      }
+      partial += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
       let nl;
       while ((nl = partial.indexOf('\n')) >= 0) {
-        const text = partial.slice(0, nl).replace(/\r$/, '');
+        line(partial.slice(0, nl));
         partial = partial.slice(nl + 1);
-        line(text);
+      }
+      while (partial.length > MAX_LINE) {
+        line(partial.slice(0, MAX_LINE));
+        partial = partial.slice(MAX_LINE);
       }
     },
     async close() {
       if (partial) line(partial);
       partial = '';
-      await pending;
+      await flush();
     },
   };
 }

@@ -55,7 +55,7 @@ export function createBuildpackArchives(deps: { store: BuildpackStore; apps: App
       await fs.mkdir(deps.dir, { recursive: true, mode: 0o700 });
       const tmp = path.join(deps.dir, `.${name}.${process.pid}.${Date.now()}.tar`);
       try {
-        const { bytes, sha256 } = await normalizeArtifact(body, tmp, { maxBytes: 64 * 1024 * 1024, maxEntries: 20_000, maxPathLength: 1024 });
+        const { bytes, sha256 } = await normalizeArtifact(body, tmp, { maxBytes: 64 * 1024 * 1024, maxUnpackedBytes: 256 * 1024 * 1024, maxEntries: 20_000, maxPathLength: 1024 });
         const files = await filesOf(tmp);
         for (const script of ['bin/detect', 'bin/compile']) if (!files.has(script)) throw badRequest(`a buildpack archive needs ${script}`);
         const added = await deps.store.add({ name, sha256, bytes, createdBy: actor?.name ?? 'admin' });

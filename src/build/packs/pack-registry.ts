@@ -199,7 +199,7 @@ export function createPackRegistry(deps: {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-pack-'));
       const file = path.join(dir, 'pack.tar');
       try {
-        await normalizeArtifact(tar, file, { maxBytes: 64 * 1024 * 1024, maxEntries: 10_000, maxPathLength: 1024 });
+        await normalizeArtifact(tar, file, { maxBytes: 64 * 1024 * 1024, maxUnpackedBytes: 256 * 1024 * 1024, maxEntries: 10_000, maxPathLength: 1024 });
         const summary = await inspectArchive(file);
         if (!summary.dockerfile) throw badRequest('a language pack tar needs a Dockerfile at its root');
         if (!summary.packManifest) throw badRequest('a language pack tar needs solum-pack.json at its root');

@@ -1,6 +1,7 @@
 // A build's log: splits output into lines, publishes each at once and stores them in batches.
 import type { BuildStore } from '../../db/build-store.js';
 import type { BuildEvents } from './build-events.js';
+import { printableLine } from '../../terminal-text.js';
 
 export interface BuildLog {
   /** Raw output from the builder; partial lines are held until their newline. */
@@ -15,9 +16,6 @@ export interface BuildLog {
 
 const FLUSH_MS = 250;
 const FLUSH_BYTES = 64 * 1024;
-// Terminal control sequences and carriage-return progress bars make no sense in a stored log.
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
 export function createBuildLog(deps: {
   buildId: number;
@@ -53,8 +51,7 @@ export function createBuildLog(deps: {
   };
 
   const emit = (text: string): void => {
-    const clean = text.replace(ANSI, '');
-    const line = clean.includes('\r') ? (clean.split('\r').filter((s) => s !== '').pop() ?? '') : clean;
+    const line = printableLine(text);
     deps.events.line(deps.buildId, line, ++lines);
     pending.push(`${line}\n`);
     pendingBytes += line.length + 1;

@@ -37,6 +37,11 @@ export interface BuildContext extends BuildRunInput {
   readonly procfileTypes: ReadonlyMap<string, string>;
   /** Labels naming the build on its builders. */
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * A pull request's code, which anyone who can open one wrote: it gets a throw-away cache, no
+   * config vars and no artifacts of earlier builds, and nothing it leaves feeds a later build.
+   */
+  readonly untrusted: boolean;
 }
 
 /** The DU's labels for this build, built from `packImage` and the kind's extras. */

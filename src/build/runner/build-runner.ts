@@ -89,6 +89,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
       processTypes,
       procfileTypes: new Map(processTypes),
       labels: builderLabels(app, build),
+      untrusted: build.source === 'pull-request',
     };
     log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack${chosen.length > 1 ? 's' : ''} ${chosen.map((p) => p.name).join(', ')}`);
     if (pack.kind === 'dockerfile') return buildWithDockerfile(c, summary.dockerfile);

@@ -40,19 +40,30 @@ export interface BuilderKindDeps {
 }
 
 export async function buildWithBuilder(c: BuildContext, d: BuilderKindDeps, packImage: string, uses: NonNullable<BuildOutcome['languagePacks']>, buildpackUrls: readonly string[]): Promise<BuildOutcome> {
-  const { chosen, pack, processTypes } = c;
+  const { chosen, processTypes } = c;
   const web0 = processTypes.get('web') ?? c.manifest.run ?? [...chosen].reverse().find((p) => p.run !== undefined)?.run;
   if (web0 !== undefined) processTypes.set('web', web0);
-  // One cache volume per app and pack, mounted where the pack keeps what it downloads.
+  // One cache volume per app and pack, mounted where the pack keeps what it downloads; an untrusted
+  // build gets volumes of its own, removed when it ends, so it can neither read nor poison the cache.
   const volumes: Array<readonly [string, string]> = [];
+  const cacheLabels = { [LABEL.app]: c.app.name, [LABEL.role]: 'build-cache', ...(c.untrusted ? { [LABEL.buildId]: String(c.build.id) } : {}) };
   for (const p of chosen) {
     for (const [i, dir] of p.cache.entries()) {
       if (volumes.some(([, existing]) => existing === dir)) continue;
-      const name = `solum-cache-${c.containers.installation}-${c.app.name}-${p.name}-${i}`;
-      await c.containers.ensureVolume(name, { [LABEL.app]: c.app.name, [LABEL.role]: 'build-cache' });
+      const name = `solum-cache-${c.containers.installation}-${c.app.name}-${c.untrusted ? `b${c.build.id}-` : ''}${p.name}-${i}`;
+      await c.containers.ensureVolume(name, cacheLabels);
       volumes.push([name, dir]);
     }
   }
+  try {
+    return await buildIn(c, d, packImage, uses, buildpackUrls, volumes);
+  } finally {
+    if (c.untrusted) await c.containers.removeVolumes(cacheLabels);
+  }
+}
+
+async function buildIn(c: BuildContext, d: BuilderKindDeps, packImage: string, uses: NonNullable<BuildOutcome['languagePacks']>, buildpackUrls: readonly string[], volumes: ReadonlyArray<readonly [string, string]>): Promise<BuildOutcome> {
+  const { chosen, pack, processTypes } = c;
   // Packs after the first bring their /solum directory (build scripts) into the first one's image.
   const extraTars: Buffer[] = [];
   const copied = new Set<string>();
@@ -78,7 +89,7 @@ export async function buildWithBuilder(c: BuildContext, d: BuilderKindDeps, pack
       }
     }
     // Config vars as ENV_DIR files (Heroku's contract); the pack deletes them before the commit.
-    const config = await d.configOf(c.app.id);
+    const config = c.untrusted ? {} : await d.configOf(c.app.id);
     extraTars.push(await tarOf([{ name: `${ENV_DIR}/`, content: '', mode: 0o700 }, ...Object.entries(config).map(([k, v]) => ({ name: `${ENV_DIR}/${k}`, content: v, mode: 0o600 }))]));
   }
   const job = await c.containers.createJob({

@@ -26,7 +26,7 @@ export async function buildWithS2i(c: BuildContext, d: S2iKindDeps, s2iImage: st
     // The image's own working directory ('').
     c.containers.createJob({ image, script, workingDir: '', role: 'builder', labels: c.labels, network, limits: c.limits });
   let artifacts: Buffer | undefined;
-  const previous = d.previousBuild ? await d.previousBuild(c.app, c.build) : undefined;
+  const previous = d.previousBuild && !c.untrusted ? await d.previousBuild(c.app, c.build) : undefined;
   if (previous?.duImage && previous.languagePack === s2i.name && (await c.containers.imageId(previous.duImage))) {
     const saver = await jobOf(previous.duImage, `[ -x ${sh(`${scripts}/save-artifacts`)} ] || exit 99; mkdir -p /tmp/solum-artifacts && ${sh(`${scripts}/save-artifacts`)} | tar -x -C /tmp/solum-artifacts`, s2i.network);
     try {

@@ -11,7 +11,10 @@ import tar from 'tar-stream';
 import { AppError } from '../../errors.js';
 
 export interface ArtifactLimits {
+  /** Bytes of the upload as sent (compressed or not). */
   readonly maxBytes: number;
+  /** Bytes it may unpack to: what gunzip produces, and the sum of its entries' sizes. */
+  readonly maxUnpackedBytes: number;
   readonly maxEntries: number;
   readonly maxPathLength: number;
 }
@@ -54,6 +57,20 @@ export async function normalizeArtifact(input: Readable, dest: string, limits: A
       cb(null, chunk);
     },
   });
+  // A small gzip can unpack to a great deal (2 MiB of gzip is 2 GiB of zeros): count what comes
+  // out of gunzip, and what the entries say they hold, against their own limit.
+  let unpacked = 0;
+  const unpackedCounter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      unpacked += chunk.length;
+      if (unpacked > limits.maxUnpackedBytes) {
+        cb(refuse(`unpacks to more than ${limits.maxUnpackedBytes} bytes`));
+        return;
+      }
+      cb(null, chunk);
+    },
+  });
+  let entryBytes = 0;
   const seen = new Set<string>();
   let entries = 0;
   const pack = tar.pack();
@@ -63,6 +80,8 @@ export async function normalizeArtifact(input: Readable, dest: string, limits: A
     stream.on('error', () => undefined);
     try {
       if (++entries > limits.maxEntries) throw refuse(`more than ${limits.maxEntries} entries`);
+      entryBytes += header.size;
+      if (entryBytes > limits.maxUnpackedBytes) throw refuse(`its entries hold more than ${limits.maxUnpackedBytes} bytes`);
       const name = checkEntryPath(header.name, limits.maxPathLength);
       if (name === '' || name === '.') {
         stream.resume();
@@ -99,8 +118,7 @@ export async function normalizeArtifact(input: Readable, dest: string, limits: A
   const written = pipeline(pack, out);
   try {
     const head = await firstBytes(input, counter);
-    const source = head.gzip ? head.stream.pipe(zlib.createGunzip()) : head.stream;
-    await pipeline(source, extract);
+    await (head.gzip ? pipeline(head.stream, zlib.createGunzip(), unpackedCounter, extract) : pipeline(head.stream, unpackedCounter, extract));
     await written;
   } catch (err) {
     pack.destroy();

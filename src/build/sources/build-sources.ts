@@ -8,7 +8,8 @@ import type { AppService } from '../../apps/app-service.js';
 import type { App } from '../../db/app-store.js';
 import type { Build, BuildStore } from '../../db/build-store.js';
 import type { User } from '../../db/user-store.js';
-import { AppError, badRequest } from '../../errors.js';
+import { AppError, badRequest, conflict, forbidden } from '../../errors.js';
+import { LABEL } from '../../containers/labels.js';
 import { normalizeArtifact, type ArtifactLimits } from './artifact.js';
 import type { BuildQueue } from '../queue/build-queue.js';
 import type { Containers } from '../../containers/containers.js';
@@ -24,7 +25,9 @@ export function createBuildSources(deps: {
   apps: AppService;
   builds: BuildStore;
   queue: BuildQueue;
-  containers: Pick<Containers, 'imageId' | 'buildImage' | 'installation'>;
+  containers: Pick<Containers, 'imageId' | 'imageLabels' | 'buildImage' | 'installation'>;
+  /** Whether the app's builds go through a pipeline (an image cannot run its tree tests). */
+  hasPipeline: (appId: number) => Promise<boolean>;
   limits: ArtifactLimits;
   nextBuildNumber: (appId: number) => Promise<number>;
   release: (app: App, build: Build) => Promise<string | undefined>;
@@ -42,6 +45,13 @@ export function createBuildSources(deps: {
       if (!/^[\w][\w.:/@-]{0,254}$/.test(image)) throw badRequest('give a local image reference or ID');
       const imageId = await deps.containers.imageId(image);
       if (!imageId) throw new AppError('not_found', `no local image '${image}' on this Docker engine`);
+      // Another app's DU (or another installation's) is not an image to take: its source is theirs.
+      const labels = (await deps.containers.imageLabels(imageId)) ?? {};
+      const owner = labels[LABEL.app];
+      if ((labels[LABEL.installation] !== undefined && labels[LABEL.installation] !== deps.containers.installation) || (owner !== undefined && owner !== app.name)) {
+        throw forbidden(`the image ${image} belongs to ${owner !== undefined && labels[LABEL.installation] === deps.containers.installation ? `the app ${owner}` : 'another Solum installation'}: register images you built yourself`);
+      }
+      if (await deps.hasPipeline(app.id)) throw conflict(`${app.name} deploys through its pipeline, which tests the pushed tree first: push or upload the source instead of registering an image`);
       const number = await deps.nextBuildNumber(app.id);
       // A one-line build on top of the image gives it Solum's labels (the image itself is untouched).
       const pack = tar.pack();

@@ -7,6 +7,9 @@ import type { SourceStore } from '../../db/source-store.js';
 import type { User } from '../../db/user-store.js';
 import { badRequest } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { checkOutboundUrl, refuseLocalLookup } from '../../outbound-url.js';
+import http from 'node:http';
+import https from 'node:https';
 
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
 
@@ -16,6 +19,20 @@ export function stateOf(status: Build['status']): CommitState {
   if (status === 'succeeded') return 'success';
   if (status === 'failed') return 'failure';
   return 'error';
+}
+
+/** POSTs JSON and resolves the status code; names resolving to local addresses fail unless allowed. */
+function postJson(url: URL, body: string, headers: Record<string, string>, allowLocal: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = url.protocol === 'https:' ? https.request : http.request;
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: 10_000, ...(allowLocal ? {} : { lookup: refuseLocalLookup }) }, (res) => {
+      res.resume();
+      res.on('end', () => { resolve(res.statusCode ?? 0); });
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export interface CommitStatuses {
@@ -48,14 +65,10 @@ export function createCommitStatuses(deps: {
     });
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await fetch(`${source.statusUrl}/${build.commit}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/vnd.github+json', ...(source.statusToken ? { authorization: `token ${source.statusToken}` } : {}) },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (res.ok) return;
-        throw new Error(`HTTP ${res.status}`);
+        const url = checkOutboundUrl(`${source.statusUrl}/${build.commit}`, 'the statuses endpoint', source.statusUrlLocal);
+        const status = await postJson(url, body, { 'content-type': 'application/json', accept: 'application/vnd.github+json', ...(source.statusToken ? { authorization: `token ${source.statusToken}` } : {}) }, source.statusUrlLocal);
+        if (status >= 200 && status < 300) return;
+        throw new Error(`HTTP ${status}`);
       } catch (err) {
         const delay = delays[attempt];
         log.warn({ app: build.app, build: build.number, state, attempt: attempt + 1, err: (err as Error).message }, 'reporting a commit status failed');
@@ -73,7 +86,10 @@ export function createCommitStatuses(deps: {
     async configure(actor, name, config) {
       const { app } = await deps.apps.require(actor, name, 'admin');
       if (config && !/^https?:\/\/[^\s]{1,2000}$/.test(config.url)) throw badRequest('the statuses endpoint is an http(s) URL');
-      await deps.sources.set(app.id, { statusUrl: config?.url.replace(/\/+$/, '') ?? null, statusToken: config?.token ?? null });
+      // Only admins may point Solum at this machine's own services (or link-local addresses).
+      const mayBeLocal = actor?.isAdmin ?? false;
+      if (config) checkOutboundUrl(config.url, 'the statuses endpoint', mayBeLocal);
+      await deps.sources.set(app.id, { statusUrl: config?.url.replace(/\/+$/, '') ?? null, statusToken: config?.token ?? null, statusUrlLocal: config !== null && mayBeLocal });
       return { url: config?.url ?? null };
     },
     report(build) {

@@ -78,6 +78,27 @@ export function parseWebhookEvent(flavor: Flavor, h: Headers, payload: unknown):
   }
 }
 
+/**
+ * When the sender says the event happened, from the signed payload (the signature covers the body
+ * alone, so only a time inside it counts): GitHub's `repository.pushed_at` of a push or `updated_at`
+ * of a pull request, a generic sender's `timestamp`. Commit times say when code was written, not
+ * when it was pushed, so they are not used; other senders carry no such time. Pure.
+ */
+export function deliveryTime(flavor: Flavor, headers: Headers, payload: unknown): Date | undefined {
+  const p = (payload ?? {}) as Record<string, unknown>;
+  const at = (v: unknown): Date | undefined => {
+    const d = typeof v === 'number' ? new Date(v < 1e12 ? v * 1000 : v) : typeof v === 'string' ? new Date(v) : undefined;
+    return d && !Number.isNaN(d.getTime()) ? d : undefined;
+  };
+  const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+  if (flavor === 'generic') return at(p.timestamp);
+  if (flavor !== 'github') return undefined;
+  const event = header(headers, 'x-github-event');
+  if (event === 'push') return at(obj(p.repository).pushed_at);
+  if (event === 'pull_request') return at(obj(p.pull_request).updated_at);
+  return undefined;
+}
+
 export interface WebhookReply {
   readonly status: number;
   readonly body: Record<string, unknown>;
@@ -89,7 +110,17 @@ export interface Webhooks {
   receive(app: string, headers: Headers, body: Buffer): Promise<WebhookReply>;
 }
 
-export function createWebhooks(deps: { apps: AppService; appStore: AppStore; sources: SourceStore; pulls: PullBuilds; url: (app: string) => string }): Webhooks {
+export function createWebhooks(deps: {
+  apps: AppService;
+  appStore: AppStore;
+  sources: SourceStore;
+  pulls: PullBuilds;
+  url: (app: string) => string;
+  /** A delivery whose event is older than this is refused (a replay of a captured delivery). */
+  maxAgeMs: number;
+  now?: () => number;
+}): Webhooks {
+  const now = deps.now ?? (() => Date.now());
   const unauthorized: WebhookReply = { status: 401, body: { code: 'unauthenticated', message: 'missing or wrong webhook signature' } };
   return {
     async rotate(actor, name) {
@@ -116,8 +147,15 @@ export function createWebhooks(deps: { apps: AppService; appStore: AppStore; sou
       } catch {
         return { status: 400, body: { code: 'bad_request', message: 'the payload is not JSON' } };
       }
+      const when = deliveryTime(flavor, headers, payload);
+      if (when && now() - when.getTime() > deps.maxAgeMs) {
+        return { status: 400, body: { code: 'stale_delivery', message: `the event is from ${when.toISOString()}, older than ${Math.round(deps.maxAgeMs / 1000)} s: redeliveries of old events are refused` } };
+      }
       const event = parseWebhookEvent(flavor, headers, payload);
       if (event.kind === 'ignore') return { status: 200, body: { status: 'ignored', reason: event.reason } };
+      if (event.pullRequest && !app.pullRequestBuilds) {
+        return { status: 200, body: { status: 'ignored', reason: `pull-request builds are off for ${app.name}: an app admin turns them on (pullRequestBuilds)` } };
+      }
       const source = await deps.sources.get(app.id);
       if (!event.pullRequest && source.ref && event.ref !== `refs/heads/${source.ref}`) {
         return { status: 200, body: { status: 'ignored', reason: `only ${source.ref} builds` } };

@@ -1,0 +1,21 @@
+// Output shown to other people (build logs, stage logs, app logs) is text, not terminal commands:
+// escape sequences that move the cursor, set the window title, write hyperlinks or the clipboard
+// (OSC 52) and other control characters are removed before anything is stored or streamed.
+
+// CSI (ESC [ … final), OSC (ESC ] … BEL or ST), DCS/SOS/PM/APC (ESC P|X|^|_ … ST), the 8-bit forms
+// of those introducers, and any other two-character escape.
+// eslint-disable-next-line no-control-regex
+const SEQUENCES = /\u001b\[[0-?]*[ -/]*[@-~]|\u009b[0-?]*[ -/]*[@-~]|(?:\u001b\]|\u009d)[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|(?:\u001b[PX^_]|[\u0090\u0098\u009e\u009f])[^\u001b\u009c]*(?:\u001b\\|\u009c)?|\u001b[\s\S]?/g;
+// C0 controls but tab, DEL and the remaining C1 controls.
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+
+/**
+ * One line as it is safe to show: escape sequences and control characters removed; a carriage-return
+ * progress bar keeps only what was drawn last. Pure.
+ */
+export function printableLine(text: string): string {
+  const clean = text.replace(SEQUENCES, '');
+  const last = clean.includes('\r') ? (clean.split('\r').filter((s) => s !== '').pop() ?? '') : clean;
+  return last.replace(CONTROLS, '');
+}

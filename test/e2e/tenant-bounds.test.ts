@@ -1,0 +1,210 @@
+// Tenant bounds: each test names the attack in its title, runs it for real against a Solum with
+// two users (alice owns an app, mallory has an account of her own) and checks that it was refused
+// and that nothing changed on disk, in the database or in Docker. Every test runs on both databases.
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
+import test from 'ava';
+import tar from 'tar-stream';
+import { solumWithApp } from '../support/fixtures.js';
+import { databaseKinds, type DatabaseKind } from '../support/database.js';
+import { containersLabelled } from '../support/docker.js';
+import { makeRepo, writeAndCommit } from '../support/git.js';
+import { snapshot } from '../support/snapshot.js';
+import { run, type RunningSolum } from '../support/solum.js';
+import { createUser, gitEnvFor, urlFor, type TestUser } from '../support/users.js';
+
+interface World {
+  solum: RunningSolum;
+  alice: TestUser;
+  mallory: TestUser;
+  app: string;
+}
+
+async function world(database: DatabaseKind, t: { teardown(fn: () => Promise<void>): void }, env: Record<string, string> = {}): Promise<World> {
+  const { solum, app } = await solumWithApp(t, 'tenant', { database, env });
+  const alice = await createUser(solum, 'alice');
+  const mallory = await createUser(solum, 'mallory');
+  const created = await solum.api('POST', '/v1/apps', { name: app }, alice.token);
+  if (created.status !== 201) throw new Error(`creating ${app}: ${created.text}`);
+  return { solum, alice, mallory, app };
+}
+
+const dirBytes = async (dir: string): Promise<number> => Number((await run('du', ['-sb', dir])).stdout.split('\t')[0]);
+
+async function tarGz(entries: Array<{ name: string; size: number }>, gzip: boolean): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const e of entries) pack.entry({ name: e.name, size: e.size }, Buffer.alloc(e.size));
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of gzip ? pack.pipe(zlib.createGzip({ level: 9 })) : pack) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+for (const database of databaseKinds) {
+  const name = (s: string): string => `${s} [${database}]`;
+
+  // Attack: a small gzip that unpacks to far more (zeros compress a thousandfold), and a plain tar
+  // whose entries add up to more than the server allows; the size cap once counted compressed bytes.
+  test.serial(name('an upload that unpacks to more than the limit is refused and writes nothing'), async (t) => {
+    const w = await world(database, t, { SOLUM_UPLOAD_MAX_UNPACKED_BYTES: String(32 * 1024 * 1024), SOLUM_UPLOAD_MAX_BYTES: String(64 * 1024 * 1024) });
+    const before = await snapshot(w.solum);
+    const dataBefore = await dirBytes(w.solum.dataDir);
+    const bomb = await tarGz([{ name: 'zeros', size: 256 * 1024 * 1024 }], true);
+    t.true(bomb.length < 2 * 1024 * 1024, `the bomb is small (${bomb.length} bytes)`);
+    const post = (body: Buffer, type: string) => fetch(`http://127.0.0.1:${w.solum.httpPort}/v1/apps/${w.app}/builds`, { method: 'POST', headers: { authorization: `Bearer ${w.alice.token}`, 'content-type': type }, body });
+    const r1 = await post(bomb, 'application/gzip');
+    t.is(r1.status, 400);
+    t.regex(await r1.text(), /more than 33554432 bytes/);
+    const wide = await tarGz([{ name: 'a', size: 20 * 1024 * 1024 }, { name: 'b', size: 20 * 1024 * 1024 }], false);
+    const r2 = await post(wide, 'application/x-tar');
+    t.is(r2.status, 400);
+    t.regex(await r2.text(), /more than 33554432 bytes/);
+    t.is(await snapshot(w.solum), before, 'no build, no archive');
+    t.true((await dirBytes(w.solum.dataDir)) - dataBefore < 4 * 1024 * 1024, 'the data directory did not grow');
+  });
+
+  // Attack: build output that is terminal commands rather than text: a window title, a clipboard
+  // write (OSC 52) and a hyperlink, which a pusher's or an admin's terminal would carry out.
+  test.serial(name('build output cannot send terminal escape sequences to whoever reads it'), async (t) => {
+    const w = await world(database, t);
+    const evil = String.raw`printf '\033]0;owned\007\033]52;c;ZXZpbA==\007\033]8;;http://evil.test/\033\\click\033]8;;\033\\ plain\n'`;
+    const repo = await makeRepo({ 'build.sh': `${evil}\necho done\n`, Procfile: 'web: true\n' });
+    const push = await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) });
+    t.is(push.code, 0, push.stderr);
+    t.regex(push.stderr, /remote: click plain/);
+    t.false(push.stderr.includes('\u001b'), 'no escape reaches the pusher');
+    const builds = (await w.solum.api('GET', `/v1/apps/${w.app}/builds`, undefined, w.alice.token)).json as Array<{ id: number }>;
+    const logText = (await w.solum.api('GET', `/v1/builds/${builds[0]!.id}/log`, undefined, w.alice.token)).text;
+    t.regex(logText, /click plain/);
+    t.false(logText.includes('\u001b') || logText.includes('\u0007'), 'the stored log holds none');
+  });
+
+  // Attack: a pipeline test that prints without end, to fill the database, the server's memory
+  // and its CPU (it once stored 13 MB against a 4 MiB cap and kept the server busy for minutes).
+  test.serial(name('a pipeline test that floods its output is cut at the log cap'), async (t) => {
+    const cap = 256 * 1024;
+    const w = await world(database, t, { SOLUM_BUILD_LOG_MAX_BYTES: String(cap) });
+    const pipeline = 'pipeline:\n  stages:\n    - name: flood\n      test: "head -c 30000000 /dev/zero | tr \'\\\\0\' x | fold -w 100; echo after"\n    - build\n';
+    const repo = await makeRepo({ 'build.sh': 'echo built\n', Procfile: 'web: true\n', 'solum.yaml': pipeline });
+    const push = await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) });
+    t.is(push.code, 0, push.stderr);
+    t.regex(push.stderr, /output truncated: more than 262144 bytes; the stage goes on/);
+    t.true(push.stderr.length < 4 * cap, `the push saw ${push.stderr.length} bytes, not 30 MB`);
+    const runs = (await w.solum.api('GET', `/v1/apps/${w.app}/pipeline-runs`, undefined, w.alice.token)).json as Array<{ stages: Array<{ name: string; status: string; log: string }> }>;
+    const flood = runs[0]!.stages.find((s) => s.name === 'flood')!;
+    t.is(flood.status, 'succeeded');
+    t.true(flood.log.length <= cap + 4096, `the stage log is ${flood.log.length} bytes`);
+    t.regex(flood.log, /output truncated/);
+  });
+
+  // Attack: an outsider opens a pull request whose code runs in a builder with the app's cache;
+  // and a captured webhook delivery is sent again long after the event.
+  test.serial(name('pull requests build nothing until an app admin allows it; stale deliveries are refused'), async (t) => {
+    const w = await world(database, t);
+    const src = await makeRepo({ 'build.sh': 'echo pr\n', Procfile: 'web: true\n' });
+    const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: src })).stdout.trim();
+    await run('git', ['update-ref', 'refs/pull/7/head', head], { cwd: src });
+    // file:// sources are for admins: the admin sets it on alice's app.
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/source`, { url: `file://${src}`, ref: 'main' })).status, 200);
+    const secret = ((await w.solum.api('POST', `/v1/apps/${w.app}/webhook/secret`, undefined, w.alice.token)).json as { secret: string }).secret;
+    const send = async (event: string, delivery: string, payload: unknown) => {
+      const body = JSON.stringify(payload);
+      const sig = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+      const res = await fetch(`http://127.0.0.1:${w.solum.httpPort}/v1/apps/${w.app}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': sig }, body });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    const pr = (n: number, updatedAt: string) => ({ action: 'opened', number: n, pull_request: { number: n, head: { sha: head }, updated_at: updatedAt } });
+    const before = await snapshot(w.solum);
+    t.like(await send('pull_request', 'pr-1', pr(7, new Date().toISOString())), { status: 200, json: { status: 'ignored' } });
+    t.regex(String((await send('pull_request', 'pr-2', pr(7, new Date().toISOString()))).json.reason), /pull-request builds are off/);
+    const old = new Date(Date.now() - 3 * 3600_000);
+    t.like(await send('push', 'push-old', { ref: 'refs/heads/main', after: head, repository: { pushed_at: Math.floor(old.getTime() / 1000) } }), { status: 400, json: { code: 'stale_delivery' } });
+    t.is(await snapshot(w.solum), before, 'nothing queued');
+    // Once alice (the app's admin) turns them on, a pull request builds, never goes live, and leaves no cache.
+    t.is((await w.solum.api('PATCH', `/v1/apps/${w.app}`, { pullRequestBuilds: true }, w.mallory.token)).status, 404, 'not mallory');
+    t.like((await w.solum.api('PATCH', `/v1/apps/${w.app}`, { pullRequestBuilds: true }, w.alice.token)).json, { pullRequestBuilds: true });
+    t.like(await send('pull_request', 'pr-3', pr(7, new Date().toISOString())), { status: 202, json: { status: 'queued' } });
+    let builds: Array<{ id: number; status: string; source: string }> = [];
+    for (let i = 0; i < 200; i++) {
+      builds = (await w.solum.api('GET', `/v1/apps/${w.app}/builds`, undefined, w.alice.token)).json as typeof builds;
+      if (builds[0] && builds[0].status !== 'queued' && builds[0].status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    t.like(builds[0], { status: 'succeeded', source: 'pull-request' });
+    t.deepEqual((await w.solum.api('GET', `/v1/apps/${w.app}/releases`, undefined, w.alice.token)).json, [], 'a pull request never goes live');
+    t.deepEqual(await containersLabelled(`io.solum.app=${w.app}`, `io.solum.build-id=${builds[0]!.id}`), [], 'no builder left');
+    const volumes = await run('docker', ['volume', 'ls', '-q', '--filter', `label=io.solum.app=${w.app}`, '--filter', `label=io.solum.build-id=${builds[0]!.id}`]);
+    t.is(volumes.stdout.trim(), '', 'no cache volume of the pull request is left');
+  });
+
+  // Attack: a write collaborator pushes with -o solum.language-pack / solum.buildpack to build the
+  // app with a pack its admins did not choose (one that ships whatever she likes into the DU).
+  test.serial(name('a write collaborator cannot override the pinned language pack with push options'), async (t) => {
+    const w = await world(database, t);
+    t.is((await w.solum.api('PATCH', `/v1/apps/${w.app}`, { languagePack: 'shell' }, w.alice.token)).status, 200);
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/collaborators/mallory`, { role: 'write' }, w.alice.token)).status, 204);
+    const repo = await makeRepo({ 'build.sh': 'echo ok\n', Procfile: 'web: true\n' });
+    const before = await snapshot(w.solum);
+    for (const option of ['solum.language-pack=node', 'solum.buildpack=https://example.invalid/bp.git']) {
+      const push = await run('git', ['push', '-o', option, urlFor(w.solum, 'http', w.app, w.mallory), 'main'], { cwd: repo, env: gitEnvFor(w.mallory) });
+      t.not(push.code, 0, option);
+      t.regex(push.stderr, /set by its admins/, option);
+    }
+    t.is(await snapshot(w.solum), before);
+    // Without the option her push builds with the pinned pack.
+    const plain = await run('git', ['push', urlFor(w.solum, 'http', w.app, w.mallory), 'main'], { cwd: repo, env: gitEnvFor(w.mallory) });
+    t.is(plain.code, 0, plain.stderr);
+    t.regex(plain.stderr, /with language pack shell/);
+  });
+
+  // Attack: register another tenant's DU (its source is inside) as one's own app's DU; and skip an
+  // app's pipeline gates by registering an image instead of pushing.
+  test.serial(name("another app's DU cannot be registered, and registered images cannot skip a pipeline"), async (t) => {
+    const w = await world(database, t);
+    const repo = await makeRepo({ 'build.sh': 'echo secret-source > /app/secret\n', Procfile: 'web: true\n' });
+    t.is((await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) })).code, 0);
+    const mine = `${w.app}-m`;
+    t.is((await w.solum.api('POST', '/v1/apps', { name: mine }, w.mallory.token)).status, 201);
+    const before = await snapshot(w.solum);
+    for (const image of [`solum/${w.app}:1`, (await run('docker', ['image', 'inspect', '-f', '{{.Id}}', `solum/${w.app}:1`])).stdout.trim()]) {
+      const r = await w.solum.api('POST', `/v1/apps/${mine}/deployment-units`, { image }, w.mallory.token);
+      t.is(r.status, 403, image);
+      t.regex(r.text, /belongs to the app/);
+    }
+    t.is(await snapshot(w.solum), before);
+    t.is((await run('docker', ['images', '-q', `solum/${mine}`])).stdout.trim(), '', 'no DU made');
+    // A pipelined app takes no registered image, not even one of its own.
+    await writeAndCommit(repo, { 'solum.yaml': 'pipeline:\n  stages:\n    - name: gate\n      test: "true"\n    - build\n' }, 'pipeline');
+    t.is((await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) })).code, 0);
+    const own = await w.solum.api('POST', `/v1/apps/${w.app}/deployment-units`, { image: 'solum/base:bookworm' }, w.alice.token);
+    t.is(own.status, 409);
+    t.regex(own.text, /deploys through its pipeline/);
+  });
+
+  // Attack: point the commit-status reporter (which Solum runs, with the app's token) at services
+  // on Solum's own machine or at a cloud metadata address.
+  test.serial(name('commit statuses of a non-admin cannot point at loopback or link-local addresses'), async (t) => {
+    const w = await world(database, t);
+    let hits = 0;
+    const receiver = http.createServer((req, res) => {
+      hits++;
+      res.end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise<void>((resolve) => receiver.close(() => { resolve(); })));
+    const port = (receiver.address() as AddressInfo).port;
+    const before = await snapshot(w.solum);
+    for (const url of [`http://127.0.0.1:${port}/statuses`, `http://localhost:${port}/statuses`, `http://[::1]:${port}/s`, 'http://169.254.169.254/latest', `http://2130706433:${port}/s`, `http://0.0.0.0:${port}/s`]) {
+      const r = await w.solum.api('PUT', `/v1/apps/${w.app}/commit-status`, { url, token: 'x' }, w.alice.token);
+      t.is(r.status, 400, url);
+      t.regex(r.text, /may not point at this machine/, url);
+    }
+    t.is(await snapshot(w.solum), before);
+    t.is(hits, 0);
+    // An admin may (a CI server on the same machine).
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/commit-status`, { url: `http://127.0.0.1:${port}/statuses`, token: 'x' })).status, 200);
+  });
+}
+
