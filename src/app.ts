@@ -55,6 +55,7 @@ import { createReleaseService } from './deploy/release-service.js';
 import { createRouter } from './deploy/router.js';
 import { createReleaseStore, type ReleaseStore } from './db/release-store.js';
 import { createApiApp } from './http/api.js';
+import { bindOperations } from './operations/operations.js';
 import { createHookServer } from './http/hook-server.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -273,30 +274,20 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   // DUs released to an environment count as released too.
   const releasedAnywhere = { ...releaseStore, listReleases: async (id: number) => [...(await releaseStore.listReleases(id)), ...(await environments.releasesOfApp(id))] };
   const retention = createRetention({ engine, apps, builds, releases: releasedAnywhere, installation, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
-  const commands = createSshCommands({ services, pipelines, securityRebuilds, pulls, retention, registry, accounts, apps: appService, builds, releases, buildControl });
+  const operations = bindOperations({ accounts, apps: appService, releases, buildControl, buildSources, pulls, webhooks, statuses, registry, buildpackArchives, services, pipelines, retention, securityRebuilds });
+  const commands = createSshCommands({ operations });
   const api = createApiApp({
     authenticator,
-    accounts,
-    appService,
-    releases,
+    operations,
     buildControl,
-    securityRebuilds,
-    buildSources,
-    pulls,
+    apps: appService,
+    events,
     webhooks,
-    statuses,
-    retention,
-    registry,
-    services,
-    buildpackArchives,
-    users,
-    builds,
     pipelines,
     logger,
     internal: workerArchiveMiddleware({ token: config.workerToken, builds, archivesDir: config.archivesDir }),
     git: gitHttpMiddleware({ authenticator, access, repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
     metrics,
-    events,
     rootDir: config.rootDir,
     checks: {
       database: async () => {
