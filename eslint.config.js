@@ -2,9 +2,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Dependencies point inward: transports (git/*-transport, http, cli) → services (access, hooks,
-// build, deploy) → stores and adapters (db, docker adapter, git processes) → core.
-const transports = ['**/git/ssh-transport.js', '**/git/http-transport.js', '**/http/*', '**/cli/*'];
+// Dependencies point inward: transports (git/*-transport, http, cli) → operations → services
+// (access, hooks, build, deploy) → stores and adapters (db, docker adapter, git processes) → core.
+const transports = ['**/git/ssh-transport.js', '**/git/http-transport.js', '**/http/*', '**/cli/*', '**/operations/**'];
 const forbiddenBy = {
   db: [...transports, '**/access/*', '**/git/*', '**/hooks/*', '**/build/*', '**/deploy/*'],
   access: [...transports, '**/hooks/*', '**/build/*', '**/deploy/*', '**/git/*'],
@@ -17,8 +17,33 @@ const forbiddenBy = {
   pipelines: [...transports, '**/hooks/*'],
   git: ['**/http/api.js', '**/http/hook-server.js', '**/cli/*', '**/build/*'],
   http: ['**/cli/*'],
-  cli: ['**/db/*', '**/git/*', '**/build/*', '**/hooks/*', '**/access/*', '**/deploy/*'],
 };
+
+// Operations are given their services; they import only core and each other at run time, so the
+// CLI can load their contracts without loading the server.
+const operationRules = [
+  { group: ['**/git/*', '**/http/*', '**/cli/*', '**/hooks/*', '**/containers/*'], message: 'this import points outward (see ARCHITECTURE.md)' },
+  {
+    group: ['**/db/*', '**/access/*', '**/apps/*', '**/build/**', '**/deploy/*', '**/services/*', '**/pipelines/*', '**/app.js', '**/config.js', '**/logger.js'],
+    allowTypeImports: true,
+    message: 'operations get the services they use passed in: import their types only',
+  },
+];
+
+// The CLI talks HTTP only: of the server it loads the operations' contracts and the core parsers;
+// the views it reads as types.
+const cliRules = [
+  {
+    group: ['**/db/*', '**/git/*', '**/build/**', '**/hooks/*', '**/access/*', '**/apps/*', '**/deploy/*', '**/services/*', '**/pipelines/*', '**/containers/*', '**/http/*', '**/operations/operations.js', '**/app.js'],
+    message: 'the CLI reaches the server over HTTP only (see docs/cli.md)',
+  },
+  { group: ['**/operations/views.js'], allowTypeImports: true, message: 'the CLI reads the views as types' },
+];
+
+const restrictTs = (patterns) => ({
+  'no-restricted-imports': 'off',
+  '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'only src/containers/docker-engine.ts talks to Docker' }], patterns }],
+});
 
 const restrict = (patterns, allowDockerode = false) => ({
   'no-restricted-imports': [
@@ -47,8 +72,8 @@ export default tseslint.config(
   { files: ['src/*.ts'], ignores: ['src/main.ts'], rules: restrict([]) },
   ...Object.entries(forbiddenBy).map(([dir, patterns]) => ({ files: [`src/${dir}/**/*.ts`], rules: restrict(patterns) })),
   { files: ['src/containers/docker-engine.ts'], rules: restrict(forbiddenBy.containers, true) },
-  // The SSH commands are a transport that happens to live beside the SSH server: services are fair game.
-  { files: ['src/git/ssh-commands.ts'], rules: restrict(forbiddenBy.http) },
+  { files: ['src/operations/**/*.ts'], rules: restrictTs(operationRules) },
+  { files: ['src/cli/**/*.ts'], rules: restrictTs(cliRules) },
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },
   // The dashboard is browser code with its own compiler settings (DOM types).
   { files: ['dashboard/**/*.ts'], languageOptions: { parserOptions: { projectService: false, project: ['./tsconfig.dashboard.json'], tsconfigRootDir: import.meta.dirname } } },
