@@ -14,6 +14,8 @@ export interface AppService {
   create(actor: User | null, name: string): Promise<App>;
   /** The app, once the actor is known to hold at least `need` on it; also their role. */
   require(actor: User | null, name: string, need: AppRole): Promise<{ app: App; role: AppRole | null }>;
+  /** The app (read access) with the actor's role and its owner's name (null once their account is gone). */
+  info(actor: User | null, name: string): Promise<{ app: App; role: AppRole | null; owner: string | null }>;
   destroy(actor: User | null, name: string): Promise<void>;
   setPublic(actor: User | null, name: string, isPublic: boolean): Promise<App>;
   /** Per-app settings (app admins): public switch, pinned language pack(s), buildpacks, build limits. */
@@ -79,6 +81,11 @@ export function createAppService(deps: {
       return app;
     },
     require,
+    async info(actor, name) {
+      const { app, role } = await require(actor, name, 'read');
+      const owner = await deps.users.findUserById(app.ownerId);
+      return { app, role, owner: owner?.name ?? null };
+    },
     async destroy(actor, name) {
       const { app } = await require(actor, name, 'admin');
       const active = (await deps.builds.listBuilds(app.id)).find((b) => b.status === 'queued' || b.status === 'running');

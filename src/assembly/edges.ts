@@ -7,6 +7,7 @@ import { gitHttpMiddleware } from '../git/http-transport.js';
 import { createSshCommands } from '../git/ssh-commands.js';
 import { createSshTransport } from '../git/ssh-transport.js';
 import { createApiApp } from '../http/api.js';
+import { bindOperations } from '../operations/operations.js';
 import { workerArchiveMiddleware } from '../http/worker-archive.js';
 import type { Metrics } from '../metrics.js';
 import type { Building } from './building.js';
@@ -19,36 +20,30 @@ export type Edges = Awaited<ReturnType<typeof assembleEdges>>;
 export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: Intake, metrics: Metrics) {
   const { config, logger, stores, db, containers } = f;
   const authenticator = createAuthenticator({ users: stores.users });
-  const commands = createSshCommands({
-    services: d.services,
-    pipelines: d.pipelines,
-    securityRebuilds: i.securityRebuilds,
-    pulls: i.pulls,
-    retention: i.retention,
-    registry: b.registry,
+  // Every operation bound once to the services it calls; both transports mount the same list.
+  const operations = bindOperations({
     accounts: d.accounts,
     apps: d.apps,
-    builds: stores.builds,
     releases: d.releases,
     buildControl: i.buildControl,
-  });
-  const api = createApiApp({
-    authenticator,
-    accounts: d.accounts,
-    appService: d.apps,
-    releases: d.releases,
-    buildControl: i.buildControl,
-    securityRebuilds: i.securityRebuilds,
     buildSources: i.buildSources,
     pulls: i.pulls,
     webhooks: i.webhooks,
     statuses: i.statuses,
-    retention: i.retention,
     registry: b.registry,
-    services: d.services,
     buildpackArchives: b.buildpackArchives,
-    users: stores.users,
-    builds: stores.builds,
+    services: d.services,
+    pipelines: d.pipelines,
+    retention: i.retention,
+    securityRebuilds: i.securityRebuilds,
+  });
+  const commands = createSshCommands({ operations });
+  const api = createApiApp({
+    authenticator,
+    operations,
+    buildControl: i.buildControl,
+    apps: d.apps,
+    webhooks: i.webhooks,
     pipelines: d.pipelines,
     logger,
     internal: workerArchiveMiddleware({ token: config.workerToken, builds: stores.builds, archivesDir: config.archivesDir }),

@@ -1,5 +1,7 @@
 // The HTTP client for Solum's /v1 API: bearer auth, JSON bodies, and {code, message} errors as ApiError.
+// Requests are made from the operations' contracts: their paths, bodies and answer types.
 import type { ReadableStream } from 'node:stream/web';
+import { requestOf, type Contract, type HttpOutputOf, type InputOf } from '../operations/operation.js';
 
 /** A request the server refused (its own `{code, message}`) or that never reached it (status 0). */
 export class ApiError extends Error {
@@ -13,9 +15,6 @@ export class ApiError extends Error {
   }
 }
 
-/** Encodes one path segment: names come from the command line and must not add segments. */
-export const seg = (s: string | number): string => encodeURIComponent(String(s));
-
 const USER_AGENT = 'solum-cli';
 
 export class ApiClient {
@@ -28,24 +27,10 @@ export class ApiClient {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  get(path: string): Promise<unknown> {
-    return this.json('GET', path);
-  }
-
-  post(path: string, body?: unknown): Promise<unknown> {
-    return this.json('POST', path, body);
-  }
-
-  patch(path: string, body: unknown): Promise<unknown> {
-    return this.json('PATCH', path, body);
-  }
-
-  put(path: string, body: unknown): Promise<unknown> {
-    return this.json('PUT', path, body);
-  }
-
-  delete(path: string): Promise<unknown> {
-    return this.json('DELETE', path);
+  /** An operation over its HTTP binding; the answer is typed by the operation (the server's view of it). */
+  async call<Op extends Contract>(op: Op, input: InputOf<Op>): Promise<HttpOutputOf<Op>> {
+    const r = requestOf(op, input);
+    return (await this.json(r.method, r.path, r.body)) as HttpOutputOf<Op>;
   }
 
   /** A route that answers text (build logs). */
@@ -53,9 +38,9 @@ export class ApiClient {
     return (await this.send('GET', path)).text();
   }
 
-  /** A route that keeps answering (followed logs): its body as it arrives. */
-  async *stream(path: string): AsyncGenerator<string> {
-    const res = await this.send('GET', path);
+  /** An operation that keeps answering (followed logs): its body as it arrives. */
+  async *stream<Op extends Contract>(op: Op, input: InputOf<Op>): AsyncGenerator<string> {
+    const res = await this.send('GET', requestOf(op, input).path);
     if (!res.body) return;
     // undici types the body loosely; the bytes of a fetch body are Uint8Arrays.
     const body = res.body as ReadableStream<Uint8Array>;

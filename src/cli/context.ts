@@ -1,11 +1,11 @@
 // How a command is declared, and what it gets when it runs: its arguments, options, the API and the app.
 import type { Command } from 'commander';
+import { whoami } from '../operations/accounts.js';
 import { ApiClient } from './api-client.js';
 import { credentials, type Credentials } from './config.js';
 import { CliError, UsageError } from './errors.js';
 import { appFromRemoteUrl, remoteUrl, REMOTE } from './git-remote.js';
 import { Output, type Writer } from './output.js';
-import type { UserJson } from './types.js';
 
 /** The process around the CLI, passed in so nothing below reaches for globals on its own. */
 export interface Io {
@@ -85,8 +85,7 @@ export class Ctx {
   async user(): Promise<string> {
     const given = this.opt('user');
     if (given) return given;
-    const me = (await (await this.api()).get('/v1/user')) as UserJson;
-    return me.name;
+    return (await (await this.api()).call(whoami, {})).name;
   }
 
   /** Waits for `work` behind a spinner (on a terminal only) and returns its result. */

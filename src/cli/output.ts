@@ -1,4 +1,5 @@
 // Terminal output: aligned tables, relative times, colour and a spinner for people; --json for scripts.
+import { textTable } from '../text-table.js';
 
 export interface Palette {
   bold(s: string): string;
@@ -10,7 +11,6 @@ export interface Palette {
 }
 
 const ESC = String.fromCharCode(27);
-const ANSI = new RegExp(`${ESC}\\[[0-9;]*m`, 'g');
 
 const wrap =
   (enabled: boolean, open: number, close: number) =>
@@ -32,27 +32,14 @@ export function palette(enabled: boolean): Palette {
 export const colourWanted = (stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean =>
   stream.isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === '');
 
-const visibleLength = (s: string): number => s.replace(ANSI, '').length;
-
-/** Columns two spaces apart; the last one is not padded so lines carry no trailing blanks. */
+/** Columns two spaces apart under bold headers. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], c: Palette): string {
-  const all = [headers, ...rows];
-  const widths = headers.map((_, i) => Math.max(...all.map((r) => visibleLength(r[i] ?? ''))));
-  const line = (r: readonly string[], style: (s: string) => string = (s) => s): string =>
-    r
-      .map((cell, i) => {
-        const styled = style(cell);
-        return i === r.length - 1 ? styled : styled + ' '.repeat((widths[i] ?? 0) - visibleLength(cell));
-      })
-      .join('  ')
-      .trimEnd();
-  return [line(headers, (h) => c.bold(h)), ...rows.map((r) => line(r))].join('\n') + '\n';
+  return textTable([headers.map((h) => c.bold(h)), ...rows]);
 }
 
 /** `label:  value` lines for one resource, labels aligned. */
 export function details(pairs: readonly (readonly [string, string])[], c: Palette): string {
-  const width = Math.max(...pairs.map(([k]) => k.length)) + 1;
-  return pairs.map(([k, v]) => `${c.bold(`${k}:`.padEnd(width))}  ${v}`.trimEnd()).join('\n') + '\n';
+  return textTable(pairs.map(([k, v]) => [c.bold(`${k}:`), v]));
 }
 
 const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'always' });

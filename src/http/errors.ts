@@ -1,6 +1,5 @@
 // Koa error translation: every thrown error becomes JSON {code, message} with its status, once.
 import type Koa from 'koa';
-import type { z } from 'zod';
 import { AppError, publicError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -50,25 +49,24 @@ function discardBody(req: Koa.Context['req'], limit: number, ms: number): Promis
   });
 }
 
-/** Reads a JSON body and checks it with `schema`; a bad_request names every problem. */
-export async function parseBody<T>(ctx: Koa.Context, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(await readJson(ctx));
-  if (!parsed.success) throw new AppError('bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return parsed.data;
+/** Reads a request body of at most `limit` bytes as it came (signatures are checked over these bytes). */
+export async function readRaw(ctx: Koa.Context, limit: number, tooLarge: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of ctx.req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new AppError('bad_request', tooLarge);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** Reads a JSON request body of at most `limit` bytes. */
 export async function readJson(ctx: Koa.Context, limit = 64 * 1024): Promise<unknown> {
   if (!ctx.is('application/json')) throw new AppError('bad_request', 'expected a JSON body (Content-Type: application/json)');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of ctx.req) {
-    size += (c as Buffer).length;
-    if (size > limit) throw new AppError('bad_request', `request body larger than ${limit} bytes`);
-    chunks.push(c as Buffer);
-  }
+  const body = await readRaw(ctx, limit, `request body larger than ${limit} bytes`);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
     throw new AppError('bad_request', 'request body is not valid JSON');
   }

@@ -1,6 +1,7 @@
 // The API described as OpenAPI 3.1: every route the router has, with the zod schemas that validate
-// its request bodies turned into JSON Schema. A route without a description here stops the API
-// from starting, so the document cannot fall behind the code.
+// its request bodies turned into JSON Schema. The descriptions come from the operations' contracts
+// (and the few hand routes' own); a route without one stops the API from starting, so the document
+// cannot fall behind the code.
 import { z } from 'zod';
 
 export interface RouteDoc {
@@ -13,6 +14,8 @@ export interface RouteDoc {
   readonly produces?: 'text' | 'event-stream' | 'prometheus' | 'binary';
   /** Routes that need no token. */
   readonly public?: boolean;
+  /** Who may call it (the operation's access rule), shown as `x-solum-access`. */
+  readonly access?: string;
 }
 
 export interface RouteInfo {
@@ -45,13 +48,17 @@ export function openApiDocument(routes: readonly RouteInfo[], docs: Readonly<Rec
       operationId: `${r.method.toLowerCase()}${r.path.replace(/[/:{}-](\w)/g, (_, c: string) => c.toUpperCase()).replace(/[^\w]/g, '')}`,
       ...(params.length > 0 ? { parameters: params } : {}),
       ...(doc.public ? { security: [] } : {}),
+      ...(doc.access ? { 'x-solum-access': doc.access } : {}),
       responses: {
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         '2XX': { description: 'success', content },
       },
     };
-    if (doc.body) op.requestBody = { required: true, content: { 'application/json': { schema: z.toJSONSchema(doc.body, { io: 'input', unrepresentable: 'any' }) } } };
-    else if (doc.rawBody) op.requestBody = { required: true, content: { [doc.rawBody]: { schema: { type: 'string', format: 'binary' } } } };
+    const body = {
+      ...(doc.body ? { 'application/json': { schema: z.toJSONSchema(doc.body, { io: 'input', unrepresentable: 'any' }) } } : {}),
+      ...(doc.rawBody ? { [doc.rawBody]: { schema: { type: 'string', format: 'binary' } } } : {}),
+    };
+    if (Object.keys(body).length > 0) op.requestBody = { required: true, content: body };
     (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = op;
   }
   return {

@@ -65,13 +65,6 @@ export interface PipelineServiceDeps {
   readonly logger: Logger;
 }
 
-const RUN_ID = /^[1-9][0-9]{0,9}$/;
-
-export function parseRunId(raw: string): number {
-  if (!RUN_ID.test(raw)) throw badRequest('pipeline run IDs are positive integers');
-  return Number(raw);
-}
-
 export function createPipelineService(d: PipelineServiceDeps): PipelineService {
   const log = d.logger.child({ component: 'pipelines' });
 

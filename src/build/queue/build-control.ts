@@ -9,6 +9,12 @@ import type { BuildEvents } from './build-events.js';
 export interface BuildControl {
   /** The build, once the actor may read its app. */
   get(actor: User | null, id: number): Promise<Build>;
+  /** The app's builds, newest first (read access). */
+  list(actor: User | null, app: string): Promise<Build[]>;
+  /** A build by its number within the app (read access). */
+  byNumber(actor: User | null, app: string, number: number): Promise<Build>;
+  /** A build's stored log (read access). */
+  log(actor: User | null, id: number): Promise<string>;
   cancel(actor: User | null, id: number): Promise<Build>;
   /** Empties the app's build caches (write role); returns how many volumes went. */
   purgeCache(actor: User | null, app: string): Promise<number>;
@@ -34,6 +40,19 @@ export function createBuildControl(deps: {
   };
   return {
     get,
+    async list(actor, name) {
+      const { app } = await deps.apps.require(actor, name, 'read');
+      return deps.builds.listBuilds(app.id);
+    },
+    async byNumber(actor, name, number) {
+      const { app } = await deps.apps.require(actor, name, 'read');
+      const build = await deps.builds.findBuildByNumber(app.id, number);
+      if (!build) throw notFound(`${app.name} has no build #${number}`);
+      return build;
+    },
+    async log(actor, id) {
+      return deps.builds.readLog((await get(actor, id)).id);
+    },
     async purgeCache(actor, name) {
       const { app } = await deps.apps.require(actor, name, 'write');
       return deps.removeCaches(app.name);

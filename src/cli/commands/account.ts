@@ -3,21 +3,24 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { ApiClient, seg } from '../api-client.js';
+import { addKey, createToken, createUser, listKeys, listTokens, listUsers, removeKey, removeUser, revokeToken, whoami } from '../../operations/accounts.js';
+import type { TokenJson } from '../../operations/views.js';
+import { parsePositiveInt } from '../../parse.js';
+import { ApiClient } from '../api-client.js';
 import { configPath, normalizeUrl, readConfig, removeConfig, writeConfig } from '../config.js';
 import { define, type Io } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { relativeTime, status } from '../output.js';
 import { promptLine, readAllStdin, stdinIsTTY } from '../prompt.js';
-import type { CreatedTokenJson, KeyJson, TokenJson, UserJson } from '../types.js';
 
 const userOption = (cmd: Command): void => {
   cmd.option('-u, --user <user>', "another user's (admins only)");
 };
 
 const positiveInt = (raw: string): number => {
-  if (!/^[1-9][0-9]{0,4}$/.test(raw)) throw new InvalidArgumentError('give a whole number of days (1-99999)');
-  return Number(raw);
+  const n = parsePositiveInt(raw, 5);
+  if (n === undefined) throw new InvalidArgumentError('give a whole number of days (1-99999)');
+  return n;
 };
 
 /** Key names allow what the server allows (A-Z a-z 0-9 . _ @ -); a host name mostly fits already. */
@@ -65,7 +68,7 @@ export function registerAccount(program: Command, io: Io): void {
       const token = await readToken(ctx.opt('token'));
       if (!token) throw new UsageError('no token given: pass --token, pipe it on stdin, or type it when asked');
       const client = new ApiClient(url, token);
-      const me = (await ctx.spin(`Checking the token with ${url}`, client.get('/v1/user'))) as UserJson;
+      const me = await ctx.spin(`Checking the token with ${url}`, client.call(whoami, {}));
       const file = await writeConfig({ url, token });
       ctx.out.emit(me, () => `Logged in to ${url} as ${ctx.out.c.bold(me.name)}${me.admin ? ' (admin)' : ''}\n`);
       if (!ctx.out.json) ctx.out.note(`saved to ${file}`);
@@ -86,7 +89,7 @@ export function registerAccount(program: Command, io: Io): void {
     usage: 'whoami',
     summary: 'show who the token belongs to',
     async run(ctx) {
-      const me = (await (await ctx.api()).get('/v1/user')) as UserJson;
+      const me = await (await ctx.api()).call(whoami, {});
       ctx.out.emit(me, () => `${me.name}${me.admin ? ' (admin)' : ''}\n`);
     },
   });
@@ -97,7 +100,7 @@ export function registerAccount(program: Command, io: Io): void {
     options: userOption,
     async run(ctx) {
       const api = await ctx.api();
-      const keys = (await api.get(`/v1/users/${seg(await ctx.user())}/keys`)) as KeyJson[];
+      const keys = await api.call(listKeys, { user: await ctx.user() });
       ctx.out.emit(keys, () =>
         ctx.out.table(
           ['NAME', 'TYPE', 'FINGERPRINT', 'ADDED', 'LAST USED'],
@@ -126,7 +129,7 @@ export function registerAccount(program: Command, io: Io): void {
       if (publicKey.includes('PRIVATE KEY')) throw new CliError(`${file} is a private key: give the public one (${file}.pub)`);
       const name = ctx.opt('name') ?? defaultKeyName();
       const api = await ctx.api();
-      const key = (await api.post(`/v1/users/${seg(await ctx.user())}/keys`, { name, publicKey })) as KeyJson;
+      const key = await api.call(addKey, { user: await ctx.user(), name, publicKey });
       ctx.out.emit(key, () => `Added key ${ctx.out.c.bold(key.name)} (${key.type} ${key.fingerprint})\n`);
     },
   });
@@ -138,7 +141,7 @@ export function registerAccount(program: Command, io: Io): void {
     async run(ctx) {
       const name = ctx.arg(0) ?? '';
       const api = await ctx.api();
-      await api.delete(`/v1/users/${seg(await ctx.user())}/keys/${seg(name)}`);
+      await api.call(removeKey, { user: await ctx.user(), name });
       ctx.out.emit({ removed: name }, () => `Removed key ${name}\n`);
     },
   });
@@ -149,7 +152,7 @@ export function registerAccount(program: Command, io: Io): void {
     options: userOption,
     async run(ctx) {
       const api = await ctx.api();
-      const tokens = (await api.get(`/v1/users/${seg(await ctx.user())}/tokens`)) as TokenJson[];
+      const tokens = await api.call(listTokens, { user: await ctx.user() });
       ctx.out.emit(tokens, () =>
         ctx.out.table(
           ['ID', 'NAME', 'STATE', 'CREATED', 'EXPIRES'],
@@ -172,7 +175,7 @@ export function registerAccount(program: Command, io: Io): void {
       const days: unknown = ctx.cmd.opts()['expiresInDays'];
       const expiresAt = typeof days === 'number' ? new Date(Date.now() + days * 86_400_000).toISOString() : null;
       const api = await ctx.api();
-      const created = (await api.post(`/v1/users/${seg(await ctx.user())}/tokens`, { name: ctx.arg(0) ?? '', expiresAt })) as CreatedTokenJson;
+      const created = await api.call(createToken, { user: await ctx.user(), name: ctx.arg(0) ?? '', expiresAt });
       ctx.out.emit(created, () => `${created.token}\n`);
       if (!ctx.out.json) ctx.out.note(`token ${created.id} (${created.name})${created.expiresAt ? `, expires ${relativeTime(created.expiresAt)}` : ''}: shown once, store it now`);
     },
@@ -183,11 +186,12 @@ export function registerAccount(program: Command, io: Io): void {
     summary: 'revoke an API token by its ID (see solum tokens)',
     options: userOption,
     async run(ctx) {
-      const id = ctx.arg(0) ?? '';
-      if (!/^[1-9][0-9]{0,9}$/.test(id)) throw new UsageError(`token IDs are positive integers (see solum tokens), not ${JSON.stringify(id)}`);
+      const raw = ctx.arg(0) ?? '';
+      const id = parsePositiveInt(raw);
+      if (id === undefined) throw new UsageError(`token IDs are positive integers (see solum tokens), not ${JSON.stringify(raw)}`);
       const api = await ctx.api();
-      await api.delete(`/v1/users/${seg(await ctx.user())}/tokens/${id}`);
-      ctx.out.emit({ revoked: Number(id) }, () => `Revoked token ${id}\n`);
+      await api.call(revokeToken, { user: await ctx.user(), id: String(id) });
+      ctx.out.emit({ revoked: id }, () => `Revoked token ${id}\n`);
     },
   });
 
@@ -195,7 +199,7 @@ export function registerAccount(program: Command, io: Io): void {
     usage: 'users',
     summary: 'list users (admins)',
     async run(ctx) {
-      const users = (await (await ctx.api()).get('/v1/users')) as UserJson[];
+      const users = await (await ctx.api()).call(listUsers, {});
       ctx.out.emit(users, () =>
         ctx.out.table(['NAME', 'ADMIN', 'CREATED'], users.map((u) => [u.name, u.admin ? 'yes' : 'no', relativeTime(u.createdAt)]), 'No users'),
       );
@@ -207,7 +211,7 @@ export function registerAccount(program: Command, io: Io): void {
     summary: 'create a user (admins); give them a token with tokens:create --user',
     options: (cmd) => cmd.option('--admin', 'make the user an admin'),
     async run(ctx) {
-      const u = (await (await ctx.api()).post('/v1/users', { name: ctx.arg(0) ?? '', admin: ctx.flag('admin') })) as UserJson;
+      const u = await (await ctx.api()).call(createUser, { name: ctx.arg(0) ?? '', admin: ctx.flag('admin') });
       ctx.out.emit(u, () => `Created user ${ctx.out.c.bold(u.name)}${u.admin ? ' (admin)' : ''}\n`);
       if (!ctx.out.json) ctx.out.note(`next: solum tokens:create NAME --user ${u.name}`);
     },
@@ -218,7 +222,7 @@ export function registerAccount(program: Command, io: Io): void {
     summary: 'remove a user with their keys and tokens (admins)',
     async run(ctx) {
       const name = ctx.arg(0) ?? '';
-      await (await ctx.api()).delete(`/v1/users/${seg(name)}`);
+      await (await ctx.api()).call(removeUser, { user: name });
       ctx.out.emit({ removed: name }, () => `Removed user ${name}\n`);
     },
   });

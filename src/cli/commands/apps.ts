@@ -1,16 +1,18 @@
 // Apps, who may work on them, and the git remote that pushes to them.
 import { Option, type Command } from 'commander';
-import { seg } from '../api-client.js';
+import { appInfo, createApp, destroyApp, listApps, updateApp } from '../../operations/apps.js';
+import { addCollaborator, listCollaborators, removeCollaborator } from '../../operations/collaborators.js';
+import { parsePositiveInt } from '../../parse.js';
+import { parseAppRole } from '../../roles.js';
 import { define, type Io } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { remoteUrlFor, REMOTE, setRemote } from '../git-remote.js';
 import { relativeTime } from '../output.js';
 import { promptLine, stdinIsTTY } from '../prompt.js';
-import type { AppInfoJson, AppJson, CollaboratorJson } from '../types.js';
 
 const sshPort = (raw: string): number => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65_535) throw new UsageError(`--ssh-port takes a port number, not ${JSON.stringify(raw)}`);
+  const n = parsePositiveInt(raw, 5);
+  if (n === undefined || n > 65_535) throw new UsageError(`--ssh-port takes a port number, not ${JSON.stringify(raw)}`);
   return n;
 };
 
@@ -19,7 +21,7 @@ export function registerApps(program: Command, io: Io): void {
     usage: 'apps',
     summary: 'list the apps you can see',
     async run(ctx) {
-      const apps = (await (await ctx.api()).get('/v1/apps')) as AppJson[];
+      const apps = await (await ctx.api()).call(listApps, {});
       ctx.out.emit(apps, () =>
         ctx.out.table(
           ['NAME', 'PACK', 'PUBLIC', 'CREATED'],
@@ -34,7 +36,7 @@ export function registerApps(program: Command, io: Io): void {
     usage: 'apps:create <name>',
     summary: 'create an app (pushing to a new name does too)',
     async run(ctx) {
-      const app = (await (await ctx.api()).post('/v1/apps', { name: ctx.arg(0) ?? '' })) as AppJson;
+      const app = await (await ctx.api()).call(createApp, { name: ctx.arg(0) ?? '' });
       ctx.out.emit(app, () => `Created app ${ctx.out.c.bold(app.name)}\n`);
       if (!ctx.out.json) ctx.out.note(`next: solum git:remote ${app.name} && git push ${REMOTE} ${app.deployBranch}`);
     },
@@ -52,7 +54,7 @@ export function registerApps(program: Command, io: Io): void {
         confirm = (await promptLine(`This destroys ${name} and everything in it. Type its name to confirm: `)).trim();
       }
       if (confirm !== name) throw new CliError(`confirmation ${JSON.stringify(confirm)} does not match ${name}: nothing destroyed`);
-      await ctx.spin(`Destroying ${name}`, (await ctx.api()).delete(`/v1/apps/${seg(name)}`));
+      await ctx.spin(`Destroying ${name}`, (await ctx.api()).call(destroyApp, { app: name }));
       ctx.out.emit({ destroyed: name }, () => `Destroyed app ${name}\n`);
     },
   });
@@ -62,7 +64,7 @@ export function registerApps(program: Command, io: Io): void {
     summary: 'show an app: owner, your role, live release and URL',
     app: true,
     async run(ctx) {
-      const app = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}`)) as AppInfoJson;
+      const app = await (await ctx.api()).call(appInfo, { app: await ctx.app() });
       const c = ctx.out.c;
       ctx.out.emit(app, () =>
         ctx.out.details([
@@ -87,7 +89,7 @@ export function registerApps(program: Command, io: Io): void {
     async run(ctx) {
       const v = ctx.arg(0);
       if (v !== 'on' && v !== 'off') throw new UsageError(`say on or off, not ${JSON.stringify(v ?? '')}`);
-      const app = (await (await ctx.api()).patch(`/v1/apps/${seg(await ctx.app())}`, { public: v === 'on' })) as AppJson;
+      const app = await (await ctx.api()).call(updateApp, { app: await ctx.app(), public: v === 'on' });
       ctx.out.emit(app, () => `${app.name} is now ${app.public ? 'public' : 'private'}\n`);
     },
   });
@@ -97,7 +99,7 @@ export function registerApps(program: Command, io: Io): void {
     summary: "list an app's collaborators and their roles",
     app: true,
     async run(ctx) {
-      const list = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/collaborators`)) as CollaboratorJson[];
+      const list = await (await ctx.api()).call(listCollaborators, { app: await ctx.app() });
       ctx.out.emit(list, () => ctx.out.table(['USER', 'ROLE'], list.map((x) => [x.user, x.role]), 'No collaborators'));
     },
   });
@@ -110,8 +112,9 @@ export function registerApps(program: Command, io: Io): void {
     async run(ctx) {
       const app = await ctx.app();
       const user = ctx.arg(0) ?? '';
-      const role = ctx.opt('role') ?? '';
-      await (await ctx.api()).put(`/v1/apps/${seg(app)}/collaborators/${seg(user)}`, { role });
+      const role = parseAppRole(ctx.opt('role') ?? '');
+      if (!role) throw new UsageError('--role is read, write or admin');
+      await (await ctx.api()).call(addCollaborator, { app, user, role });
       ctx.out.emit({ app, user, role }, () => `${user} has ${role} access to ${app}\n`);
     },
   });
@@ -123,7 +126,7 @@ export function registerApps(program: Command, io: Io): void {
     async run(ctx) {
       const app = await ctx.app();
       const user = ctx.arg(0) ?? '';
-      await (await ctx.api()).delete(`/v1/apps/${seg(app)}/collaborators/${seg(user)}`);
+      await (await ctx.api()).call(removeCollaborator, { app, user });
       ctx.out.emit({ app, removed: user }, () => `Removed ${user} from ${app}\n`);
     },
   });

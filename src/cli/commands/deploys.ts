@@ -1,34 +1,39 @@
 // Builds, releases, config vars, processes and logs of one app.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { seg, type ApiClient } from '../api-client.js';
+import { buildById, cancelBuildById, listBuilds } from '../../operations/builds.js';
+import { packInfo, listPacks } from '../../operations/packs.js';
+import { listProcesses, logs, restart, scale, showFormation, start, stop } from '../../operations/processes.js';
+import { listReleases, releaseInfo, rollback, showConfig, updateConfig } from '../../operations/releases.js';
+import type { BuildJson } from '../../operations/views.js';
+import { parseAssignment, parsePositiveInt, parseVersion, parseWholeNumber } from '../../parse.js';
+import type { ApiClient } from '../api-client.js';
 import { define, type Ctx, type Io } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { duration, relativeTime, status } from '../output.js';
-import type { BuildJson, ConfigChangeJson, ConfigJson, FormationJson, ProcessJson, ReleaseJson } from '../types.js';
 
 const FOLLOW_INTERVAL_MS = 1000;
 const unfinished = (b: BuildJson): boolean => b.status === 'queued' || b.status === 'running';
 
-const parseVersion = (raw: string): number => {
-  const m = /^v?([1-9][0-9]{0,8})$/.exec(raw);
-  if (!m) throw new UsageError(`release versions look like v3, not ${JSON.stringify(raw)}`);
-  return Number(m[1]);
+const version = (raw: string): number => {
+  const v = parseVersion(raw);
+  if (v === undefined) throw new UsageError(`release versions look like v3, not ${JSON.stringify(raw)}`);
+  return v;
 };
 
 const tailOption = (raw: string): number => {
-  if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) > 10_000) throw new InvalidArgumentError('give a whole number from 0 to 10000');
-  return Number(raw);
+  const n = parseWholeNumber(raw, 10_000);
+  if (n === undefined) throw new InvalidArgumentError('give a whole number from 0 to 10000');
+  return n;
 };
 
 /** KEY=VALUE words; the value may itself contain '=' and may be empty. */
-function assignments(words: readonly string[]): [string, string][] {
-  return words.map((w) => {
-    const eq = w.indexOf('=');
-    if (eq <= 0) throw new UsageError(`expected KEY=VALUE, got ${JSON.stringify(w)}`);
-    return [w.slice(0, eq), w.slice(eq + 1)];
+const assignments = (words: readonly string[]): (readonly [string, string])[] =>
+  words.map((w) => {
+    const a = parseAssignment(w);
+    if (!a) throw new UsageError(`expected KEY=VALUE, got ${JSON.stringify(w)}`);
+    return a;
   });
-}
 
 const listing = (keys: readonly string[]): string => keys.join(', ');
 
@@ -37,19 +42,19 @@ const listing = (keys: readonly string[]): string => keys.join(', ');
  * else by its server-wide ID. The API has no by-number route, so the app's list is searched.
  */
 async function findBuild(ctx: Ctx, api: ApiClient, ref: string | undefined): Promise<BuildJson> {
-  if (ref !== undefined && !/^#?[1-9][0-9]{0,9}$/.test(ref)) throw new UsageError(`builds are given by number, like 3, not ${JSON.stringify(ref)}`);
-  const n = ref === undefined ? undefined : Number(ref.replace('#', ''));
-  const byId = async (id: number): Promise<BuildJson> => (await api.get(`/v1/builds/${id}`)) as BuildJson;
+  const n = ref === undefined ? undefined : parsePositiveInt(ref.replace(/^#/, ''));
+  if (ref !== undefined && n === undefined) throw new UsageError(`builds are given by number, like 3, not ${JSON.stringify(ref)}`);
+  const byId = (id: number): Promise<BuildJson> => api.call(buildById, { id: String(id) });
   if (n === undefined) {
     if (ctx.flag('id')) throw new UsageError('--id needs a build ID');
     const app = await ctx.app();
-    const newest = ((await api.get(`/v1/apps/${seg(app)}/builds`)) as BuildJson[])[0];
+    const newest = (await api.call(listBuilds, { app }))[0];
     if (!newest) throw new CliError(`${app} has no builds yet: git push to build it`);
     return newest;
   }
   const app = ctx.flag('id') ? undefined : await ctx.appIfKnown();
   if (app === undefined) return byId(n);
-  const found = ((await api.get(`/v1/apps/${seg(app)}/builds`)) as BuildJson[]).find((b) => b.number === n);
+  const found = (await api.call(listBuilds, { app })).find((b) => b.number === n);
   if (!found) throw new CliError(`${app} has no build #${n} (use --id for a server-wide build ID)`);
   return found;
 }
@@ -85,7 +90,7 @@ export function registerDeploys(program: Command, io: Io): void {
     summary: "list an app's builds, newest first",
     app: true,
     async run(ctx) {
-      const builds = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/builds`)) as BuildJson[];
+      const builds = await (await ctx.api()).call(listBuilds, { app: await ctx.app() });
       const c = ctx.out.c;
       ctx.out.emit(builds, () =>
         ctx.out.table(
@@ -139,7 +144,7 @@ export function registerDeploys(program: Command, io: Io): void {
       let last = build;
       for (;;) {
         // The status is read before the log: once it reads finished, the log read after it is whole.
-        if (ctx.flag('follow')) last = (await api.get(`/v1/builds/${build.id}`)) as BuildJson;
+        if (ctx.flag('follow')) last = await api.call(buildById, { id: String(build.id) });
         const log = await api.text(`/v1/builds/${build.id}/log`);
         if (log.length > printed) {
           out.push(log.slice(printed));
@@ -161,7 +166,7 @@ export function registerDeploys(program: Command, io: Io): void {
     async run(ctx) {
       const api = await ctx.api();
       const b = await findBuild(ctx, api, ctx.arg(0));
-      const after = (await ctx.spin(`Canceling build #${b.number}`, api.post(`/v1/builds/${b.id}/cancel`))) as BuildJson;
+      const after = await ctx.spin(`Canceling build #${b.number}`, api.call(cancelBuildById, { id: String(b.id) }));
       ctx.out.emit(after, () => (after.status === 'canceled' ? `Canceled build #${after.number}\n` : `Stopping build #${after.number}\n`));
     },
   });
@@ -172,7 +177,7 @@ export function registerDeploys(program: Command, io: Io): void {
     async run(ctx) {
       const api = await ctx.api();
       const q = ctx.arg(0);
-      const list = (await api.get(`/v1/language-packs${q ? `?q=${encodeURIComponent(q)}` : ''}`)) as { name: string; version: string; origin: string; status: string; detect: string[] }[];
+      const list = await api.call(listPacks, { q: q || undefined });
       ctx.out.emit(list, () => ctx.out.table(['NAME', 'VERSION', 'ORIGIN', 'STATUS', 'DETECTS'], list.map((p) => [p.name, p.version, p.origin, p.status, p.detect.join(', ') || '(fallback)']), 'no language packs'));
     },
   });
@@ -182,7 +187,7 @@ export function registerDeploys(program: Command, io: Io): void {
     summary: 'one language pack',
     async run(ctx) {
       const api = await ctx.api();
-      const p = (await api.get(`/v1/language-packs/${seg(ctx.arg(0) ?? '')}`)) as Record<string, unknown>;
+      const p = await api.call(packInfo, { name: ctx.arg(0) ?? '' });
       ctx.out.emit(p, () => ctx.out.details(Object.entries(p).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : typeof v === 'string' || typeof v === 'number' ? String(v) : '-'])));
     },
   });
@@ -192,7 +197,7 @@ export function registerDeploys(program: Command, io: Io): void {
     summary: "list an app's releases, newest first",
     app: true,
     async run(ctx) {
-      const list = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/releases`)) as ReleaseJson[];
+      const list = await (await ctx.api()).call(listReleases, { app: await ctx.app() });
       const c = ctx.out.c;
       ctx.out.emit(list, () =>
         ctx.out.table(
@@ -209,8 +214,7 @@ export function registerDeploys(program: Command, io: Io): void {
     summary: 'show one release (v3 or 3)',
     app: true,
     async run(ctx) {
-      const version = parseVersion(ctx.arg(0) ?? '');
-      const r = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/releases/${version}`)) as ReleaseJson;
+      const r = await (await ctx.api()).call(releaseInfo, { app: await ctx.app(), version: String(version(ctx.arg(0) ?? '')) });
       const c = ctx.out.c;
       ctx.out.emit(r, () =>
         ctx.out.details([
@@ -234,11 +238,11 @@ export function registerDeploys(program: Command, io: Io): void {
     summary: "make a new release from vN's deployment unit and config",
     app: true,
     async run(ctx) {
-      const version = parseVersion(ctx.arg(0) ?? '');
+      const v = version(ctx.arg(0) ?? '');
       const app = await ctx.app();
       const api = await ctx.api();
-      const r = (await ctx.spin(`Rolling ${app} back to v${version}`, api.post(`/v1/apps/${seg(app)}/releases`, { rollback: version }))) as ReleaseJson;
-      ctx.out.emit(r, () => `Rolled ${app} back to v${version}: now v${r.version} (${status(r.status, ctx.out.c)})\n`);
+      const r = await ctx.spin(`Rolling ${app} back to v${v}`, api.call(rollback, { app, rollback: v }));
+      ctx.out.emit(r, () => `Rolled ${app} back to v${v}: now v${r.version} (${status(r.status, ctx.out.c)})\n`);
     },
   });
 
@@ -247,7 +251,7 @@ export function registerDeploys(program: Command, io: Io): void {
     summary: "show an app's config vars (app admins)",
     app: true,
     async run(ctx) {
-      const config = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/config`)) as ConfigJson;
+      const config = await (await ctx.api()).call(showConfig, { app: await ctx.app() });
       const entries = Object.entries(config).sort(([a], [b]) => a.localeCompare(b));
       ctx.out.emit(config, () => (entries.length === 0 ? 'No config vars\n' : ctx.out.details(entries)));
     },
@@ -259,7 +263,7 @@ export function registerDeploys(program: Command, io: Io): void {
     app: true,
     async run(ctx) {
       const key = ctx.arg(0) ?? '';
-      const config = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/config`)) as ConfigJson;
+      const config = await (await ctx.api()).call(showConfig, { app: await ctx.app() });
       const value = config[key];
       if (value === undefined) throw new CliError(`${key} is not set`);
       ctx.out.emit({ [key]: value }, () => `${value}\n`);
@@ -269,7 +273,7 @@ export function registerDeploys(program: Command, io: Io): void {
   const changeConfig = async (ctx: Ctx, change: Record<string, string | null>, verb: string): Promise<void> => {
     const app = await ctx.app();
     const api = await ctx.api();
-    const r = (await ctx.spin(`Updating ${app}'s config`, api.patch(`/v1/apps/${seg(app)}/config`, change))) as ConfigChangeJson;
+    const r = await ctx.spin(`Updating ${app}'s config`, api.call(updateConfig, { app, changes: change }));
     const keys = listing(Object.keys(change));
     ctx.out.emit(r, () =>
       r.release ? `${verb} ${keys} and released v${r.release.version} (${status(r.release.status, ctx.out.c)})\n` : `${verb} ${keys}: stored, used from ${app}'s first release\n`,
@@ -303,7 +307,7 @@ export function registerDeploys(program: Command, io: Io): void {
     async run(ctx) {
       const app = await ctx.app();
       const api = await ctx.api();
-      const [formation, processes] = (await Promise.all([api.get(`/v1/apps/${seg(app)}/formation`), api.get(`/v1/apps/${seg(app)}/processes`)])) as [FormationJson, ProcessJson[]];
+      const [formation, processes] = await Promise.all([api.call(showFormation, { app }), api.call(listProcesses, { app })]);
       const c = ctx.out.c;
       const counts = Object.entries(formation).map(([t, n]) => `${t}=${n}`).join(' ') || '-';
       ctx.out.emit({ formation, processes }, () =>
@@ -323,21 +327,22 @@ export function registerDeploys(program: Command, io: Io): void {
     app: true,
     async run(ctx) {
       const changes: Record<string, number> = {};
-      for (const [type, n] of assignments(ctx.args)) {
-        if (!/^[0-9]{1,3}$/.test(n)) throw new UsageError(`${type}: give a whole number, not ${JSON.stringify(n)}`);
-        changes[type] = Number(n);
+      for (const [type, raw] of assignments(ctx.args)) {
+        const n = parseWholeNumber(raw, 999);
+        if (n === undefined) throw new UsageError(`${type}: give a whole number, not ${JSON.stringify(raw)}`);
+        changes[type] = n;
       }
       const app = await ctx.app();
       const api = await ctx.api();
-      const f = (await ctx.spin(`Scaling ${app}`, api.patch(`/v1/apps/${seg(app)}/formation`, changes))) as FormationJson;
+      const f = await ctx.spin(`Scaling ${app}`, api.call(scale, { app, changes }));
       ctx.out.emit(f, () => `Scaled ${app}: ${Object.entries(f).map(([t, n]) => `${t}=${n}`).join(' ')}\n`);
     },
   });
 
-  for (const [action, doing, done, summary] of [
-    ['restart', 'Restarting', 'Restarted', 'replace every process of the live release (zero downtime for web)'],
-    ['stop', 'Stopping', 'Stopped', 'stop every process (stays stopped until ps:start)'],
-    ['start', 'Starting', 'Started', 'start a stopped app again'],
+  for (const [action, op, doing, done, summary] of [
+    ['restart', restart, 'Restarting', 'Restarted', 'replace every process of the live release (zero downtime for web)'],
+    ['stop', stop, 'Stopping', 'Stopped', 'stop every process (stays stopped until ps:start)'],
+    ['start', start, 'Starting', 'Started', 'start a stopped app again'],
   ] as const) {
     define(program, io, {
       usage: `ps:${action}`,
@@ -346,7 +351,7 @@ export function registerDeploys(program: Command, io: Io): void {
       async run(ctx) {
         const app = await ctx.app();
         const api = await ctx.api();
-        await ctx.spin(`${doing} ${app}`, api.post(`/v1/apps/${seg(app)}/actions/${action}`));
+        await ctx.spin(`${doing} ${app}`, api.call(op, { app }));
         ctx.out.emit({ app, action }, () => `${done} ${app}\n`);
       },
     });
@@ -361,9 +366,8 @@ export function registerDeploys(program: Command, io: Io): void {
     async run(ctx) {
       const app = await ctx.app();
       const tail: unknown = ctx.cmd.opts()['tail'];
-      const query = new URLSearchParams({ tail: String(typeof tail === 'number' ? tail : 100), ...(ctx.flag('follow') ? { follow: '1' } : {}) });
       const out = new LineEmitter(ctx);
-      for await (const chunk of (await ctx.api()).stream(`/v1/apps/${seg(app)}/logs?${query.toString()}`)) out.push(chunk);
+      for await (const chunk of (await ctx.api()).stream(logs, { app, tail: String(typeof tail === 'number' ? tail : 100), follow: ctx.flag('follow') })) out.push(chunk);
       out.end();
     },
   });

@@ -1,33 +1,15 @@
 // Pipeline runs of one app, their gates, and the app's environments.
 import type { Command } from 'commander';
-import { seg } from '../api-client.js';
+import { approveRun, listEnvironments, listRuns, rejectRun } from '../../operations/pipelines.js';
+import { parsePositiveInt } from '../../parse.js';
 import { define, type Io } from '../context.js';
 import { UsageError } from '../errors.js';
 import { relativeTime, status } from '../output.js';
 
-interface StageJson {
-  name: string;
-  status: string;
-  decidedBy: string | null;
-}
-interface RunJson {
-  id: number;
-  status: string;
-  commit: string;
-  url: string;
-  error: string | null;
-  createdAt: string;
-  stages: StageJson[];
-}
-interface EnvironmentJson {
-  name: string;
-  url: string;
-  release: { version: number; duId: string } | null;
-}
-
 const runId = (raw: string | undefined): number => {
-  if (!/^#?[1-9][0-9]{0,9}$/.test(raw ?? '')) throw new UsageError(`pipeline runs are given by ID, like 12, not ${JSON.stringify(raw ?? '')}`);
-  return Number((raw ?? '').replace('#', ''));
+  const id = parsePositiveInt((raw ?? '').replace(/^#/, ''));
+  if (id === undefined) throw new UsageError(`pipeline runs are given by ID, like 12, not ${JSON.stringify(raw ?? '')}`);
+  return id;
 };
 
 export function registerPipelines(program: Command, io: Io): void {
@@ -36,7 +18,7 @@ export function registerPipelines(program: Command, io: Io): void {
     summary: "list an app's pipeline runs with their stages, newest first",
     app: true,
     async run(ctx) {
-      const runs = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/pipeline-runs`)) as RunJson[];
+      const runs = await (await ctx.api()).call(listRuns, { app: await ctx.app() });
       const c = ctx.out.c;
       ctx.out.emit(runs, () =>
         ctx.out.table(
@@ -48,15 +30,15 @@ export function registerPipelines(program: Command, io: Io): void {
     },
   });
 
-  for (const [verb, path, past] of [
-    ['approve', 'approve', 'approved'],
-    ['reject', 'reject', 'rejected'],
+  for (const [verb, op, past] of [
+    ['approve', approveRun, 'approved'],
+    ['reject', rejectRun, 'rejected'],
   ] as const) {
     define(program, io, {
       usage: `pipelines:${verb} <run>`,
       summary: `${verb} the approval gate a pipeline run waits at`,
       async run(ctx) {
-        const r = (await (await ctx.api()).post(`/v1/pipeline-runs/${runId(ctx.arg(0))}/${path}`)) as RunJson;
+        const r = await (await ctx.api()).call(op, { id: String(runId(ctx.arg(0))) });
         ctx.out.emit(r, () => `run #${r.id} ${past}: now ${r.status}${r.error ? ` (${r.error})` : ''}\n`);
       },
     });
@@ -67,7 +49,7 @@ export function registerPipelines(program: Command, io: Io): void {
     summary: "list an app's environments with their URL and live release",
     app: true,
     async run(ctx) {
-      const envs = (await (await ctx.api()).get(`/v1/apps/${seg(await ctx.app())}/environments`)) as EnvironmentJson[];
+      const envs = await (await ctx.api()).call(listEnvironments, { app: await ctx.app() });
       ctx.out.emit(envs, () =>
         ctx.out.table(
           ['ENVIRONMENT', 'RELEASE', 'DU', 'URL'],

@@ -1,36 +1,18 @@
 // Backing services (postgres, redis): create, list, inspect, link to apps, unlink, destroy.
 // Backups and restores stream binary data: use the API or `ssh … services:backup` for those.
 import type { Command } from 'commander';
-import { seg } from '../api-client.js';
+import { createService, destroyService, linkService, listServices, serviceInfo, unlinkService } from '../../operations/services.js';
 import { define, type Io } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { relativeTime } from '../output.js';
 import { promptLine, stdinIsTTY } from '../prompt.js';
-
-interface ServiceJson {
-  name: string;
-  kind: string;
-  owner: string | null;
-  port: number;
-  createdAt: string | null;
-  links?: Array<{ app: string; envVar: string }>;
-  state?: string;
-  url?: string;
-}
-
-interface LinkJson {
-  service: string;
-  app: string;
-  envVar: string;
-  release: { version: number } | null;
-}
 
 export function registerServices(program: Command, io: Io): void {
   define(program, io, {
     usage: 'services',
     summary: 'list your backing service instances (admins: all)',
     async run(ctx) {
-      const list = (await (await ctx.api()).get('/v1/services')) as ServiceJson[];
+      const list = await (await ctx.api()).call(listServices, {});
       ctx.out.emit(list, () =>
         ctx.out.table(['NAME', 'KIND', 'OWNER', 'PORT', 'CREATED'], list.map((s) => [s.name, s.kind, s.owner ?? '-', String(s.port), relativeTime(s.createdAt)]), 'No services: create one with solum services:create postgres NAME'),
       );
@@ -43,7 +25,7 @@ export function registerServices(program: Command, io: Io): void {
     async run(ctx) {
       const kind = ctx.arg(0) ?? '';
       const name = ctx.arg(1) ?? '';
-      const s = (await ctx.spin(`Creating ${kind} service ${name}`, (await ctx.api()).post('/v1/services', { kind, name }))) as ServiceJson;
+      const s = await ctx.spin(`Creating ${kind} service ${name}`, (await ctx.api()).call(createService, { kind, name }));
       ctx.out.emit(s, () => `Created ${s.kind} service ${ctx.out.c.bold(s.name)}\n`);
       if (!ctx.out.json) ctx.out.note(`next: solum services:link ${s.name} -a APP`);
     },
@@ -53,14 +35,14 @@ export function registerServices(program: Command, io: Io): void {
     usage: 'services:info <name>',
     summary: 'show an instance: state, links and URL',
     async run(ctx) {
-      const s = (await (await ctx.api()).get(`/v1/services/${seg(ctx.arg(0) ?? '')}`)) as ServiceJson;
+      const s = await (await ctx.api()).call(serviceInfo, { name: ctx.arg(0) ?? '' });
       ctx.out.emit(s, () =>
         ctx.out.details([
           ['name', ctx.out.c.bold(s.name)],
           ['kind', s.kind],
           ['owner', s.owner ?? '-'],
-          ['state', s.state ?? '-'],
-          ['url', s.url ?? '-'],
+          ['state', s.state],
+          ['url', s.url],
           ['links', (s.links ?? []).map((l) => `${l.app} (${l.envVar})`).join(', ') || '-'],
           ['created', relativeTime(s.createdAt)],
         ]),
@@ -74,7 +56,7 @@ export function registerServices(program: Command, io: Io): void {
     app: true,
     async run(ctx) {
       const app = await ctx.app();
-      const l = (await ctx.spin(`Linking ${ctx.arg(0) ?? ''}`, (await ctx.api()).put(`/v1/services/${seg(ctx.arg(0) ?? '')}/links/${seg(app)}`, {}))) as LinkJson;
+      const l = await ctx.spin(`Linking ${ctx.arg(0) ?? ''}`, (await ctx.api()).call(linkService, { name: ctx.arg(0) ?? '', app }));
       ctx.out.emit(l, () => `Linked ${l.service} to ${l.app} as ${l.envVar}${l.release ? ` (v${l.release.version})` : ''}\n`);
     },
   });
@@ -85,7 +67,7 @@ export function registerServices(program: Command, io: Io): void {
     app: true,
     async run(ctx) {
       const app = await ctx.app();
-      const l = (await ctx.spin(`Unlinking ${ctx.arg(0) ?? ''}`, (await ctx.api()).delete(`/v1/services/${seg(ctx.arg(0) ?? '')}/links/${seg(app)}`))) as LinkJson;
+      const l = await ctx.spin(`Unlinking ${ctx.arg(0) ?? ''}`, (await ctx.api()).call(unlinkService, { name: ctx.arg(0) ?? '', app }));
       ctx.out.emit(l, () => `Unlinked ${l.service} from ${l.app} (${l.envVar} unset)\n`);
     },
   });
@@ -102,8 +84,7 @@ export function registerServices(program: Command, io: Io): void {
         confirm = (await promptLine(`This destroys ${name} and its data. Type its name to confirm: `)).trim();
       }
       if (confirm !== name) throw new CliError(`confirmation ${JSON.stringify(confirm)} does not match ${name}: nothing destroyed`);
-      const force = ctx.flag('force') ? '&force=1' : '';
-      await ctx.spin(`Destroying ${name}`, (await ctx.api()).delete(`/v1/services/${seg(name)}?confirm=${seg(name)}${force}`));
+      await ctx.spin(`Destroying ${name}`, (await ctx.api()).call(destroyService, { name, confirm: name, force: ctx.flag('force') }));
       ctx.out.emit({ destroyed: name }, () => `Destroyed service ${name}\n`);
     },
   });

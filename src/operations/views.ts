@@ -1,12 +1,16 @@
-// The JSON shape of each resource, shared by the API and the SSH commands' --json output.
-import type { App, Collaborator } from './db/app-store.js';
-import type { Build } from './db/build-store.js';
-import type { Release } from './db/release-store.js';
-import type { ProcessInfo } from './deploy/deployer.js';
-import type { ApiToken, SshKey, User } from './db/user-store.js';
-import type { ServiceInstance, ServiceLink } from './db/service-store.js';
-import type { Pipeline, PipelineRun, PipelineStage } from './db/pipeline-store.js';
-import type { EnvironmentInfo } from './pipelines/pipeline-service.js';
+// The JSON shape of each resource: the API's answers, the SSH commands' --json, and (as types) what
+// the CLI reads. One view per shape; answers made of several are composed here too.
+import type { App, Collaborator } from '../db/app-store.js';
+import type { Build } from '../db/build-store.js';
+import type { BuildpackArchive } from '../db/buildpack-store.js';
+import type { Release } from '../db/release-store.js';
+import type { ProcessInfo } from '../deploy/deployer.js';
+import type { ApiToken, SshKey, User } from '../db/user-store.js';
+import type { ServiceInstance, ServiceLink } from '../db/service-store.js';
+import type { Pipeline, PipelineRun, PipelineStage } from '../db/pipeline-store.js';
+import type { EnvironmentInfo } from '../pipelines/pipeline-service.js';
+import type { ServiceInfo } from '../backing-services/service-manager.js';
+import type { AppRole } from '../roles.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -15,6 +19,9 @@ export const userView = (u: User) => ({ name: u.name, admin: u.isAdmin, createdA
 export const keyView = (k: SshKey) => ({ name: k.name, type: k.algo, fingerprint: k.fingerprint, createdAt: iso(k.createdAt), lastUsedAt: iso(k.lastUsedAt) });
 
 export const tokenView = (t: ApiToken) => ({ id: t.id, name: t.name, createdAt: iso(t.createdAt), expiresAt: iso(t.expiresAt), revokedAt: iso(t.revokedAt) });
+
+/** A token just made: the only time the token itself is shown. */
+export const createdTokenView = (c: { token: string; info: ApiToken }) => ({ ...tokenView(c.info), token: c.token });
 
 export const appView = (a: App) => ({
   name: a.name,
@@ -28,6 +35,9 @@ export const appView = (a: App) => ({
   pullRequestBuilds: a.pullRequestBuilds,
   createdAt: iso(a.createdAt),
 });
+
+/** One app with who owns it, the caller's role (null: a public app read without one), its URL and live release (`v3`). */
+export const appInfoView = (a: App, more: { owner: string | null; role: AppRole | null; url: string; release: string | null }) => ({ ...appView(a), ...more });
 
 export const collaboratorView = (c: Collaborator) => ({ user: c.user, role: c.role });
 
@@ -75,6 +85,9 @@ export const releaseView = (r: Release) => ({
   finishedAt: iso(r.finishedAt),
 });
 
+/** A config change: the config vars now, and the release it made (null when the app has none live). */
+export const configChangeView = (r: { config: Record<string, string>; release: Release | null }) => ({ config: r.config, release: r.release ? releaseView(r.release) : null });
+
 export const processView = (p: ProcessInfo) => ({ name: `${p.type}.${p.index}`, type: p.type, release: p.release, port: p.port, state: p.retiring ? 'retiring' : p.running ? 'up' : 'down' });
 
 /** A backing service instance; never its password (the URL is shown to its owner by info alone). */
@@ -87,7 +100,17 @@ export const serviceView = (i: ServiceInstance, links?: readonly ServiceLink[]) 
   ...(links ? { links: links.map((l) => ({ app: l.app, envVar: l.envVar })) } : {}),
 });
 
+/** One instance with its links, its container's state and its URL (for its owner and admins). */
+export const serviceInfoView = (s: ServiceInfo) => ({ ...serviceView(s.instance, s.links), state: s.state, url: s.url });
+
 export const serviceLinkView = (l: ServiceLink) => ({ service: l.service, app: l.app, envVar: l.envVar, createdAt: iso(l.createdAt) });
+
+/** A link made or undone, and the release that set or unset its config var. */
+export const linkChangeView = (r: { link: ServiceLink; release: Release | null }) => ({ ...serviceLinkView(r.link), release: r.release ? releaseView(r.release) : null });
+
+/** An uploaded buildpack and the URL apps name it by. */
+export const buildpackView = (a: BuildpackArchive) => ({ name: a.name, url: `solum-buildpack:${a.name}`, sha256: a.sha256, bytes: a.bytes, createdBy: a.createdBy, createdAt: a.createdAt.toISOString() });
+
 /** A pipeline; its callback secret only for app admins (`withSecret`). */
 export const pipelineView = (p: Pipeline, withSecret: boolean) => ({
   id: p.id,
@@ -127,3 +150,17 @@ export const pipelineRunView = (r: PipelineRun, url: string) => ({
 });
 
 export const environmentView = (e: EnvironmentInfo) => ({ name: e.name, url: e.url, release: e.release ? releaseView(e.release) : null });
+
+// The names the CLI reads these shapes by.
+export type UserJson = ReturnType<typeof userView>;
+export type KeyJson = ReturnType<typeof keyView>;
+export type TokenJson = ReturnType<typeof tokenView>;
+export type AppJson = ReturnType<typeof appView>;
+export type AppInfoJson = ReturnType<typeof appInfoView>;
+export type CollaboratorJson = ReturnType<typeof collaboratorView>;
+export type BuildJson = ReturnType<typeof buildView>;
+export type ReleaseJson = ReturnType<typeof releaseView>;
+export type ProcessJson = ReturnType<typeof processView>;
+export type ServiceJson = ReturnType<typeof serviceView>;
+export type PipelineRunJson = ReturnType<typeof pipelineRunView>;
+export type EnvironmentJson = ReturnType<typeof environmentView>;
