@@ -41,6 +41,14 @@ const schema = z.object({
   HTTPS_PROXY: z.string().optional(),
   NO_PROXY: z.string().optional(),
   SOLUM_PUBLIC_HOST: z.string().min(1).optional(),
+  /** Per-user quotas (admins are not counted): apps owned, backing services owned, processes of their apps. */
+  SOLUM_QUOTA_APPS: z.coerce.number().int().min(0).default(50),
+  SOLUM_QUOTA_SERVICES: z.coerce.number().int().min(0).default(10),
+  SOLUM_QUOTA_PROCESSES: z.coerce.number().int().min(0).default(40),
+  /** API request bodies: longest pause between chunks, and longest whole body without / with credentials. */
+  SOLUM_HTTP_BODY_IDLE_SECONDS: z.coerce.number().min(1).default(15),
+  SOLUM_HTTP_ANONYMOUS_BODY_SECONDS: z.coerce.number().min(1).default(30),
+  SOLUM_HTTP_BODY_SECONDS: z.coerce.number().min(1).default(1800),
   SOLUM_CREATE_APPS_ON_PUSH: z.enum(['true', 'false']).default('true'),
   SOLUM_ROUTER_PORT: port.default(8080),
   SOLUM_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i).default('localhost'),
@@ -68,6 +76,10 @@ export interface Config {
   readonly serverUrl: string | undefined;
   /** Whether any signed-in user may create an app by pushing to a new name (admins always may). */
   readonly createAppsOnPush: boolean;
+  /** How long API request bodies may pause and take (git routes are not bound by it). */
+  readonly bodyDeadlines: { readonly idleMs: number; readonly anonymousMs: number; readonly signedInMs: number };
+  /** What one user (not an admin) may hold. */
+  readonly quotas: { readonly apps: number; readonly services: number; readonly processes: number };
   readonly logLevel: string;
   readonly languagePacksDir: string;
   /** The installation's own files (dashboard assets). */
@@ -127,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     workerToken: e.SOLUM_WORKER_TOKEN,
     serverUrl: e.SOLUM_SERVER_URL?.replace(/\/+$/, ''),
     createAppsOnPush: e.SOLUM_CREATE_APPS_ON_PUSH === 'true',
+    bodyDeadlines: Object.freeze({ idleMs: e.SOLUM_HTTP_BODY_IDLE_SECONDS * 1000, anonymousMs: e.SOLUM_HTTP_ANONYMOUS_BODY_SECONDS * 1000, signedInMs: e.SOLUM_HTTP_BODY_SECONDS * 1000 }),
+    quotas: Object.freeze({ apps: e.SOLUM_QUOTA_APPS, services: e.SOLUM_QUOTA_SERVICES, processes: e.SOLUM_QUOTA_PROCESSES }),
     logLevel: e.SOLUM_LOG_LEVEL,
     // dist/src/config.js → ../../language-packs
     rootDir: path.resolve(here, '..', '..'),

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'invalid_public_key'
   | 'invalid_command'
   | 'build_failed'
+  /** A per-user quota (apps, services, processes) is used up. */
+  | 'quota_exceeded'
   | 'internal';
 
 const statusOf: Record<ErrorCode, number> = {
@@ -22,6 +24,7 @@ const statusOf: Record<ErrorCode, number> = {
   invalid_public_key: 400,
   invalid_command: 400,
   build_failed: 422,
+  quota_exceeded: 403,
   internal: 500,
 };
 

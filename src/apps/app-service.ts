@@ -5,13 +5,19 @@ import type { BuildStore } from '../db/build-store.js';
 import type { User, UserStore } from '../db/user-store.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import type { RepoStore } from '../git/repo-store.js';
-import { parseAppName } from '../names.js';
+import { parseAppName, type AppName } from '../names.js';
 import { checkBuildpackUrls } from '../buildpack-url.js';
 import type { AppRole } from '../roles.js';
 
 export interface AppService {
   list(actor: User | null): Promise<App[]>;
   create(actor: User | null, name: string): Promise<App>;
+  /**
+   * Creates the app a first push names, for `user` (whom the access policy allowed to): refused
+   * when the name is an environment's router name or over the user's quota, and when another
+   * push created it first, since the loser must never get a session on the winner's app.
+   */
+  createForPush(user: User, name: AppName): Promise<App>;
   /** The app, once the actor is known to hold at least `need` on it; also their role. */
   require(actor: User | null, name: string, need: AppRole): Promise<{ app: App; role: AppRole | null }>;
   /** The app (read access) with the actor's role and its owner's name (null once their account is gone). */
@@ -37,7 +43,20 @@ export function createAppService(deps: {
   stopProcesses: (app: App) => Promise<void>;
   /** Whether a language pack of this name exists (for pinning). */
   packExists: (name: string) => Promise<boolean>;
+  /** The environment whose router name (`<app>-<env>`) is `name`: app names may not take one. */
+  environmentNamed: (name: string) => Promise<{ app: string; environment: string } | undefined>;
+  /** Apps a user who is not an admin may own. */
+  maxAppsPerUser: number;
 }): AppService {
+  /** Refuses a new app's name when an environment answers to it, or the owner has all the apps they may. */
+  const checkNew = async (owner: User, name: AppName): Promise<void> => {
+    const env = await deps.environmentNamed(name);
+    if (env) throw conflict(`'${name}' is the router name of the ${env.environment} environment of ${env.app}: choose another app name`);
+    if (!owner.isAdmin && (await deps.apps.listOwnedBy(owner.id)).length >= deps.maxAppsPerUser) {
+      throw new AppError('quota_exceeded', `${owner.name} owns ${deps.maxAppsPerUser} apps already, the most a user may: destroy one first or ask an admin`);
+    }
+  };
+
   const require = async (actor: User | null, rawName: string, need: AppRole): Promise<{ app: App; role: AppRole | null }> => {
     const appName = parseAppName(rawName);
     const app = (await deps.apps.findApp(appName)) ?? null;
@@ -75,9 +94,16 @@ export function createAppService(deps: {
       const d = decide(actor, { kind: 'app', appName, app: null, membership: null, need: 'write', createIfMissing: true }, deps.policy);
       if (!d.allow || !actor) throw new AppError(d.allow ? 'unauthenticated' : d.code, d.allow ? 'authentication required' : d.message);
       if (existing) throw conflict(`app '${appName}' already exists`);
+      await checkNew(actor, appName);
       const { app, created } = await deps.apps.createApp(appName, actor.id);
       if (!created) throw conflict(`app '${appName}' already exists`);
       await deps.repos.ensure(app.name, app.deployBranch);
+      return app;
+    },
+    async createForPush(user, appName) {
+      await checkNew(user, appName);
+      const { app, created } = await deps.apps.createApp(appName, user.id);
+      if (!created) throw conflict(`app '${appName}' was created by another push a moment ago: push again (access is checked on that app)`);
       return app;
     },
     require,

@@ -50,6 +50,8 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     policy: o.policy,
     stopProcesses: (app) => deployer.stopApp(app),
     packExists: (name) => Promise.resolve(b.registry.packs().some((p) => p.name === name)),
+    environmentNamed: (name) => stores.environments.findByRouterName(name),
+    maxAppsPerUser: config.quotas.apps,
     removeImages: async (app) => {
       await containers.removeImages({ [LABEL.app]: app });
       await removeCaches(app);
@@ -63,6 +65,16 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     deployer,
     processTypesOf: async (duId) => (await containers.readDu(duId))?.processTypes,
     url: (name) => router.url(name),
+    processQuota: {
+      max: config.quotas.processes,
+      // The formations of the owner's apps (environments have their own; they are the app admins' to scale).
+      used: async (ownerId) => {
+        let n = 0;
+        for (const a of await stores.apps.listOwnedBy(ownerId)) n += Object.values(await stores.releases.getFormation(a.id)).reduce((x, y) => x + y, 0);
+        return n;
+      },
+      ownerIsAdmin: async (ownerId) => (await stores.users.findUserById(ownerId))?.isAdmin ?? false,
+    },
   });
   const services = createServiceManager({
     store: stores.services,
@@ -75,6 +87,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     reconfigure: (app, set, unset, description, actor) => releases.reconfigure(app, set, unset, description, actor),
     setConfig: async (appId, set) => { await stores.releases.changeConfig(appId, set, []); },
     releasePort: (port) => { ports.release(port); },
+    maxPerUser: config.quotas.services,
   });
   const advancer = createRunAdvancer({
     store: stores.pipelines,

@@ -51,6 +51,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     metrics,
     events: b.events,
     rootDir: config.rootDir,
+    bodyDeadlines: config.bodyDeadlines,
     checks: {
       database: async () => {
         await db.knex.raw('select 1');

@@ -73,7 +73,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     buildUrl: (id) => o.addresses.buildUrl(id),
   });
   const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
-  const gitAccess = createGitAccess({ apps: stores.apps, repos: d.repos, pushSessions, policy: d.policy, hookUrl: () => hookServer.url() });
+  const gitAccess = createGitAccess({ apps: stores.apps, repos: d.repos, pushSessions, policy: d.policy, hookUrl: () => hookServer.url(), createForPush: (user, name) => d.apps.createForPush(user, name) });
   const buildControl = createBuildControl({ apps: d.apps, builds: stores.builds, events, stopLocal: (id) => worker.cancel(id), removeCaches: d.removeCaches });
   const buildSources = createBuildSources({
     apps: d.apps,

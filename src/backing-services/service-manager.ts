@@ -8,7 +8,7 @@ import type { App } from '../db/app-store.js';
 import type { Release } from '../db/release-store.js';
 import type { ServiceInstance, ServiceKind, ServiceLink, ServiceStore } from '../db/service-store.js';
 import type { User } from '../db/user-store.js';
-import { badRequest, conflict, notFound, unauthenticated } from '../errors.js';
+import { AppError, badRequest, conflict, notFound, unauthenticated } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backupPostgres, restorePostgres } from './service-backups.js';
 import type { ServiceInstances } from './service-instances.js';
@@ -55,6 +55,8 @@ export function createServiceManager(deps: {
   setConfig: (appId: number, set: Record<string, string>) => Promise<void>;
   /** Frees an instance's port once it is destroyed. */
   releasePort: (port: number) => void;
+  /** Instances a user who is not an admin may own. */
+  maxPerUser: number;
 }): ServiceManager {
   const log = deps.logger.child({ component: 'services' });
   const { instances } = deps;
@@ -87,6 +89,9 @@ export function createServiceManager(deps: {
       const user = signedIn(actor);
       const kind = parseServiceKind(rawKind);
       const name = parseServiceName(rawName);
+      if (!user.isAdmin && (await deps.store.list({ ownerId: user.id })).length >= deps.maxPerUser) {
+        throw new AppError('quota_exceeded', `${user.name} owns ${deps.maxPerUser} service instances already, the most a user may: destroy one first or ask an admin`);
+      }
       return instances.serialized(name, () => instances.create(kind, name, user.id));
     },
     async list(actor) {

@@ -27,6 +27,8 @@ export interface EnvironmentStore {
   /** Creates the environment unless it exists; returns it either way. */
   ensure(appId: number, name: string): Promise<Environment>;
   remove(id: number): Promise<boolean>;
+  /** The environment whose router name (`<app>-<env>`) is `name`, if any. */
+  findByRouterName(name: string): Promise<{ app: string; environment: string } | undefined>;
   /** Releases of every environment of an app (which DUs are in use). */
   releasesOfApp(appId: number): Promise<Release[]>;
   /** Releases, config vars and formation per environment (appId = environment ID). */
@@ -56,6 +58,13 @@ export function createEnvironmentStore(knex: Knex): EnvironmentStore {
     },
     async remove(id) {
       return (await knex('environments').where({ id }).delete()) === 1;
+    },
+    async findByRouterName(name) {
+      const row = await knex('environments')
+        .join('apps', 'apps.id', 'environments.app_id')
+        .whereRaw("apps.name || '-' || environments.name = ?", [name])
+        .first<{ app: string; environment: string } | undefined>('apps.name as app', 'environments.name as environment');
+      return row;
     },
     async releasesOfApp(appId) {
       const envs = await knex('environments').where({ app_id: appId }).select<{ id: number }[]>('id');

@@ -57,6 +57,8 @@ export function createReleaseService(deps: {
   /** The process types a DU declares. */
   processTypesOf: (duId: string) => Promise<Readonly<Record<string, string>> | undefined>;
   url: (name: string) => string;
+  /** Processes the apps of one owner (not an admin) may run in all, and how many they run now. */
+  processQuota: { readonly max: number; used(ownerId: number): Promise<number>; ownerIsAdmin(ownerId: number): Promise<boolean> };
 }): ReleaseService {
   const release = (app: App, input: Parameters<ReleaseFlow['release']>[1], say: (line: string) => void): Promise<Release> => deps.flow.release(deps.targets.ofApp(app), input, say);
 
@@ -153,6 +155,11 @@ export function createReleaseService(deps: {
       }
       const previous = await t.releases.getFormation();
       const formation: Formation = { ...previous, ...changes };
+      const more = Object.values(formation).reduce((a, n) => a + n, 0) - Object.values(previous).reduce((a, n) => a + n, 0);
+      if (more > 0 && !(await deps.processQuota.ownerIsAdmin(t.app.ownerId))) {
+        const used = await deps.processQuota.used(t.app.ownerId);
+        if (used + more > deps.processQuota.max) throw new AppError('quota_exceeded', `the apps of ${t.name}'s owner would run ${used + more} processes, more than the ${deps.processQuota.max} a user may: scale something down first`);
+      }
       await t.releases.setFormation(formation);
       if (current && !(await t.releases.isStopped())) {
         const error = await deps.deployer.deploy(t, current, () => undefined);

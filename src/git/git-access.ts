@@ -1,6 +1,6 @@
 // Decides and prepares a git operation for either transport: policy, app creation on first push,
 // and the environment receive-pack needs so its hook can reach the server for this push only.
-import type { AppStore } from '../db/app-store.js';
+import type { App, AppStore } from '../db/app-store.js';
 import type { User } from '../db/user-store.js';
 import { decide, type PolicySettings } from '../access/policy.js';
 import { AppError } from '../errors.js';
@@ -39,6 +39,8 @@ export function createGitAccess(deps: {
   pushSessions: PushSessions;
   policy: PolicySettings;
   hookUrl: () => string;
+  /** Creates the app a first push names (namespace and quota checked; a lost race refused). */
+  createForPush: (user: User, name: AppName) => Promise<App>;
 }): GitAccess {
   return {
     async open(user, appName, service, options) {
@@ -59,7 +61,7 @@ export function createGitAccess(deps: {
           // until the push itself arrives. An empty repo with the same settings advertises.
           return { appName, repoPath: await deps.repos.ensureEmpty(), env: gitEnv({}), done: () => undefined };
         }
-        app = (await deps.apps.createApp(appName, user.id)).app;
+        app = await deps.createForPush(user, appName);
       }
       // Existing repos got their hook when created and get it again at every start.
       const repoPath = decision.create ? await deps.repos.ensure(app.name, app.deployBranch) : deps.repos.pathOf(app.name);

@@ -7,7 +7,7 @@ import type { AppService } from '../apps/app-service.js';
 import type { BuildControl } from '../build/queue/build-control.js';
 import type { BuildEvents } from '../build/queue/build-events.js';
 import type { Webhooks } from '../build/sources/webhooks.js';
-import { AppError } from '../errors.js';
+import { AppError, forbidden } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { BoundOperation } from '../operations/operations.js';
@@ -15,6 +15,7 @@ import type { PipelineService } from '../pipelines/pipeline-service.js';
 import { mountOperations, operationDocs, type State } from './bind-operations.js';
 import { tokenFromHeaders } from './credentials.js';
 import { errorMiddleware } from './errors.js';
+import { cutStalledBodies, type BodyDeadlines } from './body-deadline.js';
 import { eventStreamDocs, mountEventStreams } from './event-streams.js';
 import { openApiDocument, type RouteDoc, type RouteInfo } from './openapi.js';
 import { mountSignedRoutes, signedRouteDocs } from './signed-routes.js';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   readonly rootDir: string;
   /** Throws when a dependency (database, Docker) is unreachable. */
   readonly checks: Readonly<Record<string, () => Promise<void>>>;
+  /** How long API request bodies may pause and take (defaults suit webhooks and uploads). */
+  readonly bodyDeadlines?: BodyDeadlines;
 }
 
 const probeDocs: Record<string, RouteDoc> = {
@@ -48,10 +51,27 @@ const probeDocs: Record<string, RouteDoc> = {
   'GET /v1/openapi.json': { summary: 'This document', public: true },
 };
 
+const isApi = (p: string): boolean => p === '/v1' || p.startsWith('/v1/');
+
+/**
+ * State-changing API requests that a browser sends from another site's page are refused: the
+ * Origin a browser sets must be this server's own (the dashboard's). Clients that are not browsers
+ * send no Origin and are not affected; webhooks and callbacks come from servers, not pages.
+ */
+function refuseCrossOrigin(): Koa.Middleware {
+  return async (ctx, next) => {
+    const origin = ctx.get('Origin');
+    if (isApi(ctx.path) && origin !== '' && !['GET', 'HEAD', 'OPTIONS'].includes(ctx.method) && origin !== `${ctx.protocol}://${ctx.host}`) {
+      throw forbidden(`requests from pages of ${origin.slice(0, 100)} are refused: state-changing API calls come from this server's own pages or from non-browser clients`);
+    }
+    await next();
+  };
+}
+
 export function createApiApp(deps: ApiDeps): Koa<State> {
   const app = new Koa<State>();
   const router = new Router<State>();
-  mountOperations(router, deps.operations);
+  mountOperations(router, deps.operations, { authenticator: deps.authenticator, apps: deps.apps });
   mountEventStreams(router, deps);
   mountSignedRoutes(router, deps);
 
@@ -75,6 +95,7 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
     }
   });
   app.use(errorMiddleware(deps.logger));
+  app.use(cutStalledBodies(deps.bodyDeadlines ?? { idleMs: 15_000, anonymousMs: 30_000, signedInMs: 30 * 60_000 }));
   // Liveness, readiness and metrics: unauthenticated, for probes and scrapers.
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET') {
@@ -92,7 +113,9 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
           await check();
           results[name] = 'ok';
         } catch (err) {
-          results[name] = err instanceof Error ? err.message.slice(0, 200) : 'failed';
+          // The probe is public: what failed, not how (addresses, paths, driver messages) goes to the log.
+          deps.logger.warn({ err, check: name }, 'readiness check failed');
+          results[name] = 'failed';
         }
       }
       const ready = Object.values(results).every((r) => r === 'ok');
@@ -114,11 +137,13 @@ export function createApiApp(deps: ApiDeps): Koa<State> {
   app.use(deps.internal);
   app.use(deps.git);
   app.use(dashboardMiddleware(deps.rootDir));
+  app.use(refuseCrossOrigin());
   app.use(async (ctx, next) => {
     const token = tokenFromHeaders(ctx.req.headers);
     const user = (await deps.authenticator.userForToken(token)) ?? null;
     if (token && !user) throw new AppError('unauthenticated', 'invalid, revoked or expired token');
     ctx.state.user = user;
+    ctx.state.token = token;
     await next();
   });
   app.use(router.routes());

@@ -12,9 +12,12 @@ import type { BoundOperation } from '../operations/operations.js';
 import { readJson } from './errors.js';
 import type { RouteDoc } from './openapi.js';
 import { page } from './paging.js';
+import { stillAllowed, watchAccess, type AccessCheck } from './access-watch.js';
 
 export interface State {
   user: User | null;
+  /** The token the caller presented, to ask again while a stream they opened lasts. */
+  token?: string | undefined;
 }
 
 type Context = RouterContext<State>;
@@ -53,7 +56,11 @@ function choose(routes: readonly Route[], ctx: Context): Route {
   throw badRequest(raw?.http.raw?.refuse ?? 'unexpected request body');
 }
 
-async function handle(route: Route, ctx: Context): Promise<void> {
+/** The app role an operation's access rule asks for on this input, if any. */
+const appRule = (c: Contract, input: Record<string, unknown>): AccessCheck['app'] =>
+  typeof c.access === 'object' && typeof input.app === 'string' ? { name: input.app, need: c.access.app } : undefined;
+
+async function handle(route: Route, ctx: Context, watch: WatchDeps): Promise<void> {
   const { op, http } = route;
   const given: Record<string, unknown> = { ...ctx.params };
   for (const k of http.query ?? []) {
@@ -69,6 +76,12 @@ async function handle(route: Route, ctx: Context): Promise<void> {
     ctx.req.on('close', () => {
       out.destroy();
     });
+    // A followed log flows only while the caller may read it.
+    const check: AccessCheck = { token: ctx.state.token, user: ctx.state.user, app: appRule(op.contract, input) };
+    watchAccess(ctx.res, () => stillAllowed(watch, check), () => {
+      out.destroy();
+      ctx.res.end();
+    });
     ctx.type = http.produces === 'binary' ? 'application/octet-stream' : 'text/plain; charset=utf-8';
     const name = http.attachment ? input[http.attachment.from] : undefined;
     if (typeof name === 'string' && http.attachment) ctx.set('Content-Disposition', `attachment; filename="${name}${http.attachment.suffix}"`);
@@ -82,7 +95,9 @@ async function handle(route: Route, ctx: Context): Promise<void> {
 }
 
 /** Mounts every operation that has an HTTP binding; operations sharing a route are told apart by body type. */
-export function mountOperations(router: Router<State>, operations: readonly BoundOperation[]): void {
+export type WatchDeps = Parameters<typeof stillAllowed>[0];
+
+export function mountOperations(router: Router<State>, operations: readonly BoundOperation[], watch: WatchDeps): void {
   const byRoute = new Map<string, Route[]>();
   for (const op of operations) {
     const http = op.contract.http;
@@ -93,7 +108,7 @@ export function mountOperations(router: Router<State>, operations: readonly Boun
   for (const routes of byRoute.values()) {
     const first = routes[0];
     if (!first) continue;
-    router.register(first.http.path, [first.http.method], (ctx: Context) => handle(choose(routes, ctx), ctx));
+    router.register(first.http.path, [first.http.method], (ctx: Context) => handle(choose(routes, ctx), ctx, watch));
   }
 }
 

@@ -23,7 +23,9 @@ export function errorMiddleware(logger: Logger): Koa.Middleware {
       // Refused before its body was read: a small rest is read and dropped so the client sees the
       // answer and may reuse the connection; a large one (an upload over a limit) closes it.
       if (!ctx.req.complete && !(await discardBody(ctx.req, 1024 * 1024, 2000))) ctx.set('Connection', 'close');
-      if (pub.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="solum", charset="UTF-8"');
+      // git asks for credentials on this challenge; the JSON API does not invite a browser's
+      // password dialog (and the Basic credentials it would then cache and send everywhere).
+      if (pub.status === 401 && !(ctx.path === '/v1' || ctx.path.startsWith('/v1/'))) ctx.set('WWW-Authenticate', 'Basic realm="solum", charset="UTF-8"');
     }
   };
 }

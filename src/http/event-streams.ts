@@ -12,11 +12,14 @@ import { buildView } from '../operations/views.js';
 import { parsePositiveInt } from '../parse.js';
 import type { State } from './bind-operations.js';
 import type { RouteDoc } from './openapi.js';
+import type { Authenticator } from '../access/authenticator.js';
+import { stillAllowed, watchAccess } from './access-watch.js';
 
 export interface EventStreamDeps {
   readonly buildControl: BuildControl;
   readonly apps: AppService;
   readonly events: BuildEvents;
+  readonly authenticator: Authenticator;
 }
 
 export const eventStreamDocs: Record<string, RouteDoc> = {
@@ -60,6 +63,9 @@ async function followLog(ctx: Koa.Context, user: User | null, build: Build, deps
     },
   });
   const res = openEventStream(ctx, unsubscribe);
+  // The log flows only while the caller may read the build.
+  const check = { token: (ctx.state as State).token, user };
+  watchAccess(res, async () => (await stillAllowed(deps, check)) && (await deps.buildControl.get(user, build.id).then(() => true, () => false)), () => res.end());
   function send(index: number, line: string): void {
     if (index <= sent || ended) return;
     sent = index;
@@ -125,6 +131,17 @@ export function mountEventStreams(router: Router<State>, deps: EventStreamDeps):
       });
     });
     const res = openEventStream(ctx, unsubscribe);
+    // The token is asked again every second, and what is visible forgotten, so a revoked token
+    // ends the stream and a removed role stops that app's events.
+    const token = ctx.state.token;
+    watchAccess(
+      res,
+      async () => {
+        visible.clear();
+        return stillAllowed(deps, { token, user });
+      },
+      () => res.end(),
+    );
     res.write(': solum events\n\n');
     await Promise.resolve();
   });

@@ -3,7 +3,7 @@
 // and that nothing changed on disk, in the database or in Docker. Every test runs on both databases.
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import test from 'ava';
 import tar from 'tar-stream';
@@ -205,6 +205,101 @@ for (const database of databaseKinds) {
     t.is(hits, 0);
     // An admin may (a CI server on the same machine).
     t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/commit-status`, { url: `http://127.0.0.1:${port}/statuses`, token: 'x' })).status, 200);
+  });
+  // Attack: many connections that trickle a request body to the public webhook route, a byte at a
+  // time, to hold the server's connections and memory for as long as they like.
+  test.serial(name('request bodies trickled to the public webhook route are cut'), async (t) => {
+    const w = await world(database, t, { SOLUM_HTTP_BODY_IDLE_SECONDS: '1', SOLUM_HTTP_ANONYMOUS_BODY_SECONDS: '3' });
+    const before = await snapshot(w.solum);
+    const trickle = (pause: number) =>
+      new Promise<number>((resolve) => {
+        const started = Date.now();
+        const socket = net.connect(w.solum.httpPort, '127.0.0.1', () => {
+          socket.write(`POST /v1/apps/${w.app}/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`);
+          const timer = setInterval(() => socket.write(' '), pause);
+          socket.on('close', () => {
+            clearInterval(timer);
+            resolve(Date.now() - started);
+          });
+        });
+        socket.on('error', () => undefined);
+      });
+    // A pause longer than the idle limit, and a trickle that never pauses long but never ends.
+    const [stalled, ...slow] = await Promise.all([trickle(2500), ...Array.from({ length: 20 }, () => trickle(300))]);
+    t.true(stalled < 2500, `a stalled body is cut after the idle limit (${stalled}ms)`);
+    for (const ms of slow) t.true(ms >= 2500 && ms < 6000, `a trickled body is cut at the total limit (${ms}ms)`);
+    t.is(await snapshot(w.solum), before);
+  });
+
+  // Attack: an app named like another app's pipeline environment (`<app>-<env>`) would share its
+  // router host, labels and name: the other tenant's traffic, processes and logs.
+  test.serial(name("an app cannot take the name of another app's environment"), async (t) => {
+    const w = await world(database, t);
+    t.is((await w.solum.api('POST', `/v1/apps/${w.app}/environments`, { name: 'staging' }, w.alice.token)).status, 201);
+    const before = await snapshot(w.solum);
+    const r = await w.solum.api('POST', '/v1/apps', { name: `${w.app}-staging` }, w.mallory.token);
+    t.is(r.status, 409);
+    t.regex(r.text, /router name of the staging environment/);
+    const repo = await makeRepo({ 'build.sh': 'echo hi\n' });
+    for (const transport of ['http', 'ssh'] as const) {
+      const push = await run('git', ['push', urlFor(w.solum, transport, `${w.app}-staging`, w.mallory), 'main'], { cwd: repo, env: gitEnvFor(w.mallory) });
+      t.not(push.code, 0, transport);
+    }
+    t.is(await snapshot(w.solum), before);
+  });
+
+  // Attack: one user creates apps, backing services and processes without end, starving the others.
+  test.serial(name('per-user quotas for apps, services and processes'), async (t) => {
+    const w = await world(database, t, { SOLUM_QUOTA_APPS: '1', SOLUM_QUOTA_SERVICES: '0', SOLUM_QUOTA_PROCESSES: '2' });
+    const before = await snapshot(w.solum);
+    const second = await w.solum.api('POST', '/v1/apps', { name: `${w.app}-2` }, w.alice.token);
+    t.is(second.status, 403);
+    t.like(second.json, { code: 'quota_exceeded' });
+    const repo = await makeRepo({ 'build.sh': 'echo hi\n' });
+    const push = await run('git', ['push', urlFor(w.solum, 'ssh', `${w.app}-3`, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) });
+    t.not(push.code, 0);
+    t.regex(push.stderr, /owns 1 apps already/);
+    const svc = await w.solum.api('POST', '/v1/services', { kind: 'redis', name: `${w.app}-r` }, w.alice.token);
+    t.is(svc.status, 403);
+    t.like(svc.json, { code: 'quota_exceeded' });
+    const scale = await w.solum.api('PATCH', `/v1/apps/${w.app}/formation`, { web: 3 }, w.alice.token);
+    t.is(scale.status, 403);
+    t.regex(scale.text, /more than the 2 a user may/);
+    t.is(await snapshot(w.solum), before);
+    t.is((await w.solum.api('POST', '/v1/apps', { name: `${w.app}-admin` })).status, 201, 'admins are not counted');
+  });
+
+  // Attack: keep reading a stream (state changes, a build's log) after one's token was revoked
+  // or one's role on the app was removed.
+  test.serial(name('event streams and followed logs end when the token is revoked or the role removed'), async (t) => {
+    const w = await world(database, t);
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/collaborators/mallory`, { role: 'read' }, w.alice.token)).status, 204);
+    const follow = async (url: string, token: string): Promise<{ ended: Promise<number> }> => {
+      const res = await fetch(`http://127.0.0.1:${w.solum.httpPort}${url}`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } });
+      t.is(res.status, 200, url);
+      const reader = res.body!.getReader();
+      const started = Date.now();
+      const ended = (async () => {
+        for (;;) {
+          const { done } = await reader.read();
+          if (done) return Date.now() - started;
+        }
+      })();
+      return { ended };
+    };
+    // A build that runs long enough to be followed.
+    const repo = await makeRepo({ 'build.sh': 'echo start; sleep 8; echo end\n', Procfile: 'web: true\n' });
+    const push = run('git', ['push', '-o', 'solum.async', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) });
+    t.is((await push).code, 0);
+    const builds = (await w.solum.api('GET', `/v1/apps/${w.app}/builds`, undefined, w.alice.token)).json as Array<{ id: number }>;
+    const log = await follow(`/v1/builds/${builds[0]!.id}/log?follow=1`, w.mallory.token);
+    const events = await follow('/v1/events', w.mallory.token);
+    await new Promise((r) => setTimeout(r, 1500));
+    t.is((await w.solum.api('DELETE', `/v1/apps/${w.app}/collaborators/mallory`, undefined, w.alice.token)).status, 204);
+    t.true((await log.ended) < 6000, 'the log stream ended once the role was gone');
+    const tokens = (await w.solum.api('GET', '/v1/users/mallory/tokens', undefined, w.mallory.token)).json as Array<{ id: number }>;
+    t.is((await w.solum.api('DELETE', `/v1/users/mallory/tokens/${tokens[0]!.id}`, undefined, w.mallory.token)).status, 204);
+    t.true((await events.ended) < 8000, 'the event stream ended once the token was revoked');
   });
 }
 

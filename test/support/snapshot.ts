@@ -5,7 +5,8 @@ import { run, type RunningSolum } from './solum.js';
 
 export async function snapshot(solum: RunningSolum): Promise<string> {
   const reposDir = path.join(solum.dataDir, 'repos');
-  const entries = (await fs.readdir(reposDir).catch(() => [] as string[])).sort();
+  // Hidden entries are Solum's own (the empty repo a push to a new name is advertised from).
+  const entries = (await fs.readdir(reposDir).catch(() => [] as string[])).filter((e) => !e.startsWith('.')).sort();
   const repos: Record<string, string> = {};
   for (const e of entries) {
     repos[e] = (await run('git', ['for-each-ref', '--format=%(refname) %(objectname)'], { cwd: path.join(reposDir, e) })).stdout;

@@ -24,7 +24,7 @@ export const deps = (given: Partial<OperationDeps>): OperationDeps => ({ ...fake
 
 
 /** The API app over the given services; tokens are users' names. */
-export function apiApp(given: Partial<OperationDeps>, users: readonly User[] = [alice, root]): Koa {
+export function apiApp(given: Partial<OperationDeps>, users: readonly User[] = [alice, root], checks: Readonly<Record<string, () => Promise<void>>> = {}): Koa {
   const operations = bindOperations(deps(given));
   const pass: Koa.Middleware = (_ctx, next) => next();
   return createApiApp({
@@ -40,7 +40,7 @@ export function apiApp(given: Partial<OperationDeps>, users: readonly User[] = [
     internal: pass,
     metrics: createMetrics({ defaultMetrics: false }),
     rootDir: '/nonexistent',
-    checks: {},
+    checks,
   });
 }
 
@@ -52,7 +52,7 @@ export interface Answer {
 }
 
 /** One request through `app.callback()`: the request and response objects are node's own, never connected. */
-export async function inject(app: Koa, method: string, url: string, o: { token?: string; body?: unknown; type?: string; raw?: Buffer } = {}): Promise<Answer> {
+export async function inject(app: Koa, method: string, url: string, o: { token?: string; body?: unknown; type?: string; raw?: Buffer; headers?: Record<string, string> } = {}): Promise<Answer> {
   const req = new IncomingMessage(new Socket());
   const payload = o.raw ?? (o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body)));
   req.method = method;
@@ -61,6 +61,7 @@ export async function inject(app: Koa, method: string, url: string, o: { token?:
     host: 'solum.test',
     ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
     ...(payload ? { 'content-type': o.type ?? 'application/json', 'content-length': String(payload.length) } : {}),
+    ...o.headers,
   };
   if (payload) req.push(payload);
   req.push(null);
