@@ -17,15 +17,18 @@ import { createServiceStore } from '../db/service-store.js';
 import { createSettingsStore } from '../db/settings-store.js';
 import { createSourceStore } from '../db/source-store.js';
 import { createUserStore } from '../db/user-store.js';
+import { cachedStores } from '../db/read-cache.js';
 import type { Logger } from '../logger.js';
 
 export type Stores = ReturnType<typeof storesOf>;
 
 const storesOf = (db: Database) => ({
-  users: createUserStore(db.knex),
-  apps: createAppStore(db.knex),
-  builds: createBuildStore(db.knex),
-  releases: createReleaseStore(db.knex),
+  // What every API request asks (the token, the app and the role, the build) is read through a
+  // one-second cache; with the embedded database every write passes here, so any row may be kept.
+  ...cachedStores(
+    { users: createUserStore(db.knex), apps: createAppStore(db.knex), builds: createBuildStore(db.knex), releases: createReleaseStore(db.knex) },
+    { ttlMs: 1000, coherent: db.dialect === 'pglite' },
+  ),
   environments: createEnvironmentStore(db.knex),
   pipelines: createPipelineStore(db.knex),
   services: createServiceStore(db.knex),

@@ -16,6 +16,8 @@ export interface ReleaseService {
   /** Called by the build worker after a successful build of the deploy branch; returns an error or undefined. */
   releaseBuild(app: App, build: Build, say: (line: string) => void): Promise<string | undefined>;
   list(actor: User | null, app: string): Promise<Release[]>;
+  /** The release serving now, if any. */
+  live(actor: User | null, app: string): Promise<Release | undefined>;
   get(actor: User | null, app: string, version: number): Promise<Release>;
   rollback(actor: User | null, app: string, version: number): Promise<Release>;
   config(actor: User | null, app: string): Promise<Record<string, string>>;
@@ -104,6 +106,9 @@ export function createReleaseService(deps: {
     },
     async list(actor, name) {
       return (await require(actor, name, 'read')).releases.listReleases();
+    },
+    async live(actor, name) {
+      return (await require(actor, name, 'read')).releases.activeRelease();
     },
     async get(actor, name, version) {
       const t = await require(actor, name, 'read');

@@ -86,7 +86,7 @@ export const appInfo = defineOperation(
   (d: Deps) => ({
     async run(actor, i) {
       const { app, role, owner } = await d.apps.info(actor, i.app);
-      const live = (await d.releases.list(actor, app.name)).find((r) => r.status === 'active');
+      const live = await d.releases.live(actor, app.name);
       return appInfoView(app, { owner, role, url: d.releases.url(app.name), release: live ? `v${live.version}` : null });
     },
     text: (a) => table([['name', a.name], ['deploy branch', a.deployBranch], ['public', yesNo(a.public)], ['your role', a.role ?? '-'], ['created', when(a.createdAt)]]),
