@@ -47,7 +47,8 @@ export async function openBrowser(options: { viewport?: { width: number; height:
 /** Opens the dashboard and signs in through its form. */
 export async function signIn(page: Page, baseUrl: string, token: string): Promise<void> {
   await page.goto(`${baseUrl}/`);
-  await page.getByLabel('API token').fill(token);
+  // The first page of a fresh browser can take long on a loaded machine: give its scripts time.
+  await page.getByLabel('API token').fill(token, { timeout: 90_000 });
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Apps' }).waitFor();
 }
