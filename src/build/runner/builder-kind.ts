@@ -86,7 +86,7 @@ export async function buildWithBuilder(c: BuildContext, d: BuilderKindDeps, pack
     script: chosen.length === 1 ? pack.build : multiPackScript(chosen, copied),
     role: 'builder',
     labels: c.labels,
-    network: chosen.some((p) => p.network === 'host') ? 'host' : 'none',
+    network: await c.networkFor(chosen),
     limits: c.limits,
     volumes,
   });
