@@ -52,6 +52,15 @@ export interface DeployerOptions {
   readonly beforeStart?: (target: DeployTarget, network: NetworkRef) => Promise<void>;
 }
 
+/** A process a deploy started, with where the router reaches it once known (web processes). */
+interface Started {
+  readonly id: string;
+  readonly type: string;
+  readonly index: number;
+  readonly port: number | null;
+  backend: Backend | null;
+}
+
 /** The alias every web process has on its target's network (a pipeline's tests reach the environment by it). */
 export const WEB_ALIAS = 'solum-web';
 
@@ -99,8 +108,8 @@ export function createDeployer(o: DeployerOptions): Deployer {
     return { host, port };
   };
 
-  const startProcesses = async (target: DeployTarget, release: Release, formation: Formation, manifest: DuManifest, deployId: string) => {
-    const started: Array<{ readonly id: string; readonly type: string; readonly index: number; readonly port: number | null; backend: Backend | null }> = [];
+  /** Starts the release's processes into `started` (the caller's, so a failure half-way still removes them). */
+  const startProcesses = async (target: DeployTarget, release: Release, formation: Formation, manifest: DuManifest, deployId: string, started: Started[]): Promise<void> => {
     const network = await networkOf(target);
     await o.beforeStart?.(target, network);
     for (const [type, count] of Object.entries(formation)) {
@@ -132,16 +141,20 @@ export function createDeployer(o: DeployerOptions): Deployer {
             },
           });
           // Recorded before its address is looked up, so a failure still removes it.
-          const entry: (typeof started)[number] = { id, type, index, port, backend: null };
+          const entry: Started = { id, type, index, port, backend: null };
           started.push(entry);
-          if (port !== null) entry.backend = await backendOf(id, network, port);
+          if (port !== null) {
+            // A process that exited at once has no address: say why, as its health check would.
+            const dead = (await o.containers.addressOf(id, network)) ? undefined : await died(id, `${type}.${index}`)();
+            if (dead) throw new Error(`health check failed: ${dead}`);
+            entry.backend = await backendOf(id, network, port);
+          }
         } catch (err) {
           if (port !== null && !started.some((s) => s.port === port)) o.ports.release(port);
           throw err;
         }
       }
     }
-    return started;
   };
 
   const died = (id: string, name: string) => async (): Promise<string | undefined> => {
@@ -169,9 +182,9 @@ export function createDeployer(o: DeployerOptions): Deployer {
     const deployId = randomBytes(4).toString('hex');
     const types = Object.entries(formation).filter(([t, n]) => n > 0 && release.processTypes[t] !== undefined);
     say(`-----> Launching v${release.version}: ${types.length === 0 ? 'no processes' : types.map(([t, n]) => `${t}=${n}`).join(' ')}`);
-    let started: Awaited<ReturnType<typeof startProcesses>> = [];
+    const started: Started[] = [];
     try {
-      started = await startProcesses(target, release, formation, manifest, deployId);
+      await startProcesses(target, release, formation, manifest, deployId, started);
       const web = started.flatMap((s) => (s.backend ? [{ ...s, backend: s.backend }] : []));
       const failures = await Promise.all(web.map((w) => healthy(w.backend, w.id, `web.${w.index}`, manifest)));
       const failure = failures.find((f) => f !== undefined);
