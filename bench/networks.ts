@@ -20,27 +20,30 @@ async function load(port: number, host: string): Promise<{ rps: number; p99: num
   return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
 }
 
-/** Seconds of each phase of RUNS pushes: the build (as recorded) and DU committed → serving. */
-async function pushes(solum: RunningSolum, app: string): Promise<{ build: number[]; deploy: number[]; first: number }> {
+interface Pusher {
+  first: number;
+  /** One more push: the build's seconds (as recorded) and DU committed → new release serving. */
+  next(i: number): Promise<{ build: number; deploy: number }>;
+}
+
+async function pusher(solum: RunningSolum, app: string): Promise<Pusher> {
   const client = await gitClient(solum, 'http');
   const repo = await makeRepo({ 'package.json': pkg, 'server.js': server('v0') });
   const t0 = performance.now();
   const p0 = await client.git(['push', client.url(app), 'main'], repo);
   if (p0.code !== 0) throw new Error(p0.stderr);
-  const first = (performance.now() - t0) / 1000;
-  const build: number[] = [];
-  const deploy: number[] = [];
-  for (let i = 1; i <= RUNS; i++) {
-    await writeAndCommit(repo, { 'server.js': server(`v${i}`) }, `v${i}`);
-    const push = await client.git(['push', client.url(app), 'main'], repo);
-    if (push.code !== 0) throw new Error(push.stderr);
-    const [b] = (await solum.api('GET', `/v1/apps/${app}/builds`)).json as Array<{ startedAt: string; finishedAt: string }>;
-    const done = Date.parse(b?.finishedAt ?? '');
-    build.push((done - Date.parse(b?.startedAt ?? '')) / 1000);
-    while ((await solum.viaRouter(app)).text !== `v${i}`) await new Promise((r) => setTimeout(r, 10));
-    deploy.push((Date.now() - done) / 1000);
-  }
-  return { build, deploy, first };
+  return {
+    first: (performance.now() - t0) / 1000,
+    async next(i) {
+      await writeAndCommit(repo, { 'server.js': server(`v${i}`) }, `v${i}`);
+      const push = await client.git(['push', client.url(app), 'main'], repo);
+      if (push.code !== 0) throw new Error(push.stderr);
+      const [b] = (await solum.api('GET', `/v1/apps/${app}/builds`)).json as Array<{ startedAt: string; finishedAt: string }>;
+      const done = Date.parse(b?.finishedAt ?? '');
+      while ((await solum.viaRouter(app)).text !== `v${i}`) await new Promise((r) => setTimeout(r, 10));
+      return { build: (done - Date.parse(b?.startedAt ?? '')) / 1000, deploy: (Date.now() - done) / 1000 };
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -81,10 +84,20 @@ async function main(): Promise<void> {
   const own = await startSolum({ env: { SOLUM_LOG_LEVEL: 'warn' } });
   const [appHost, appOwn] = [randomName('bench-host'), randomName('bench-own')];
   try {
-    const h = await pushes(host, appHost);
-    const o = await pushes(own, appOwn);
+    // Interleaved, so a change in the machine's load hits both alike.
+    const ph = await pusher(host, appHost);
+    const po = await pusher(own, appOwn);
+    const h = { first: ph.first, build: [] as number[], deploy: [] as number[] };
+    const o = { first: po.first, build: [] as number[], deploy: [] as number[] };
+    for (let i = 1; i <= RUNS; i++) {
+      for (const [p, into] of [[ph, h], [po, o]] as const) {
+        const r = await p.next(i);
+        into.build.push(r.build);
+        into.deploy.push(r.deploy);
+      }
+    }
     const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
-    process.stdout.write(`Container networks: host network (reference) beside own networks, same run (${RUNS} runs, medians)\n${loadNote()}\n\n`);
+    process.stdout.write(`Container networks: host network (reference) beside own networks, same run (${RUNS} interleaved runs, medians)\n${loadNote()}\n\n`);
     process.stdout.write(
       table(['figure', 'host network s', 'own networks s', 'own / host', 'runs (own) s'], [
         ['network create + remove (per build)', '0 (none made)', seconds(median(buildNet)), '', buildNet.map(seconds).join(' ')],
