@@ -1,13 +1,13 @@
 // Deploy figures: time from the new DU to the new release answering through the router, and the
 // router's overhead next to hitting the app's process port directly (autocannon, same run).
 import autocannon from 'autocannon';
-import { removeAppImages } from '../test/support/docker.js';
+import { containersLabelled, removeAppImages } from '../test/support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../test/support/git.js';
-import { randomName, startSolum } from '../test/support/solum.js';
+import { randomName, run, startSolum } from '../test/support/solum.js';
 import { loadNote, median, seconds, table } from './lib.js';
 
 const server = (text: string): string =>
-  `require('http').createServer((q, s) => s.end(${JSON.stringify(text)})).listen(Number(process.env.PORT), '127.0.0.1');\n`;
+  `require('http').createServer((q, s) => s.end(${JSON.stringify(text)})).listen(Number(process.env.PORT), '0.0.0.0');\n`;
 
 async function load(url: string, host: string | undefined): Promise<{ rps: number; p99: number; errors: number }> {
   const result = await autocannon({ url, connections: 32, duration: 8, headers: host ? { host } : {} });
@@ -51,16 +51,20 @@ async function main(): Promise<void> {
     );
 
     // (2) Router overhead: the same process, through the router and directly.
-    const ps = (await solum.api('GET', `/v1/apps/${app}/processes`)).json as { port: number; state: string }[];
-    const port = ps.find((p) => p.state === 'up')?.port;
-    if (!port) throw new Error('no live web process');
-    await load(`http://127.0.0.1:${port}/`, undefined); // warm-up
-    const direct = await load(`http://127.0.0.1:${port}/`, undefined);
+    const ps = (await solum.api('GET', `/v1/apps/${app}/processes`)).json as { port: number; state: string; containerId?: string }[];
+    const live = ps.find((p) => p.state === 'up');
+    if (!live) throw new Error('no live web process');
+    // The process's address on its app's network (decision 0014), where the router reaches it too.
+    const [id] = await containersLabelled(`io.solum.app=${app}`, 'io.solum.role=process');
+    const address = id ? (await run('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id])).stdout.trim() : '';
+    const direct0 = `http://${address || '127.0.0.1'}:${live.port}/`;
+    await load(direct0, undefined); // warm-up
+    const direct = await load(direct0, undefined);
     const routed = await load(`http://127.0.0.1:${solum.routerPort}/`, `${app}.localhost`);
     process.stdout.write(`\n\nautocannon, 32 connections, 8 s each, one web process\n`);
     process.stdout.write(
       table(['path', 'requests/s', 'p99 ms', 'errors'], [
-        ['direct to the process port', direct.rps.toFixed(0), String(direct.p99), String(direct.errors)],
+        ['direct to the process', direct.rps.toFixed(0), String(direct.p99), String(direct.errors)],
         ['through the Solum router', routed.rps.toFixed(0), String(routed.p99), String(routed.errors)],
         ['router / direct', `${(routed.rps / direct.rps).toFixed(2)}×`, `${(routed.p99 / Math.max(direct.p99, 1)).toFixed(2)}×`, ''],
       ]),

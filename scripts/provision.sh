@@ -43,7 +43,7 @@ ensure_docker() {
     local pid; pid="$(cat /var/run/docker.pid)"
     if ! kill -0 "$pid" 2>/dev/null; then as_root rm -f /var/run/docker.pid; fi
   fi
-  log "starting dockerd (no bridge, no iptables: builders use network none or host)"
+  log "starting dockerd (no default bridge, no iptables: Solum makes its own networks and firewall table)"
   as_root sh -c "nohup dockerd --bridge=none --iptables=false --ip-masq=false >'$STATE/dockerd.log' 2>&1 & echo \$! >'$STATE/dockerd.pid'"
   for _ in $(seq 1 60); do docker_up && return 0; sleep 0.5; done
   log "dockerd did not come up; its log:"; tail -n 30 "$STATE/dockerd.log" >&2; exit 1
@@ -62,15 +62,15 @@ ensure_base_image() {
   as_root rm -rf "$dir"
 }
 
-# One image per folder with a Dockerfile under $1 (tagged solum/$2-<folder>:latest), built FROM the
-# base image; the stamp label $3 records which sources an image was built from, so an unchanged
-# folder is not rebuilt. Folders without a Dockerfile (the dockerfile pack) have no image.
+# One image per folder with a Dockerfile under $1 (tagged solum/$2-<folder>:$5, default latest), built
+# FROM the base image; the stamp label $3 records which sources an image was built from, so an
+# unchanged folder is not rebuilt. Folders without a Dockerfile (the dockerfile pack) have no image.
 ensure_images_from() {
-  local root="$1" prefix="$2" label="$3" what="$4"
+  local root="$1" prefix="$2" label="$3" what="$4" tag="${5:-latest}"
   for dir in "$root"/*/; do
     [ -f "$dir/Dockerfile" ] || continue
     local name; name="$(basename "$dir")"
-    local image="solum/$prefix-$name:latest"
+    local image="solum/$prefix-$name:$tag"
     local stamp; stamp="$(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
     if [ "$(docker image inspect -f "{{index .Config.Labels \"$label\"}}" "$image" 2>/dev/null || true)" = "$stamp" ]; then
       continue
@@ -85,7 +85,9 @@ ensure_images_from() {
 
 # Stock language packs (language-packs/) and backing service images (services/: postgres, redis).
 ensure_language_packs() { ensure_images_from "$ROOT/language-packs" lp io.solum.language-pack.source "language pack"; }
-ensure_service_images() { ensure_images_from "$ROOT/services" svc io.solum.service.source "service image"; }
+# Service images are tagged with the version of their interface with Solum: 2 listens where
+# SOLUM_SERVICE_LISTEN says (container networks, decision 0014); :latest was loopback-only.
+ensure_service_images() { ensure_images_from "$ROOT/services" svc io.solum.service.source "service image" 2; }
 
 ensure_postgres() {
   if [ -n "${SOLUM_TEST_DATABASE_URL:-}" ]; then echo "$SOLUM_TEST_DATABASE_URL" >"$STATE/test-database-url"; return 0; fi
@@ -116,11 +118,17 @@ ensure_browser() {
   command -v chromium >/dev/null 2>&1 || apt_install chromium
 }
 
+# Solum walls its container networks in with a table of its own (docs/decisions/0014-container-networks.md).
+ensure_nftables() {
+  command -v nft >/dev/null 2>&1 || apt_install nftables
+}
+
 main() {
   local for_tests=0
   for arg in "$@"; do case "$arg" in --test | --postgres) for_tests=1 ;; esac; done
   ensure_node_modules
   ensure_docker
+  ensure_nftables
   ensure_base_image
   ensure_language_packs
   ensure_service_images

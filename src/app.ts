@@ -41,6 +41,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const admin = await ensureAdmin(f.stores.users, config.dataDir);
     if (admin.created) logger.info({ tokenFile: admin.tokenFile }, 'created user admin; its API token is in the token file');
     logger.info({ fingerprint: edges.hostKey.fingerprint, created: edges.hostKey.created }, 'ssh host key');
+    // The firewall table and the egress proxy before anything can start a container.
+    await f.containers.networks.start();
     const hooks = await domain.repos.reinstallHooks();
     const hookUrl = await intake.hookServer.start();
     logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
@@ -76,6 +78,9 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     await domain.router.stop();
     httpServer.closeAllConnections();
     await closed;
+    // Builds have ended: the egress proxy and the firewall table go with the process (app processes
+    // keep running, unwalled until the next start re-creates the table: decision 0014).
+    await f.containers.networks.stop();
     await f.db.close();
   };
 
@@ -121,12 +126,14 @@ export async function createSolumWorker(config: Config, logger: Logger, override
   return {
     async start() {
       await f.containers.ping();
+      await f.containers.networks.start();
       await worker.start();
       logger.info({ workerId, concurrency: config.buildConcurrency, server: config.serverUrl, packs: registry.packs().map((p) => p.name) }, 'solum worker started');
       return { workerId };
     },
     async stop() {
       await worker.stop();
+      await f.containers.networks.stop();
       await f.db.close();
     },
   };

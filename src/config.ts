@@ -56,6 +56,18 @@ const schema = z.object({
   SOLUM_APP_MEMORY_MB: z.coerce.number().int().min(16).default(512),
   SOLUM_DEPLOY_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
   SOLUM_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  SOLUM_APP_CPUS: z.coerce.number().min(0.01).max(64).default(1),
+  SOLUM_SERVICE_CPUS: z.coerce.number().min(0.01).max(64).default(1),
+  /** isolated: a Docker network per target, build and service behind Solum's firewall; host: single-tenant hosts only. */
+  SOLUM_CONTAINER_NETWORK: z.enum(['isolated', 'host']).default('isolated'),
+  SOLUM_CONTAINER_SUBNETS: z.string().min(1).default('10.213.0.0/16'),
+  SOLUM_CONTAINER_SUBNET_PREFIX: z.coerce.number().int().min(16).max(29).default(26),
+  SOLUM_EGRESS_ALLOW: z
+    .string()
+    .default('registry.npmjs.org,pypi.org,files.pythonhosted.org')
+    .refine((v) => v.split(',').map((h) => h.trim()).filter((h) => h !== '').every((h) => /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(h)), 'a comma-separated list of host names (a leading *. allows subdomains)'),
+  SOLUM_EGRESS_PROXY_PORT: port.default(0),
+  SOLUM_APP_EGRESS: z.enum(['true', 'false']).default('false'),
 });
 
 export interface Config {
@@ -88,6 +100,9 @@ export interface Config {
   readonly deploy: {
     readonly ports: { readonly min: number; readonly max: number };
     readonly memoryBytes: number;
+    /** CPU limits of app processes and of backing service instances, in 1e-9 CPUs. */
+    readonly nanoCpus: number;
+    readonly serviceNanoCpus: number;
     readonly graceMs: number;
     readonly healthTimeoutMs: number;
   };
@@ -106,7 +121,18 @@ export interface Config {
   readonly webhookMaxAgeMs: number;
   /** Limits on uploaded artifacts. */
   readonly upload: { readonly maxBytes: number; readonly maxUnpackedBytes: number; readonly maxEntries: number; readonly maxPathLength: number };
-  /** What builders need to reach package registries from behind a TLS-inspecting proxy. */
+  /** How containers are networked (docs/decisions/0014). */
+  readonly network: {
+    readonly mode: 'isolated' | 'host';
+    /** Pools networks' subnets are carved from (checked against the host at start). */
+    readonly subnets: string;
+    readonly subnetPrefix: number;
+    /** Hosts the egress proxy lets builds (and apps, with appEgress) reach. */
+    readonly egressAllow: readonly string[];
+    readonly egressProxyPort: number;
+    readonly appEgress: boolean;
+  };
+  /** What builders need to reach package registries from behind a TLS-inspecting proxy (the egress proxy's upstream). */
   readonly builderNetwork: {
     readonly caBundle: string | undefined;
     readonly httpProxy: string | undefined;
@@ -149,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     deploy: Object.freeze({
       ports: Object.freeze({ min: Number(e.SOLUM_APP_PORTS.split('-')[0]), max: Number(e.SOLUM_APP_PORTS.split('-')[1]) }),
       memoryBytes: e.SOLUM_APP_MEMORY_MB * 1024 * 1024,
+      nanoCpus: Math.round(e.SOLUM_APP_CPUS * 1e9),
+      serviceNanoCpus: Math.round(e.SOLUM_SERVICE_CPUS * 1e9),
       graceMs: e.SOLUM_DEPLOY_GRACE_SECONDS * 1000,
       healthTimeoutMs: e.SOLUM_HEALTH_TIMEOUT_SECONDS * 1000,
     }),
@@ -165,6 +193,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     baseImage: e.SOLUM_BASE_IMAGE,
     retention: Object.freeze({ keep: e.SOLUM_KEEP_DUS, intervalMs: e.SOLUM_PRUNE_INTERVAL_SECONDS * 1000 }),
     upload: Object.freeze({ maxBytes: e.SOLUM_UPLOAD_MAX_BYTES, maxUnpackedBytes: e.SOLUM_UPLOAD_MAX_UNPACKED_BYTES, maxEntries: e.SOLUM_UPLOAD_MAX_ENTRIES, maxPathLength: e.SOLUM_UPLOAD_MAX_PATH }),
+    network: Object.freeze({
+      mode: e.SOLUM_CONTAINER_NETWORK,
+      subnets: e.SOLUM_CONTAINER_SUBNETS,
+      subnetPrefix: e.SOLUM_CONTAINER_SUBNET_PREFIX,
+      egressAllow: Object.freeze(e.SOLUM_EGRESS_ALLOW.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')),
+      egressProxyPort: e.SOLUM_EGRESS_PROXY_PORT,
+      appEgress: e.SOLUM_APP_EGRESS === 'true',
+    }),
     builderNetwork: Object.freeze({
       caBundle: e.SOLUM_BUILD_CA_BUNDLE,
       httpProxy: e.HTTP_PROXY,

@@ -9,8 +9,8 @@ import { createServiceManager } from '../backing-services/service-manager.js';
 import { LABEL } from '../containers/labels.js';
 import type { App } from '../db/app-store.js';
 import type { Build } from '../db/build-store.js';
-import { createDeployer } from '../deploy/deployer.js';
-import { createPortAllocator } from '../deploy/ports.js';
+import { createDeployer, WEB_ALIAS } from '../deploy/deployer.js';
+import { createPortAllocator, fixedPorts, ISOLATED_WEB_PORT } from '../deploy/ports.js';
 import { createReleaseFlow } from '../deploy/release-flow.js';
 import { createReleaseService } from '../deploy/release-service.js';
 import { createRouter } from '../deploy/router.js';
@@ -29,9 +29,21 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
   const { config, logger, stores, containers } = f;
   const repos = createRepoStore({ reposDir: config.reposDir, hookScript: hookScript() });
   const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
-  // One allocator for app processes and backing services: both listen on host loopback ports.
+  // Backing services keep a port of their own from the range (it is in their URLs); app processes on
+  // networks of their own all listen on one port, on the host network each on one from the range.
   const ports = createPortAllocator(config.deploy.ports);
-  const deployer = createDeployer({ containers, router, ports, logger, graceMs: config.deploy.graceMs, healthTimeoutMs: config.deploy.healthTimeoutMs });
+  const isolated = containers.networks.mode === 'isolated';
+  const instances = createServiceInstances({ store: stores.services, containers, ports, logger, nanoCpus: config.deploy.serviceNanoCpus });
+  const deployer = createDeployer({
+    containers,
+    router,
+    ports: isolated ? fixedPorts() : ports,
+    logger,
+    graceMs: config.deploy.graceMs,
+    healthTimeoutMs: config.deploy.healthTimeoutMs,
+    // Services linked to an app are on its network before its processes start (environments have no links).
+    beforeStart: (target, network) => (target.environment ? Promise.resolve() : instances.joinApp(target.app.id, network)),
+  });
   const targets = createTargets({ appReleases: stores.releases, environmentReleases: stores.environments.releases, appById: (id) => stores.apps.findAppById(id), environmentById: (id) => stores.environments.byId(id) });
   const flow = createReleaseFlow({
     deployer,
@@ -57,7 +69,6 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
       await removeCaches(app);
     },
   });
-  const instances = createServiceInstances({ store: stores.services, containers, ports, logger });
   const releases = createReleaseService({
     apps,
     targets,
@@ -100,6 +111,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     logMaxBytes: config.buildLogMaxBytes,
     url: (name) => router.url(name),
     routerAddress: () => router.address(),
+    webUrl: () => `http://${WEB_ALIAS}:${ISOLATED_WEB_PORT}/`,
     runUrl: o.runUrl,
     logger,
   });

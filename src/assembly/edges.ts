@@ -57,6 +57,11 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
         await db.knex.raw('select 1');
       },
       docker: () => containers.ping(),
+      // Containers are started only behind Solum's firewall table (decision 0014).
+      firewall: async () => {
+        const problem = await containers.networks.problem();
+        if (problem) throw new Error(problem);
+      },
     },
   });
   const handle = api.callback();

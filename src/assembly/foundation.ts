@@ -1,10 +1,11 @@
 // The parts everything else stands on, built once per process: the database and its stores, the
-// installation's identity and the container port.
+// installation's identity and the container port with its networks (firewall table and egress proxy).
 import fs from 'node:fs/promises';
 import type { Config } from '../config.js';
 import type { ContainerEngine } from '../containers/container-engine.js';
 import { createContainers, type Containers } from '../containers/containers.js';
 import { createDockerEngine } from '../containers/docker-engine.js';
+import { hostNetworks, isolatedNetworks } from '../containers/networks.js';
 import { createAppStore } from '../db/app-store.js';
 import { createBuildStore } from '../db/build-store.js';
 import { createBuildpackStore } from '../db/buildpack-store.js';
@@ -56,11 +57,32 @@ export async function openFoundation(config: Config, logger: Logger, o: { role: 
   const db = await createDatabase(o.role === 'server' ? { url: config.databaseUrl, dataDir: config.dataDir } : { url: config.databaseUrl });
   await db.migrate();
   const installation = await createSettingsStore(db.knex).installationId();
-  const containers = createContainers(o.engine ?? createDockerEngine({ dockerHost: config.dockerHost }), {
+  const docker = createDockerEngine({ dockerHost: config.dockerHost });
+  // A test's fake engine has no networks: it runs in host mode.
+  const networks =
+    config.network.mode === 'host' || o.engine
+      ? hostNetworks(config.builderNetwork)
+      : isolatedNetworks({
+          engine: docker,
+          installation,
+          role: o.role,
+          pools: config.network.subnets,
+          networkPrefix: config.network.subnetPrefix,
+          egress: config.builderNetwork,
+          allow: config.network.egressAllow,
+          appEgress: config.network.appEgress,
+          proxyPort: config.network.egressProxyPort,
+          // A build cannot outlive its timeout: a build network older than that with nothing on it is left over.
+          staleBuildSeconds: Math.ceil(config.buildLimits.timeoutMs / 1000) + 600,
+          logger,
+        });
+  const containers = createContainers(o.engine ?? docker, {
     installation,
     egress: config.builderNetwork,
     jobLimits: config.buildLimits,
     processMemoryBytes: config.deploy.memoryBytes,
+    processNanoCpus: config.deploy.nanoCpus,
+    networks,
   });
   return { config, logger, db, stores: storesOf(db), installation, containers };
 }

@@ -1,12 +1,16 @@
-// The lifecycle of backing service instances: containers from locally built images on the host
-// network, bound to 127.0.0.1 on a port Solum allocates, with their data in a named volume;
-// created ready or not at all, re-adopted by label at start. One operation per instance at a time.
+// The lifecycle of backing service instances: containers from locally built images on a network of
+// their own, joined to the networks of the apps they are linked to (reached there by the instance's
+// name, on a port Solum allocates), with their data in a named volume; created ready or not at all,
+// re-adopted by label at start. In host mode they listen on 127.0.0.1 of the host network instead.
+// One operation per instance at a time.
 import { randomBytes } from 'node:crypto';
-import type { Containers } from '../containers/containers.js';
+import type { Containers, NetworkRef } from '../containers/containers.js';
 import type { ExecProcess } from '../containers/container-engine.js';
 import { LABEL } from '../containers/labels.js';
 import type { ServiceInstance, ServiceKind, ServiceStore } from '../db/service-store.js';
+import type { App } from '../db/app-store.js';
 import type { PortAllocator } from '../deploy/ports.js';
+import { appTargetKey } from '../deploy/target.js';
 import { AppError, conflict } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { DATA_DIR, PG_USER, kinds } from './service-kinds.js';
@@ -23,6 +27,14 @@ export interface ServiceInstances {
   removeEverything(i: ServiceInstance): Promise<void>;
   /** At start: reserves the instances' ports and starts (or re-creates) their containers. */
   adopt(): Promise<void>;
+  /** The URL an app linked to the instance reaches it at. */
+  urlOf(i: ServiceInstance): string;
+  /** Joins the instance to the app's network (a link), under its own name. */
+  attach(i: ServiceInstance, app: App): Promise<void>;
+  /** Leaves the app's network (an unlink). */
+  detach(i: ServiceInstance, app: App): Promise<void>;
+  /** Joins every instance linked to the app to `network` (before the app's processes start on it). */
+  joinApp(appId: number, network: NetworkRef): Promise<void>;
 }
 
 export async function collect(p: ExecProcess): Promise<{ exitCode: number; stdout: string; stderr: string }> {
@@ -38,6 +50,8 @@ export function createServiceInstances(deps: {
   ports: PortAllocator;
   logger: Logger;
   memoryBytes?: number;
+  /** CPU limit of each instance, in 1e-9 CPUs (0: none). */
+  nanoCpus?: number;
   /** How long a new instance may take to answer its readiness check. */
   readyTimeoutMs?: number;
   /** The image of each kind (tests and operators may point elsewhere). */
@@ -87,33 +101,54 @@ export function createServiceInstances(deps: {
     }
   };
 
+  const isolated = c.networks.mode === 'isolated';
+  const appNetwork = (appId: number, app: string): Promise<NetworkRef> => c.networks.ofTarget({ key: appTargetKey(appId), app });
+
+  /** Joins the instance's container to the networks of every app it is linked to. */
+  const joinLinked = async (i: ServiceInstance, containerId: string): Promise<void> => {
+    if (!isolated) return;
+    for (const l of await deps.store.linksOfService(i.id)) await c.networks.connect(await appNetwork(l.appId, l.app), containerId, [i.name]);
+  };
+
   const startContainer = async (i: ServiceInstance): Promise<string> => {
     await c.ensureVolume(volumeName(i), { ...labels(i), [LABEL.role]: 'service-data' });
-    const env: Record<string, string> = { SOLUM_SERVICE_PORT: String(i.port), SOLUM_SERVICE_PASSWORD: i.password };
+    // Apps reach it from their own networks: it listens on every address of its own network namespace.
+    const env: Record<string, string> = { SOLUM_SERVICE_PORT: String(i.port), SOLUM_SERVICE_PASSWORD: i.password, SOLUM_SERVICE_LISTEN: isolated ? '0.0.0.0' : '127.0.0.1' };
     if (i.kind === 'postgres') Object.assign(env, { SOLUM_SERVICE_DATABASE: i.name, SOLUM_SERVICE_USER: PG_USER });
     const id = await c.startProcess({
       image: imageOf(i.kind),
       name: containerName(i),
       role: 'service',
+      network: await c.networks.ofService(i.name),
+      aliases: [i.name],
       cmd: undefined,
       env,
       labels: labels(i),
       memoryBytes: deps.memoryBytes ?? 512 * 1024 * 1024,
+      ...(deps.nanoCpus !== undefined ? { nanoCpus: deps.nanoCpus } : {}),
       volumes: [[volumeName(i), DATA_DIR]],
     });
     await deps.store.setContainer(i.id, id);
+    await joinLinked(i, id);
     return id;
   };
 
   const removeEverything = async (i: ServiceInstance): Promise<void> => {
     for (const found of await c.list({ [LABEL.role]: 'service', [LABEL.service]: i.name })) await c.stopAndRemove(found.id, 10);
+    await c.networks.removeService(i.name);
     await c.removeVolumes({ [LABEL.role]: 'service-data', [LABEL.service]: i.name });
   };
+
+  /** The instance's container, found by label (whatever ID the store remembers). */
+  const containerOf = async (i: ServiceInstance): Promise<string | undefined> => (await c.list({ [LABEL.role]: 'service', [LABEL.service]: i.name }))[0]?.id ?? i.containerId ?? undefined;
 
   return {
     serialized,
     async create(kind, name, ownerId) {
-      if (!(await c.imageId(imageOf(kind)))) throw new AppError('conflict', `the ${kind} service image ${imageOf(kind)} is missing: run scripts/provision.sh`);
+      const labelsOfImage = await c.imageLabels(imageOf(kind));
+      if (!labelsOfImage) throw new AppError('conflict', `the ${kind} service image ${imageOf(kind)} is missing: run scripts/provision.sh`);
+      // An image from before container networks listens on loopback only: apps could not reach it.
+      if (isolated && labelsOfImage[LABEL.serviceListen] !== 'env') throw new AppError('conflict', `the ${kind} service image ${imageOf(kind)} predates container networks: run scripts/provision.sh to rebuild it`);
       if (await deps.store.find(name)) throw conflict(`service '${name}' already exists`);
       const port = await deps.ports.allocate();
       const created = await deps.store.create({ name, kind, ownerId, port, password: randomBytes(24).toString('hex') });
@@ -160,6 +195,7 @@ export function createServiceInstances(deps: {
           if (found.id !== i.containerId) await deps.store.setContainer(i.id, found.id);
           const state = await c.inspect(found.id);
           if (!state?.running) await c.start(found.id);
+          await joinLinked(i, found.id);
         } catch (err) {
           log.error({ err, service: i.name }, 'service instance could not be started');
         }
@@ -171,6 +207,29 @@ export function createServiceInstances(deps: {
         if (known.has(name)) continue;
         log.warn({ service: name, container: x.id }, 'removing the container of an unknown service instance (its volume stays)');
         await c.remove(x.id).catch((err: unknown) => { log.error({ err, service: name }, 'removing it failed'); });
+      }
+      for (const name of await c.networks.serviceNetworks()) {
+        if (known.has(name)) continue;
+        await c.networks.removeService(name).catch((err: unknown) => { log.error({ err, service: name }, 'removing its network failed'); });
+      }
+    },
+    urlOf: (i) => kinds[i.kind].url(i, isolated ? i.name : '127.0.0.1'),
+    async attach(i, app) {
+      if (!isolated) return;
+      const id = await containerOf(i);
+      if (id) await c.networks.connect(await appNetwork(app.id, app.name), id, [i.name]);
+    },
+    async detach(i, app) {
+      if (!isolated) return;
+      const id = await containerOf(i);
+      if (id) await c.networks.disconnect(await appNetwork(app.id, app.name), id);
+    },
+    async joinApp(appId, network) {
+      if (!isolated) return;
+      for (const l of await deps.store.linksOfApp(appId)) {
+        const i = await deps.store.find(l.service);
+        const id = i ? await containerOf(i) : undefined;
+        if (i && id) await c.networks.connect(network, id, [i.name]);
       }
     },
   };

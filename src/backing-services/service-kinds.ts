@@ -9,7 +9,8 @@ export interface KindSpec {
   readonly image: string;
   /** The config var a link sets unless the app has one of that name already. */
   readonly envVar: string;
-  url(i: ServiceInstance): string;
+  /** The URL an app reaches the instance at: `host` is its name on the app's network (127.0.0.1 in host mode). */
+  url(i: ServiceInstance, host: string): string;
   /** A command run inside the container that succeeds (and, for redis, prints PONG) once it serves; the password goes in its env, never in argv. */
   readyCommand(i: ServiceInstance): { cmd: string[]; env: string[] };
 }
@@ -21,15 +22,15 @@ export const DATA_DIR = '/var/lib/solum-service';
 
 export const kinds: Record<ServiceKind, KindSpec> = {
   postgres: {
-    image: 'solum/svc-postgres:latest',
+    image: 'solum/svc-postgres:2',
     envVar: 'DATABASE_URL',
-    url: (i) => `postgres://${PG_USER}:${i.password}@127.0.0.1:${i.port}/${i.name}`,
+    url: (i, host) => `postgres://${PG_USER}:${i.password}@${host}:${i.port}/${i.name}`,
     readyCommand: (i) => ({ cmd: ['pg_isready', '-q', '-h', '127.0.0.1', '-p', String(i.port), '-U', PG_USER, '-d', i.name], env: [] }),
   },
   redis: {
-    image: 'solum/svc-redis:latest',
+    image: 'solum/svc-redis:2',
     envVar: 'REDIS_URL',
-    url: (i) => `redis://:${i.password}@127.0.0.1:${i.port}`,
+    url: (i, host) => `redis://:${i.password}@${host}:${i.port}`,
     readyCommand: (i) => ({ cmd: ['redis-cli', '-h', '127.0.0.1', '-p', String(i.port), 'ping'], env: [`REDISCLI_AUTH=${i.password}`] }),
   },
 };

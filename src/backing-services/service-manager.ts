@@ -12,7 +12,7 @@ import { AppError, badRequest, conflict, notFound, unauthenticated } from '../er
 import type { Logger } from '../logger.js';
 import { backupPostgres, restorePostgres } from './service-backups.js';
 import type { ServiceInstances } from './service-instances.js';
-import { kinds, linkEnvVar, manifestServiceName, parseServiceKind, parseServiceName } from './service-kinds.js';
+import { linkEnvVar, manifestServiceName, parseServiceKind, parseServiceName } from './service-kinds.js';
 
 export { linkEnvVar, manifestServiceName, parseServiceKind, parseServiceName, serviceKinds } from './service-kinds.js';
 
@@ -100,7 +100,7 @@ export function createServiceManager(deps: {
     },
     async info(actor, name) {
       const i = await requireInstance(actor, name);
-      return { instance: i, links: await deps.store.linksOfService(i.id), state: await instances.state(i), url: kinds[i.kind].url(i) };
+      return { instance: i, links: await deps.store.linksOfService(i.id), state: await instances.state(i), url: instances.urlOf(i) };
     },
     async link(actor, name, appName) {
       const i = await requireInstance(actor, name);
@@ -108,10 +108,13 @@ export function createServiceManager(deps: {
       return instances.serialized(i.name, async () => {
         const link = await doLink(i, app);
         try {
-          const release = await deps.reconfigure(app, { [link.envVar]: kinds[i.kind].url(i) }, [], `Attach ${i.name} as ${link.envVar}`, actor?.name ?? null);
+          // On the app's network first, so the release that follows reaches it by name.
+          await instances.attach(i, app);
+          const release = await deps.reconfigure(app, { [link.envVar]: instances.urlOf(i) }, [], `Attach ${i.name} as ${link.envVar}`, actor?.name ?? null);
           return { link, release };
         } catch (err) {
           await deps.store.unlink(i.id, app.id);
+          await instances.detach(i, app).catch(() => undefined);
           throw err;
         }
       });
@@ -123,6 +126,8 @@ export function createServiceManager(deps: {
         const link = await deps.store.unlink(i.id, app.id);
         if (!link) throw notFound(`service '${i.name}' is not linked to '${app.name}'`);
         const release = await deps.reconfigure(app, {}, [link.envVar], `Detach ${i.name} (${link.envVar})`, actor?.name ?? null);
+        // Off the app's network once the release without it is live.
+        await instances.detach(i, app);
         return { link, release };
       });
     },
@@ -172,7 +177,8 @@ export function createServiceManager(deps: {
             throw conflict(`solum.yaml asks for ${kind}, and the service name ${name} is taken: link a ${kind} service to '${app.name}' yourself`);
           }
           const link = await doLink(i, app);
-          await deps.setConfig(app.id, { [link.envVar]: kinds[i.kind].url(i) });
+          await instances.attach(i, app);
+          await deps.setConfig(app.id, { [link.envVar]: instances.urlOf(i) });
           say(`       Linked ${name} as ${link.envVar}`);
         });
       }

@@ -6,7 +6,8 @@ export interface BuilderSpec {
   readonly cmd: readonly string[];
   readonly workingDir: string;
   readonly labels: Readonly<Record<string, string>>;
-  readonly network: 'none' | 'host';
+  /** 'none', 'host' or the name of a network Solum made. */
+  readonly network: string;
   readonly memoryBytes: number;
   readonly nanoCpus: number;
   readonly pids: number;
@@ -38,7 +39,13 @@ export interface AppContainerSpec {
   readonly cmd: readonly string[] | undefined;
   readonly env: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  /** 'host' or the name of a network Solum made. */
+  readonly network: string;
+  /** Names other containers of that network reach this one by. */
+  readonly aliases?: readonly string[];
   readonly memoryBytes: number;
+  /** CPU limit in units of 1e-9 CPUs (0: none). */
+  readonly nanoCpus: number;
   readonly pids: number;
   /** named volume → container path, read-write (backing services' data) */
   readonly volumes?: ReadonlyArray<readonly [string, string]>;
@@ -59,12 +66,50 @@ export interface ContainerState {
   /** How often Docker restarted it after it exited. */
   readonly restartCount: number;
   readonly labels: Readonly<Record<string, string>>;
+  /** The container's IPv4 address on each network it is attached to. */
+  readonly addresses?: Readonly<Record<string, string>>;
+}
+
+/** A Docker network Solum made: a user-defined internal bridge on a subnet of its own. */
+export interface NetworkSpec {
+  readonly name: string;
+  readonly subnet: string;
+  readonly gateway: string;
+  /** The bridge's interface name on the host, which Solum's firewall rules match. */
+  readonly bridge: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface NetworkSummary {
+  readonly name: string;
+  /** IPv4 subnets (a network made by anyone else may have several, or none). */
+  readonly subnets: readonly string[];
+  readonly bridge: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** IDs of the containers attached to it. */
+  readonly containers: readonly string[];
+  /** Seconds since the epoch. */
+  readonly created: number;
+}
+
+/** What the network layer needs from the engine; docker-engine.ts implements it with Docker. */
+export interface NetworkEngine {
+  /** Creates the network; rejects with `overlap` true when Docker refuses its subnet as taken. */
+  createNetwork(spec: NetworkSpec): Promise<void>;
+  /** Disconnects whatever is still attached and removes the network; a missing one is not an error. */
+  removeNetwork(name: string): Promise<void>;
+  /** Networks carrying all the given labels (every network with none given). */
+  listNetworks(labels: Readonly<Record<string, string>>): Promise<NetworkSummary[]>;
+  /** Attaches a container to a network (already attached is not an error). */
+  connectNetwork(name: string, containerId: string, aliases: readonly string[]): Promise<void>;
+  /** Detaches a container (not attached, or gone, is not an error). */
+  disconnectNetwork(name: string, containerId: string): Promise<void>;
 }
 
 export interface ContainerEngine {
   /** Labels of an image, or undefined when there is no such image. */
   imageLabels(ref: string): Promise<Readonly<Record<string, string>> | undefined>;
-  /** Creates and starts an app container (host network, restarted by Docker unless stopped). */
+  /** Creates and starts an app container (restarted by Docker unless stopped). */
   runApp(spec: AppContainerSpec): Promise<string>;
   /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and removes a container. */
   stopAndRemove(id: string, graceSeconds: number): Promise<void>;
@@ -84,7 +129,7 @@ export interface ContainerEngine {
    * `onOutput`; aborting `signal` stops the build. Resolves with the image ID, or rejects with the
    * build's error.
    */
-  buildImage(context: Readable, opts: { tag: string; labels: Readonly<Record<string, string>>; network: 'none' | 'host'; buildArgs: Readonly<Record<string, string>>; memoryBytes: number; signal: AbortSignal; onOutput: (text: string) => void }): Promise<string>;
+  buildImage(context: Readable, opts: { tag: string; labels: Readonly<Record<string, string>>; network: string; buildArgs: Readonly<Record<string, string>>; memoryBytes: number; signal: AbortSignal; onOutput: (text: string) => void }): Promise<string>;
   /** Creates a named volume with labels unless it exists. */
   ensureVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
   /** Removes volumes carrying all the given labels; returns how many. */

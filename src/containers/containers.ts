@@ -5,22 +5,14 @@ import type { Readable } from 'node:stream';
 import type { AppContainerSpec, BuilderContainer, ContainerEngine, ContainerState, ExecProcess } from './container-engine.js';
 import { readDuLabels, type DuLabels } from './du-labels.js';
 import { LABEL, type Role } from './labels.js';
+import { CA_PATH, hostNetworks, type EgressSettings, type NetworkRef, type Networks } from './networks.js';
 
-/** Where a job's CA bundle is mounted: Debian's (and node's, with NODE_EXTRA_CA_CERTS) default path. */
-export const CA_PATH = '/etc/ssl/certs/ca-certificates.crt';
+export { CA_PATH, type BuildNetwork, type EgressSettings, type NetworkRef } from './networks.js';
 
 export interface Limits {
   readonly memoryBytes: number;
   readonly nanoCpus: number;
   readonly pids: number;
-}
-
-/** What containers with network access need to reach package registries from behind a TLS-inspecting proxy. */
-export interface EgressSettings {
-  readonly caBundle: string | undefined;
-  readonly httpProxy: string | undefined;
-  readonly httpsProxy: string | undefined;
-  readonly noProxy: string | undefined;
 }
 
 export interface ContainerSettings {
@@ -31,9 +23,14 @@ export interface ContainerSettings {
   readonly jobLimits: Limits;
   /** Memory of app processes (and the default for backing services). */
   readonly processMemoryBytes: number;
+  /** CPU limit of app processes (and the default for backing services), in 1e-9 CPUs. */
+  readonly processNanoCpus?: number;
+  /** Where containers are attached; default: the host's network (host mode). */
+  readonly networks?: Networks;
 }
 
-export type JobNetwork = 'none' | 'host';
+/** A job's network: none at all, or a Solum network (the host's in host mode). */
+export type JobNetwork = 'none' | NetworkRef;
 
 /** A container that runs one script to its exit: a builder, a pipeline test, a save-artifacts step. */
 export interface JobSpec {
@@ -93,6 +90,10 @@ export interface ProcessSpec {
   readonly image: string;
   readonly name: string;
   readonly role: Role;
+  readonly network: NetworkRef;
+  /** Names the process is reached by on its network. */
+  readonly aliases?: readonly string[];
+  readonly nanoCpus?: number;
   /** The command to run; undefined keeps the image's CMD. */
   readonly cmd: readonly string[] | undefined;
   readonly env: Readonly<Record<string, string>>;
@@ -104,7 +105,8 @@ export interface ProcessSpec {
 export interface ImageBuildSpec {
   readonly tag: string;
   readonly labels: Readonly<Record<string, string>>;
-  readonly network: JobNetwork;
+  /** 'host' only for images an admin registers (language packs): builds of apps get a build network. */
+  readonly network: JobNetwork | 'host';
   readonly buildArgs?: Readonly<Record<string, string>>;
   readonly memoryBytes?: number;
   readonly signal?: AbortSignal;
@@ -119,6 +121,9 @@ export interface ContainerSummary {
 
 export interface Containers {
   readonly installation: string;
+  readonly networks: Networks;
+  /** The container's address on `ref`, where the router and health checks reach it (loopback in host mode). */
+  addressOf(id: string, ref: NetworkRef): Promise<string | undefined>;
   /** Creates a job container (not started); the caller must remove() it. */
   createJob(spec: JobSpec): Promise<Job>;
   /** Creates a job, puts `archive` in, runs it to its exit and removes it, whatever happens. */
@@ -160,26 +165,8 @@ export interface Containers {
  */
 export const quote = (v: string): string => JSON.stringify(v).replace(/\$/g, '\\$');
 
-/** Env a job with network access sees while it runs: the CA bundle's path and the proxies. Pure. */
-export function egressEnv(e: EgressSettings): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (e.caBundle) Object.assign(env, { NODE_EXTRA_CA_CERTS: CA_PATH, SSL_CERT_FILE: CA_PATH });
-  for (const [k, v] of [
-    ['HTTP_PROXY', e.httpProxy],
-    ['HTTPS_PROXY', e.httpsProxy],
-    ['NO_PROXY', e.noProxy],
-  ] as const) {
-    if (v) Object.assign(env, { [k]: v, [k.toLowerCase()]: v });
-  }
-  return env;
-}
-
-/** The proxies as `docker build` arguments (Docker's predefined proxy build args). Pure. */
-export function egressBuildArgs(e: EgressSettings): Record<string, string> {
-  return Object.fromEntries(Object.entries(egressEnv(e)).filter(([k]) => /PROXY$/i.test(k)));
-}
-
 export function createContainers(engine: ContainerEngine, s: ContainerSettings): Containers {
+  const networks = s.networks ?? hostNetworks(s.egress);
   const mine = (labels: Readonly<Record<string, string>>): Record<string, string> => ({ ...labels, [LABEL.installation]: s.installation });
 
   const job = (container: BuilderContainer): Job => ({
@@ -220,9 +207,11 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
   });
 
   const createJob = async (spec: JobSpec): Promise<Job> => {
+    if (spec.network !== 'none') await networks.guard();
     // Every job gets the same egress settings: whatever runs with network sees the CA bundle and
     // the proxies, and they stay out of anything committed (they live on the command line only).
-    const env = { ...(spec.network === 'none' ? {} : egressEnv(s.egress)), ...(spec.env ?? {}) };
+    const egress = spec.network === 'none' ? {} : networks.egressEnv(spec.network);
+    const env = { ...egress, ...(spec.env ?? {}) };
     const limits = spec.limits ?? s.jobLimits;
     return job(
       await engine.createBuilder({
@@ -230,11 +219,11 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
         cmd: ['/usr/bin/env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), '/bin/sh', '-c', spec.script],
         workingDir: spec.workingDir ?? '/app',
         labels: mine({ ...spec.labels, [LABEL.role]: spec.role }),
-        network: spec.network,
+        network: spec.network === 'none' ? 'none' : spec.network.name,
         memoryBytes: limits.memoryBytes,
         nanoCpus: limits.nanoCpus,
         pids: limits.pids,
-        readOnlyMounts: s.egress.caBundle ? [[s.egress.caBundle, CA_PATH]] : [],
+        readOnlyMounts: s.egress.caBundle && 'NODE_EXTRA_CA_CERTS' in egress ? [[s.egress.caBundle, CA_PATH]] : [],
         volumes: spec.volumes ?? [],
       }),
     );
@@ -242,6 +231,11 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
 
   return {
     installation: s.installation,
+    networks,
+    async addressOf(id, ref) {
+      if (ref.kind === 'host') return '127.0.0.1';
+      return (await engine.inspectContainer(id))?.addresses?.[ref.name];
+    },
     createJob,
     async runToExit(spec) {
       const j = await createJob(spec);
@@ -252,25 +246,35 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
         await j.remove();
       }
     },
-    startProcess(spec) {
+    async startProcess(spec) {
+      await networks.guard();
+      // An app target's network may egress (SOLUM_APP_EGRESS): its processes then get the proxy.
+      const egress = spec.network.kind === 'target' && spec.network.egress ? networks.egressEnv(spec.network) : {};
       const app: AppContainerSpec = {
         image: spec.image,
         name: spec.name,
         cmd: spec.cmd,
-        env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        env: Object.entries({ ...egress, ...spec.env }).map(([k, v]) => `${k}=${v}`),
         labels: mine({ ...spec.labels, [LABEL.role]: spec.role }),
+        network: spec.network.name,
+        ...(spec.aliases ? { aliases: spec.aliases } : {}),
+        nanoCpus: spec.nanoCpus ?? s.processNanoCpus ?? 0,
         memoryBytes: spec.memoryBytes ?? s.processMemoryBytes,
         pids: 512,
         ...(spec.volumes ? { volumes: spec.volumes } : {}),
       };
       return engine.runApp(app);
     },
-    buildImage(context, spec) {
+    async buildImage(context, spec) {
+      const net = spec.network;
+      if (net !== 'none' && net !== 'host') await networks.guard();
+      // The proxies as Docker's predefined build args, which stay out of the image's history.
+      const egress = net === 'none' ? {} : net === 'host' ? hostNetworks(s.egress).egressEnv({ name: 'host', gateway: '127.0.0.1', kind: 'host', egress: true }) : networks.egressEnv(net);
       return engine.buildImage(context, {
         tag: spec.tag,
         labels: mine(spec.labels),
-        network: spec.network,
-        buildArgs: { ...(spec.network === 'none' ? {} : egressBuildArgs(s.egress)), ...(spec.buildArgs ?? {}) },
+        network: net === 'none' || net === 'host' ? net : net.name,
+        buildArgs: { ...Object.fromEntries(Object.entries(egress).filter(([k]) => /PROXY$/i.test(k))), ...(spec.buildArgs ?? {}) },
         memoryBytes: spec.memoryBytes ?? s.jobLimits.memoryBytes,
         signal: spec.signal ?? new AbortController().signal,
         onOutput: spec.onOutput ?? (() => undefined),

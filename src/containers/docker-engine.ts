@@ -1,9 +1,9 @@
 // The Docker adapter: the only module that imports dockerode.
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import Docker from 'dockerode';
-import type { AppContainerSpec, BuilderContainer, BuilderSpec, ContainerEngine } from './container-engine.js';
+import type { AppContainerSpec, BuilderContainer, BuilderSpec, ContainerEngine, NetworkEngine } from './container-engine.js';
 
-export function createDockerEngine(options: { dockerHost?: string | undefined }): ContainerEngine {
+export function createDockerEngine(options: { dockerHost?: string | undefined }): ContainerEngine & NetworkEngine {
   const docker = connect(options.dockerHost);
 
   const readArchiveOf = async (container: Docker.Container, path: string): Promise<Buffer | undefined> => {
@@ -92,10 +92,11 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
         Env: [...spec.env],
         Labels: { ...spec.labels },
         Tty: false,
+        ...(spec.network !== 'host' ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [...(spec.aliases ?? [])] } } } } : {}),
         HostConfig: {
-          // No bridge on Solum hosts: apps listen on their assigned loopback port on the host network.
-          NetworkMode: 'host',
+          NetworkMode: spec.network,
           Memory: spec.memoryBytes,
+          ...(spec.nanoCpus > 0 ? { NanoCpus: spec.nanoCpus } : {}),
           PidsLimit: spec.pids,
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
@@ -127,7 +128,8 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
     async inspectContainer(id) {
       try {
         const info = await docker.getContainer(id).inspect();
-        return { id: info.Id, running: info.State.Running && !info.State.Restarting, exitCode: info.State.ExitCode, restartCount: info.RestartCount, labels: info.Config.Labels };
+        const addresses = Object.fromEntries(Object.entries(info.NetworkSettings.Networks).filter(([, n]) => n.IPAddress !== '').map(([name, n]) => [name, n.IPAddress]));
+        return { id: info.Id, running: info.State.Running && !info.State.Restarting, exitCode: info.State.ExitCode, restartCount: info.RestartCount, labels: info.Config.Labels, addresses };
       } catch (err) {
         if (statusOf(err) === 404) return undefined;
         throw err;
@@ -294,6 +296,80 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
     },
     async ping() {
       await docker.ping();
+    },
+    async createNetwork(spec) {
+      try {
+        await docker.createNetwork({
+          Name: spec.name,
+          Driver: 'bridge',
+          // Internal: Docker adds no NAT and no published ports; Solum's firewall does the rest.
+          Internal: true,
+          EnableIPv6: false,
+          CheckDuplicate: true,
+          Attachable: false,
+          IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+          Options: { 'com.docker.network.bridge.name': spec.bridge, 'com.docker.network.bridge.enable_ip_masquerade': 'false' },
+          Labels: { ...spec.labels },
+        });
+      } catch (err) {
+        const message = (err as Error).message;
+        if (/overlap|already exists/i.test(message)) throw Object.assign(new Error(message), { overlap: true });
+        throw err;
+      }
+    },
+    async removeNetwork(name) {
+      const n = docker.getNetwork(name);
+      let info: { Containers?: Record<string, unknown> };
+      try {
+        info = (await n.inspect()) as { Containers?: Record<string, unknown> };
+      } catch (err) {
+        if (statusOf(err) === 404) return;
+        throw err;
+      }
+      for (const id of Object.keys(info.Containers ?? {})) {
+        try {
+          await n.disconnect({ Container: id, Force: true });
+        } catch (err) {
+          if (statusOf(err) !== 404 && statusOf(err) !== 500) throw err;
+        }
+      }
+      try {
+        await n.remove();
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
+    },
+    async listNetworks(labels) {
+      const entries = Object.entries(labels);
+      const list = await docker.listNetworks(entries.length > 0 ? { filters: JSON.stringify({ label: entries.map(([k, v]) => `${k}=${v}`) }) } : {});
+      const out = [];
+      for (const n of list) {
+        // The list leaves out attached containers: inspect each of ours (few), not everyone's.
+        const attached = entries.length > 0 ? await docker.getNetwork(n.Id).inspect().then((i) => i.Containers, () => undefined) : n.Containers;
+        out.push({
+          name: n.Name,
+          subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter((s) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s)),
+          bridge: n.Options?.['com.docker.network.bridge.name'] ?? (n.Driver === 'bridge' ? `br-${n.Id.slice(0, 12)}` : ''),
+          labels: n.Labels ?? {},
+          containers: Object.keys(attached ?? {}),
+          created: Math.floor(new Date(n.Created).getTime() / 1000),
+        });
+      }
+      return out;
+    },
+    async connectNetwork(name, containerId, aliases) {
+      try {
+        await docker.getNetwork(name).connect({ Container: containerId, EndpointConfig: { Aliases: [...aliases] } });
+      } catch (err) {
+        if (!/already exists|already attached/i.test((err as Error).message)) throw err;
+      }
+    },
+    async disconnectNetwork(name, containerId) {
+      try {
+        await docker.getNetwork(name).disconnect({ Container: containerId, Force: true });
+      } catch (err) {
+        if (statusOf(err) !== 404 && !/is not connected/i.test((err as Error).message)) throw err;
+      }
     },
     async exec(id, options) {
       const exec = await docker.getContainer(id).exec({

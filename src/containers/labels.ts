@@ -17,7 +17,13 @@ export const LABEL = {
   port: 'io.solum.port',
   service: 'io.solum.service',
   serviceKind: 'io.solum.service-kind',
+  /** On a service image: `env` when its entrypoint listens where SOLUM_SERVICE_LISTEN says. */
+  serviceListen: 'io.solum.service.listen',
   languagePack: 'io.solum.language-pack',
+  /** What a network is for: build, target or service (see containers/networks.ts). */
+  networkKind: 'io.solum.network-kind',
+  /** The bridge-name prefix of the Solum process that made a network (the server's, or a worker's). */
+  networkOwner: 'io.solum.network-owner',
 } as const;
 
 /** What a container, image or volume is to Solum. */
@@ -30,4 +36,5 @@ export type Role =
   | 'service'
   | 'service-data'
   | 'language-pack'
-  | 'reader';
+  | 'reader'
+  | 'network';

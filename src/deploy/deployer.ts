@@ -1,9 +1,10 @@
-// Runs releases of deploy targets: starts a release's processes per the target's formation,
-// health-checks the web processes, switches the router to them, and retires the previous processes
-// after a grace period. One deploy per target at a time. At start it re-adopts running processes by label.
+// Runs releases of deploy targets: starts a release's processes per the target's formation on the
+// target's own network, health-checks the web processes, switches the router to them, and retires the
+// previous processes after a grace period. One deploy per target at a time. At start it re-adopts
+// running processes by label and removes networks of targets that are gone.
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import type { Containers, ContainerSummary } from '../containers/containers.js';
+import type { Containers, ContainerSummary, NetworkRef } from '../containers/containers.js';
 import type { DuManifest } from '../containers/du-labels.js';
 import { LABEL } from '../containers/labels.js';
 import type { App } from '../db/app-store.js';
@@ -12,7 +13,7 @@ import type { Logger } from '../logger.js';
 import { printableLine } from '../terminal-text.js';
 import { waitHealthy } from './health-check.js';
 import type { PortAllocator } from './ports.js';
-import type { Router } from './router.js';
+import type { Backend, Router } from './router.js';
 import type { DeployTarget } from './target.js';
 
 export interface ProcessInfo {
@@ -48,7 +49,21 @@ export interface DeployerOptions {
   /** How long old processes keep running after the switch, for requests in flight. */
   readonly graceMs: number;
   readonly healthTimeoutMs: number;
+  /** Runs before a target's processes start on its network (backing services linked to it join it). */
+  readonly beforeStart?: (target: DeployTarget, network: NetworkRef) => Promise<void>;
 }
+
+/** A process a deploy started, with where the router reaches it once known (web processes). */
+interface Started {
+  readonly id: string;
+  readonly type: string;
+  readonly index: number;
+  readonly port: number | null;
+  backend: Backend | null;
+}
+
+/** The alias every web process has on its target's network (a pipeline's tests reach the environment by it). */
+export const WEB_ALIAS = 'solum-web';
 
 export function createDeployer(o: DeployerOptions): Deployer {
   const log = o.logger.child({ component: 'deployer' });
@@ -85,8 +100,19 @@ export function createDeployer(o: DeployerOptions): Deployer {
 
   const manifestOf = async (release: Release): Promise<DuManifest | undefined> => (await o.containers.readDu(release.duId))?.manifest ?? (await o.containers.imageId(release.duId) ? { env: {} } : undefined);
 
-  const startProcesses = async (target: DeployTarget, release: Release, formation: Formation, manifest: DuManifest, deployId: string) => {
-    const started: Array<{ id: string; type: string; index: number; port: number | null }> = [];
+  const networkOf = (target: DeployTarget): Promise<NetworkRef> => o.containers.networks.ofTarget({ key: target.key, app: target.app.name });
+
+  /** Where the router reaches a web process: its address on the target's network (or loopback). */
+  const backendOf = async (id: string, network: NetworkRef, port: number): Promise<Backend> => {
+    const host = await o.containers.addressOf(id, network);
+    if (!host) throw new Error(`the process ${id.slice(0, 12)} has no address on ${network.name}`);
+    return { host, port };
+  };
+
+  /** Starts the release's processes into `started` (the caller's, so a failure half-way still removes them). */
+  const startProcesses = async (target: DeployTarget, release: Release, formation: Formation, manifest: DuManifest, deployId: string, started: Started[]): Promise<void> => {
+    const network = await networkOf(target);
+    await o.beforeStart?.(target, network);
     for (const [type, count] of Object.entries(formation)) {
       const command = release.processTypes[type];
       if (count <= 0 || command === undefined) continue;
@@ -99,6 +125,8 @@ export function createDeployer(o: DeployerOptions): Deployer {
             image: release.duId,
             name: `solum-${target.name}-v${release.version}-${type}-${index}-${deployId}`,
             role: 'process',
+            network,
+            ...(type === 'web' ? { aliases: [WEB_ALIAS] } : {}),
             // An empty command means the DU's own CMD (a Dockerfile-built DU without a Procfile).
             cmd: command === '' ? undefined : ['/bin/sh', '-c', command],
             env,
@@ -113,14 +141,21 @@ export function createDeployer(o: DeployerOptions): Deployer {
               ...(port !== null ? { [LABEL.port]: String(port) } : {}),
             },
           });
-          started.push({ id, type, index, port });
+          // Recorded before its address is looked up, so a failure still removes it.
+          const entry: Started = { id, type, index, port, backend: null };
+          started.push(entry);
+          if (port !== null) {
+            // A process that exited at once has no address: say why, as its health check would.
+            const dead = (await o.containers.addressOf(id, network)) ? undefined : await died(id, `${type}.${index}`)();
+            if (dead) throw new Error(`health check failed: ${dead}`);
+            entry.backend = await backendOf(id, network, port);
+          }
         } catch (err) {
-          if (port !== null) o.ports.release(port);
+          if (port !== null && !started.some((s) => s.port === port)) o.ports.release(port);
           throw err;
         }
       }
     }
-    return started;
   };
 
   const died = (id: string, name: string) => async (): Promise<string | undefined> => {
@@ -130,9 +165,9 @@ export function createDeployer(o: DeployerOptions): Deployer {
     return undefined;
   };
 
-  const healthy = (port: number, id: string, name: string, manifest: DuManifest | undefined): Promise<string | undefined> => {
+  const healthy = (backend: Backend, id: string, name: string, manifest: DuManifest | undefined): Promise<string | undefined> => {
     const hc = manifest?.healthcheck;
-    return waitHealthy({ port, path: hc?.path, timeoutMs: hc ? hc.timeout * 1000 : o.healthTimeoutMs, died: died(id, name) });
+    return waitHealthy({ host: backend.host, port: backend.port, path: hc?.path, timeoutMs: hc ? hc.timeout * 1000 : o.healthTimeoutMs, died: died(id, name) });
   };
 
   const deployLocked = async (target: DeployTarget, release: Release, say: (line: string) => void): Promise<string | undefined> => {
@@ -148,16 +183,16 @@ export function createDeployer(o: DeployerOptions): Deployer {
     const deployId = randomBytes(4).toString('hex');
     const types = Object.entries(formation).filter(([t, n]) => n > 0 && release.processTypes[t] !== undefined);
     say(`-----> Launching v${release.version}: ${types.length === 0 ? 'no processes' : types.map(([t, n]) => `${t}=${n}`).join(' ')}`);
-    let started: Awaited<ReturnType<typeof startProcesses>> = [];
+    const started: Started[] = [];
     try {
-      started = await startProcesses(target, release, formation, manifest, deployId);
-      const web = started.filter((s) => s.port !== null);
-      const failures = await Promise.all(web.map((w) => healthy(w.port ?? 0, w.id, `web.${w.index}`, manifest)));
+      await startProcesses(target, release, formation, manifest, deployId, started);
+      const web = started.flatMap((s) => (s.backend ? [{ ...s, backend: s.backend }] : []));
+      const failures = await Promise.all(web.map((w) => healthy(w.backend, w.id, `web.${w.index}`, manifest)));
       const failure = failures.find((f) => f !== undefined);
       if (failure) throw new Error(`health check failed: ${failure}`);
       const hc = manifest.healthcheck;
       if (web.length > 0) say(`       ${web.length} web process${web.length > 1 ? 'es' : ''} healthy${hc ? ` (GET ${hc.path})` : ' (TCP)'}`);
-      o.router.setBackends(target, web.map((w) => w.port ?? 0));
+      o.router.setBackends(target, web.map((w) => w.backend));
       live.set(target.key, deployId);
       retire(before);
       return undefined;
@@ -192,7 +227,9 @@ export function createDeployer(o: DeployerOptions): Deployer {
       return;
     }
     const manifest = await manifestOf(release).catch(() => undefined);
-    const web: number[] = [];
+    const network = await networkOf(target);
+    await o.beforeStart?.(target, network);
+    const web: Backend[] = [];
     for (const c of current) {
       const port = c.labels[LABEL.port];
       if (port) o.ports.reserve(Number(port));
@@ -203,14 +240,20 @@ export function createDeployer(o: DeployerOptions): Deployer {
         await o.containers.start(c.id);
         // Back in the router only once it answers again.
         if (port) {
-          const failure = await healthy(Number(port), c.id, name, manifest);
+          const failure = await healthy(await backendOf(c.id, network, Number(port)), c.id, name, manifest);
           if (failure) {
             log.error({ target: target.name, process: name, failure }, 'a restarted process is not healthy');
             continue;
           }
         }
       }
-      if (port) web.push(Number(port));
+      if (port) {
+        try {
+          web.push(await backendOf(c.id, network, Number(port)));
+        } catch (err) {
+          log.error({ err, target: target.name, process: name }, 'an adopted process has no address on its network');
+        }
+      }
     }
     o.router.setBackends(target, web);
     const deployId = current[0]?.labels[LABEL.deploy];
@@ -230,6 +273,10 @@ export function createDeployer(o: DeployerOptions): Deployer {
       }
       for (const [key, name] of keys) {
         await serialized(key, () => stopAllLocked({ key, name }, all.filter((c) => c.labels[LABEL.target] === key)));
+      }
+      // The app is going: its targets' networks go too (services linked to it are detached).
+      for (const n of await o.containers.networks.targetNetworks()) {
+        if (n.app === app.name) await serialized(n.key, () => o.containers.networks.removeTarget(n.key));
       }
     },
     async processes(target) {
@@ -286,6 +333,12 @@ export function createDeployer(o: DeployerOptions): Deployer {
         if (key && owned.has(key)) continue;
         log.warn({ container: c.id, app: c.labels[LABEL.app] }, 'removing a process no active release owns');
         await remove(c.id, undefined, 10).catch((err: unknown) => { log.error({ err }, 'removing it failed'); });
+      }
+      // Networks of targets with no active release and nothing attached (the app went while Solum was down).
+      for (const n of await o.containers.networks.targetNetworks()) {
+        if (owned.has(n.key) || n.containers.length > 0) continue;
+        log.info({ target: n.key }, 'removing the network of a target that has no processes');
+        await o.containers.networks.removeTarget(n.key).catch((err: unknown) => { log.error({ err }, 'removing it failed'); });
       }
     },
   };

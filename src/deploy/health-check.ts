@@ -1,8 +1,10 @@
-// Health checks for a new web process: an HTTP path answering 2xx/3xx, or else a TCP connect.
+// Health checks for a new web process: an HTTP path answering 2xx/3xx, or else a TCP connect, at the
+// process's address on its target's network (loopback in host mode), like the router reaches it.
 import http from 'node:http';
 import net from 'node:net';
 
 export interface HealthCheck {
+  readonly host: string;
   readonly port: number;
   /** An HTTP path to GET; without one a TCP connect is enough. */
   readonly path: string | undefined;
@@ -11,16 +13,16 @@ export interface HealthCheck {
   readonly died: () => Promise<string | undefined>;
 }
 
-function probeOnce(port: number, path: string | undefined): Promise<boolean> {
+function probeOnce(host: string, port: number, path: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     if (!path) {
-      const s = net.connect({ host: '127.0.0.1', port });
+      const s = net.connect({ host, port });
       s.setTimeout(1000, () => { s.destroy(); resolve(false); });
       s.once('connect', () => { s.destroy(); resolve(true); });
       s.once('error', () => { resolve(false); });
       return;
     }
-    const req = http.get({ host: '127.0.0.1', port, path, timeout: 2000, headers: { 'user-agent': 'solum-health-check' } }, (res) => {
+    const req = http.get({ host, port, path, timeout: 2000, headers: { 'user-agent': 'solum-health-check' } }, (res) => {
       res.resume();
       resolve((res.statusCode ?? 500) < 400);
     });
@@ -33,7 +35,7 @@ function probeOnce(port: number, path: string | undefined): Promise<boolean> {
 export async function waitHealthy(check: HealthCheck): Promise<string | undefined> {
   const deadline = Date.now() + check.timeoutMs;
   for (;;) {
-    if (await probeOnce(check.port, check.path)) return undefined;
+    if (await probeOnce(check.host, check.port, check.path)) return undefined;
     const dead = await check.died();
     if (dead) return dead;
     if (Date.now() > deadline) {

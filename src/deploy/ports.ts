@@ -1,4 +1,5 @@
-// Loopback ports for app processes: taken from a range, checked free before use.
+// Ports for app processes: on the host network, taken from a range and checked free before use; on
+// a network of their own, one fixed port for every process (each has an address of its own).
 import net from 'node:net';
 
 export interface PortAllocator {
@@ -41,5 +42,17 @@ export function createPortAllocator(range: { min: number; max: number }): PortAl
     reserve(port) {
       taken.add(port);
     },
+  };
+}
+
+/** The port every web process gets on a network of its own (Heroku's and most tools' default). */
+export const ISOLATED_WEB_PORT = 5000;
+
+/** Isolated mode: every process listens on the same port, at an address of its own. */
+export function fixedPorts(port: number = ISOLATED_WEB_PORT): PortAllocator {
+  return {
+    allocate: () => Promise.resolve(port),
+    release: () => undefined,
+    reserve: () => undefined,
   };
 }

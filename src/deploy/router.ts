@@ -1,16 +1,23 @@
 // The built-in HTTP router: routes <name>.<domain> by Host header to a deploy target's live web
-// processes on loopback, round-robin, retrying another backend when one refuses the connection.
-// Entries are keyed by the target's key; its name is only the host it answers to.
+// processes (at their address on the target's network, loopback in host mode), round-robin, retrying
+// another backend when one refuses the connection. Entries are keyed by the target's key; its name is
+// only the host it answers to.
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 
+/** Where a web process listens, as the host reaches it. */
+export interface Backend {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface Router {
   start(): Promise<number>;
   stop(): Promise<void>;
-  /** Replaces a target's backends at once: new requests go only to these ports. */
-  setBackends(target: { readonly key: string; readonly name: string }, ports: readonly number[]): void;
+  /** Replaces a target's backends at once: new requests go only to these. */
+  setBackends(target: { readonly key: string; readonly name: string }, backends: readonly Backend[]): void;
   /** The URL a target's name is served at. */
   url(name: string): string;
   /** Where the router listens, as a base URL reachable from this host. */
@@ -37,21 +44,23 @@ export function appFromHost(host: string | undefined, domain: string): string | 
 export function createRouter(o: { bind: string; port: number; domain: string; logger: Logger }): Router {
   const log = o.logger.child({ component: 'router' });
   /** Target key → its backends. */
-  const table = new Map<string, { ports: readonly number[]; next: number }>();
+  const table = new Map<string, { backends: readonly Backend[]; next: number }>();
   /** Host name (the first label) → target key. */
   const hosts = new Map<string, string>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 1000 });
   let listening = 0;
 
-  const pick = (app: string, avoid: ReadonlySet<number>): number | undefined => {
+  const keyOf = (b: Backend): string => `${b.host}:${b.port}`;
+
+  const pick = (app: string, avoid: ReadonlySet<string>): Backend | undefined => {
     const key = hosts.get(app);
     const entry = key === undefined ? undefined : table.get(key);
-    if (!entry || entry.ports.length === 0) return undefined;
-    for (let i = 0; i < entry.ports.length; i++) {
-      const port = entry.ports[(entry.next + i) % entry.ports.length];
-      if (port !== undefined && !avoid.has(port)) {
-        entry.next = (entry.next + i + 1) % entry.ports.length;
-        return port;
+    if (!entry || entry.backends.length === 0) return undefined;
+    for (let i = 0; i < entry.backends.length; i++) {
+      const b = entry.backends[(entry.next + i) % entry.backends.length];
+      if (b !== undefined && !avoid.has(keyOf(b))) {
+        entry.next = (entry.next + i + 1) % entry.backends.length;
+        return b;
       }
     }
     return undefined;
@@ -76,16 +85,17 @@ export function createRouter(o: { bind: string; port: number; domain: string; lo
     return headers;
   };
 
-  const proxy = (req: http.IncomingMessage, res: http.ServerResponse, app: string, tried: Set<number>): void => {
-    const port = pick(app, tried);
-    if (port === undefined) {
+  const proxy = (req: http.IncomingMessage, res: http.ServerResponse, app: string, tried: Set<string>): void => {
+    const backend = pick(app, tried);
+    if (backend === undefined) {
       plain(res, tried.size === 0 ? 503 : 502, tried.size === 0 ? `${app} has no running web process` : `${app} is not answering`);
       return;
     }
-    tried.add(port);
+    tried.add(keyOf(backend));
+    const { host, port } = backend;
     // A request without a body can be replayed on another backend if this one refuses it.
     const replayable = (req.method === 'GET' || req.method === 'HEAD') && !req.headers['content-length'] && !req.headers['transfer-encoding'];
-    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: forwardHeaders(req), agent }, (up) => {
+    const upstream = http.request({ host, port, method: req.method, path: req.url, headers: forwardHeaders(req), agent }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.statusMessage, endToEnd(up.headers));
       up.pipe(res);
     });
@@ -94,7 +104,7 @@ export function createRouter(o: { bind: string; port: number; domain: string; lo
         proxy(req, res, app, tried);
         return;
       }
-      log.debug({ app, port, code: err.code }, 'backend request failed');
+      log.debug({ app, host, port, code: err.code }, 'backend request failed');
       plain(res, 502, `${app} is not answering`);
     });
     res.on('close', () => {
@@ -121,12 +131,12 @@ export function createRouter(o: { bind: string; port: number; domain: string; lo
   // WebSocket and other upgrades: a raw byte pipe to one backend.
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     const app = appFromHost(req.headers.host, o.domain);
-    const port = app ? pick(app, new Set()) : undefined;
-    if (port === undefined) {
+    const backend = app ? pick(app, new Set()) : undefined;
+    if (backend === undefined) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n');
       return;
     }
-    const up = net.connect({ host: '127.0.0.1', port }, () => {
+    const up = net.connect({ host: backend.host, port: backend.port }, () => {
       const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i] ?? ''}: ${req.rawHeaders[i + 1] ?? ''}`);
       up.write(`${lines.join('\r\n')}\r\n\r\n`);
@@ -151,13 +161,13 @@ export function createRouter(o: { bind: string; port: number; domain: string; lo
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => { resolve(); }));
     },
-    setBackends(target, ports) {
-      if (ports.length === 0) {
+    setBackends(target, backends) {
+      if (backends.length === 0) {
         table.delete(target.key);
         if (hosts.get(target.name) === target.key) hosts.delete(target.name);
         return;
       }
-      table.set(target.key, { ports: [...ports], next: 0 });
+      table.set(target.key, { backends: [...backends], next: 0 });
       hosts.set(target.name, target.key);
     },
     url: (name) => `http://${name}.${o.domain}:${listening}/`,

@@ -48,6 +48,9 @@ export function bookOf(store: ReleaseStore, ownerId: number): ReleaseBook {
   };
 }
 
+/** The key of an app's own target (process labels, router entries, its network). */
+export const appTargetKey = (appId: number): string => `app-${appId}`;
+
 /** The router name of an environment: `<app>-<env>`; the app's own stays `<app>`. */
 export const environmentRouterName = (app: string, env: string): string => `${app}-${env}`;
 
@@ -64,7 +67,7 @@ export function createTargets(d: {
   appById: (id: number) => Promise<App | undefined>;
   environmentById: (id: number) => Promise<Environment | undefined>;
 }): Targets {
-  const ofApp = (app: App): DeployTarget => ({ key: `app-${app.id}`, app, environment: null, name: app.name, releases: bookOf(d.appReleases, app.id) });
+  const ofApp = (app: App): DeployTarget => ({ key: appTargetKey(app.id), app, environment: null, name: app.name, releases: bookOf(d.appReleases, app.id) });
   const ofEnvironment = (app: App, env: Environment): DeployTarget => ({
     key: `env-${env.id}`,
     app,

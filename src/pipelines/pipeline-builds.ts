@@ -113,17 +113,23 @@ export function pipelineBuilds(d: PipelineBuildsDeps): (inner: BuildRunner) => B
       let error: string | undefined;
       if (!pack || pack.kind !== 'builder') error = `tests of the pushed tree run in a builder language pack's image; ${pack ? `'${pack.name}' has none` : 'no language pack fits this tree'}`;
       else {
-        const r = await d.containers.runToExit({
-          image: pack.image,
-          script: spec.command,
-          role: 'pipeline-test',
-          labels: { [LABEL.app]: app.name },
-          network: pack.network,
-          archive: { tar: () => archiveWithFiles(archive, new Map()), dir: '/app' },
-          onOutput: (c) => { out.output(c); },
-          timeoutMs: d.testTimeoutMs,
-        });
-        error = testFailure(r, d.testTimeoutMs);
+        // A pack with network runs its tests on a network of their own, like its builds.
+        const network = pack.network === 'host' ? await d.containers.networks.forBuild({ app: app.name, buildId: build.id }) : undefined;
+        try {
+          const r = await d.containers.runToExit({
+            image: pack.image,
+            script: spec.command,
+            role: 'pipeline-test',
+            labels: { [LABEL.app]: app.name, [LABEL.buildId]: String(build.id) },
+            network: network ?? 'none',
+            archive: { tar: () => archiveWithFiles(archive, new Map()), dir: '/app' },
+            onOutput: (c) => { out.output(c); },
+            timeoutMs: d.testTimeoutMs,
+          });
+          error = testFailure(r, d.testTimeoutMs);
+        } finally {
+          await network?.remove();
+        }
       }
       out.line(error ? `!     Stage ${stage.name} failed: ${error}` : `-----> Stage ${stage.name} passed`);
       await out.close();

@@ -25,8 +25,10 @@ export interface RunAdvancerDeps {
   readonly logMaxBytes: number;
   /** The router's URL of a target name (`<app>-<env>`). */
   readonly url: (name: string) => string;
-  /** Where the router listens, reachable from a host-network container. */
+  /** Where the router listens, reachable from a host-network container (host mode). */
   readonly routerAddress: () => string;
+  /** The base URL of an environment's web processes on its own network (isolated mode). */
+  readonly webUrl: () => string;
   readonly runUrl: (id: number) => string;
   readonly logger: Logger;
 }
@@ -68,14 +70,19 @@ export function createRunAdvancer(d: RunAdvancerDeps): RunAdvancer {
       } else if (spec.kind === 'test' && spec.environment !== null) {
         if (!run.duId) error = 'the run has no deployment unit';
         else {
-          const url = d.url(environmentRouterName(app.name, spec.environment));
+          const target = d.targets.ofEnvironment(app, await d.ensureEnvironment(app, spec.environment));
+          // The test joins the environment's own network and reaches its web processes there; the
+          // router (on the host) is out of any container's reach unless Solum runs in host mode.
+          const network = await d.containers.networks.ofTarget({ key: target.key, app: app.name });
+          const host = network.kind === 'host';
+          const url = host ? d.url(environmentRouterName(app.name, spec.environment)) : d.webUrl();
           const r = await d.containers.runToExit({
             image: run.duId,
             script: spec.command,
-            env: { SOLUM_ENV_URL: url, SOLUM_ENV_HOST: new URL(url).host, SOLUM_ROUTER_URL: d.routerAddress(), SOLUM_ENVIRONMENT: spec.environment },
+            env: { SOLUM_ENV_URL: url, SOLUM_ENV_HOST: new URL(d.url(environmentRouterName(app.name, spec.environment))).host, SOLUM_ROUTER_URL: host ? d.routerAddress() : url, SOLUM_ENVIRONMENT: spec.environment },
             role: 'pipeline-test',
             labels: { [LABEL.app]: app.name },
-            network: 'host',
+            network,
             onOutput: (c) => { out.output(c); },
             timeoutMs: d.testTimeoutMs,
           });

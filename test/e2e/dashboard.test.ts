@@ -10,7 +10,7 @@ import { makeSshIdentity, randomName, run, startSolum, type RunningSolum } from 
 const server = (greeting: string): string => `
 const http = require('http');
 http.createServer((req, res) => res.end(${JSON.stringify(greeting)} + ' of ' + process.env.SOLUM_RELEASE))
-  .listen(Number(process.env.PORT), '127.0.0.1');
+  .listen(Number(process.env.PORT), '0.0.0.0');
 `;
 // The build prints a line, waits, prints another: long enough to watch it arrive. (A script file,
 // because npm echoes an inline command, words and all, before running it.)

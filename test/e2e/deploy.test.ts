@@ -13,7 +13,7 @@ http.createServer((req, res) => {
   if (req.url === '/health') { res.statusCode = process.env.BROKEN ? 500 : 200; res.end('ok'); return; }
   console.log('served ' + req.url);
   res.end(greeting + ' from ' + process.env.SOLUM_PROCESS + ' of ' + process.env.SOLUM_RELEASE);
-}).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening on ' + process.env.PORT));
+}).listen(Number(process.env.PORT), '0.0.0.0', () => console.log('listening on ' + process.env.PORT));
 `;
 
 const pkg = JSON.stringify({ name: 'web', version: '1.0.0', scripts: { start: 'node server.js' } });

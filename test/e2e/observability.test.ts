@@ -1,4 +1,4 @@
-// Probes and metrics: /healthz, /readyz (database and Docker), /metrics in Prometheus format.
+// Probes and metrics: /healthz, /readyz (database, Docker and the firewall table), /metrics in Prometheus format.
 import test from 'ava';
 import { solumWithApp } from '../support/fixtures.js';
 import { gitClient, makeRepo } from '../support/git.js';
@@ -12,7 +12,7 @@ test.serial('healthz, readyz and metrics count pushes, bytes, builds and API lat
   t.deepEqual(JSON.parse((await get('/healthz')).text), { status: 'ok' });
   const ready = await get('/readyz');
   t.is(ready.status, 200);
-  t.deepEqual(JSON.parse(ready.text), { status: 'ready', checks: { database: 'ok', docker: 'ok' } });
+  t.deepEqual(JSON.parse(ready.text), { status: 'ready', checks: { database: 'ok', docker: 'ok', firewall: 'ok' } });
 
   const repo = await makeRepo({ 'build.sh': 'echo ok\n' });
   const ssh = await gitClient(solum, 'ssh');

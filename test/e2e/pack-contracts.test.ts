@@ -33,7 +33,7 @@ async function buildpackRepo(name: string, opts: { detect?: string; compile: str
 
 /** A web command for images with only the base system: perl answers every request with the files. */
 const serveFiles = (files: string): string =>
-  `perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } $b = \`cat ${files}\`; print $c "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($b) . "\\r\\n\\r\\n" . $b; close $c }'`;
+  `perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } $b = \`cat ${files}\`; print $c "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($b) . "\\r\\n\\r\\n" . $b; close $c }'`;
 
 const builds = async (solum: { api: (m: string, p: string) => Promise<{ json: unknown }> }, app: string): Promise<BuildJson[]> =>
   (await solum.api('GET', `/v1/apps/${app}/builds`)).json as BuildJson[];

@@ -18,7 +18,7 @@ const server = `
 const http = require('http');
 http.createServer((req, res) => {
   res.end((process.env.GREETING || 'hi') + ' from ' + process.env.SOLUM_APP);
-}).listen(Number(process.env.PORT), '127.0.0.1');
+}).listen(Number(process.env.PORT), '0.0.0.0');
 `;
 
 // Run against staging in a container of the DU: asks the router for staging's host name.

@@ -46,7 +46,7 @@ http.createServer(async (req, res) => {
     }
     res.end('hello');
   } catch (err) { res.statusCode = 500; res.end('error: ' + err.message); }
-}).listen(Number(process.env.PORT), '127.0.0.1');
+}).listen(Number(process.env.PORT), '0.0.0.0');
 `;
 
 const pkg = JSON.stringify({ name: 'svc-app', version: '1.0.0', private: true, scripts: { start: 'node server.js' }, dependencies: { pg: '^8.11.0' } });
@@ -136,7 +136,8 @@ test.serial('postgres: link sets DATABASE_URL; data survives a redeploy, a Solum
   const releases = (await solum.api('GET', `/v1/apps/${app}/releases`)).json as Array<{ version: number; status: string; description: string; configKeys: string[] }>;
   t.like(releases[0], { version: 2, status: 'active', description: `Attach ${db} as DATABASE_URL`, configKeys: ['DATABASE_URL'] });
   const url = ((await solum.api('GET', `/v1/apps/${app}/config`)).json as Record<string, string>).DATABASE_URL ?? '';
-  t.regex(url, new RegExp(`^postgres://solum:[0-9a-f]{48}@127\\.0\\.0\\.1:\\d+/${db}$`));
+  // The app reaches the instance by its name on the app's own network (decision 0014), not a host port.
+  t.regex(url, new RegExp(`^postgres://solum:[0-9a-f]{48}@${db}:\\d+/${db}$`));
   t.is(await answer(solum, app, '/pg?write=first', /^rows:/), 'rows:first');
 
   // Another push (a new DU, a new release): same database, same rows.

@@ -13,7 +13,7 @@ import { randomName, startSolum, type RunningSolum } from '../support/solum.js';
 import { startWorker, type WorkerProcess } from '../support/workers.js';
 
 const server = (greeting: string): string =>
-  `require('http').createServer((q, s) => s.end(${JSON.stringify(greeting)} + ' ' + process.env.SOLUM_RELEASE)).listen(Number(process.env.PORT), '127.0.0.1');\n`;
+  `require('http').createServer((q, s) => s.end(${JSON.stringify(greeting)} + ' ' + process.env.SOLUM_RELEASE)).listen(Number(process.env.PORT), '0.0.0.0');\n`;
 const pkg = JSON.stringify({ name: 'web', version: '1.0.0', scripts: { start: 'node server.js' } });
 
 interface BuildJson {

@@ -11,7 +11,7 @@ const app = 'hello-web';
 const pkg = JSON.stringify({ name: 'hello-web', version: '1.0.0', scripts: { build: 'sh build.sh', start: 'node server.js' } });
 const buildSh = 'echo "compiling assets"\necho "wrote public/app.css (2.1 kB)"\necho "wrote public/app.js (14.8 kB)"\n';
 const server = (greeting: string): string =>
-  `require('http').createServer((req, res) => res.end(${JSON.stringify(greeting)})).listen(Number(process.env.PORT), '127.0.0.1');\n`;
+  `require('http').createServer((req, res) => res.end(${JSON.stringify(greeting)})).listen(Number(process.env.PORT), '0.0.0.0');\n`;
 
 const check = (what: string, res: { status: number; text: string }): void => {
   if (res.status >= 300) throw new Error(`${what}: ${res.status} ${res.text}`);

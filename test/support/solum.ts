@@ -101,6 +101,13 @@ export async function startSolum(options: { database?: DatabaseKind; env?: Recor
         const ps = await run('docker', ['ps', '-aq', '--filter', `label=io.solum.installation=${installation}`, '--filter', 'label=io.solum.role=process']);
         const ids = ps.stdout.split('\n').filter((l) => l.trim() !== '');
         if (ids.length > 0) await run('docker', ['rm', '-f', ...ids]);
+        // Networks outlive Solum like processes do; a test's would use up the subnet pool.
+        const nets = await run('docker', ['network', 'ls', '-q', '--filter', `label=io.solum.installation=${installation}`]);
+        for (const n of nets.stdout.split('\n').filter((l) => l.trim() !== '')) {
+          const attached = await run('docker', ['network', 'inspect', '-f', '{{range $id, $c := .Containers}}{{$id}} {{end}}', n]);
+          for (const c of attached.stdout.split(' ').filter((x) => x.trim() !== '')) await run('docker', ['network', 'disconnect', '-f', n, c.trim()]);
+          await run('docker', ['network', 'rm', n]);
+        }
       }
       await db.drop();
       await fs.rm(dataDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // far, and the small helpers that turn a step's result into the build's outcome.
 import type { App } from '../../db/app-store.js';
 import type { Build, BuildOutcome } from '../../db/build-store.js';
-import type { Containers, Limits } from '../../containers/containers.js';
+import type { Containers, JobNetwork, Limits } from '../../containers/containers.js';
 import { writeDuLabels } from '../../containers/du-labels.js';
 import { LABEL } from '../../containers/labels.js';
 import type { BuildLog } from '../queue/build-log.js';
@@ -42,6 +42,11 @@ export interface BuildContext extends BuildRunInput {
    * config vars and no artifacts of earlier builds, and nothing it leaves feeds a later build.
    */
   readonly untrusted: boolean;
+  /**
+   * The network of a step that needs one (a pack with network): the build's own network, made on
+   * first use and removed when the build ends; 'none' for packs without network.
+   */
+  readonly networkFor: (packs: ReadonlyArray<Pick<LanguagePack, 'network'>>) => Promise<JobNetwork>;
 }
 
 /** The DU's labels for this build, built from `packImage` and the kind's extras. */

@@ -2,7 +2,7 @@
 // Pack kinds: builder (and buildpack, a builder fed Heroku buildpacks), dockerfile, s2i.
 import type { App } from '../../db/app-store.js';
 import type { Build, BuildOutcome } from '../../db/build-store.js';
-import type { Containers } from '../../containers/containers.js';
+import type { BuildNetwork, Containers } from '../../containers/containers.js';
 import { fetchBuildpack } from '../packs/buildpacks.js';
 import { detectPack, resolvePacks, type LanguagePack } from '../packs/language-packs.js';
 import { parseAppManifest, type AppManifest } from './app-manifest.js';
@@ -53,6 +53,23 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
     fetchBuildpack: opts.fetchBuildpack ?? ((url: string, index: number) => fetchBuildpack(url, index)),
     ...(opts.previousBuild ? { previousBuild: opts.previousBuild } : {}),
   };
+  /** The build proper, by the last pack's kind. */
+  const runKind = async (c: BuildContext, dockerfile: string | null): Promise<BuildOutcome> => {
+    const { chosen, pack, log, app, build } = c;
+    log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack${chosen.length > 1 ? 's' : ''} ${chosen.map((p) => p.name).join(', ')}`);
+    if (pack.kind === 'dockerfile') return buildWithDockerfile(c, dockerfile);
+
+    const images: string[] = [];
+    for (const p of chosen) {
+      const id = await opts.containers.imageId(p.image);
+      if (!id) return failed(c, `the image ${p.image} of language pack '${p.name}' is missing: run scripts/provision.sh`);
+      images.push(id);
+    }
+    const packImage = images.at(-1) ?? '';
+    const uses = chosen.map((p, i) => ({ name: p.name, image: images[i] ?? null }));
+    if (pack.kind === 's2i') return buildWithS2i(c, kinds, packImage, uses);
+    return buildWithBuilder(c, kinds, packImage, uses, build.buildpacks.length > 0 ? build.buildpacks : app.buildpacks);
+  };
   return async ({ build, app, archive, log, signal, limits }) => {
     const summary = await inspectArchive(archive);
     let manifest: AppManifest;
@@ -75,6 +92,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
       return failed({ pack }, `dockerfile and s2i packs build alone, not with other packs (${chosen.map((p) => p.name).join(', ')})`);
     }
     const processTypes = new Map(parseProcfile(summary.procfile ?? ''));
+    let network: Promise<BuildNetwork> | undefined;
     const c: BuildContext = {
       containers: opts.containers,
       build,
@@ -90,19 +108,17 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
       procfileTypes: new Map(processTypes),
       labels: builderLabels(app, build),
       untrusted: build.source === 'pull-request',
+      networkFor: (packs) => {
+        if (!packs.some((p) => p.network === 'host')) return Promise.resolve('none');
+        network ??= opts.containers.networks.forBuild({ app: app.name, buildId: build.id });
+        return network;
+      },
     };
-    log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack${chosen.length > 1 ? 's' : ''} ${chosen.map((p) => p.name).join(', ')}`);
-    if (pack.kind === 'dockerfile') return buildWithDockerfile(c, summary.dockerfile);
-
-    const images: string[] = [];
-    for (const p of chosen) {
-      const id = await opts.containers.imageId(p.image);
-      if (!id) return failed(c, `the image ${p.image} of language pack '${p.name}' is missing: run scripts/provision.sh`);
-      images.push(id);
+    try {
+      return await runKind(c, summary.dockerfile);
+    } finally {
+      // The build's network goes with the build, whatever happened in it.
+      if (network) await (await network.catch(() => undefined))?.remove();
     }
-    const packImage = images.at(-1) ?? '';
-    const uses = chosen.map((p, i) => ({ name: p.name, image: images[i] ?? null }));
-    if (pack.kind === 's2i') return buildWithS2i(c, kinds, packImage, uses);
-    return buildWithBuilder(c, kinds, packImage, uses, buildpackUrls);
   };
 }

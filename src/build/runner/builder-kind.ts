@@ -97,7 +97,7 @@ async function buildIn(c: BuildContext, d: BuilderKindDeps, packImage: string, u
     script: chosen.length === 1 ? pack.build : multiPackScript(chosen, copied),
     role: 'builder',
     labels: c.labels,
-    network: chosen.some((p) => p.network === 'host') ? 'host' : 'none',
+    network: await c.networkFor(chosen),
     limits: c.limits,
     volumes,
   });

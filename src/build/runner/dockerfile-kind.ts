@@ -16,10 +16,12 @@ export async function buildWithDockerfile(c: BuildContext, dockerfile: string | 
   c.processTypes.set('web', c.processTypes.get('web') ?? c.manifest.run ?? '');
   const fromImage = await baseImageOf(dockerfile ?? '', c.containers);
   try {
+    // RUN steps get the build's network (and the egress proxy), never the host's.
+    const network = await c.networkFor([c.pack]);
     const duId = await c.containers.buildImage(archiveWithFiles(c.archive, new Map()), {
       tag: `${duRepository(c.app.name)}:${c.build.number}`,
       labels: duLabelsOf(c, fromImage ?? ''),
-      network: c.pack.network,
+      network,
       memoryBytes: c.limits.memoryBytes,
       signal: c.signal,
       onOutput: (text) => { c.log.output(text); },

@@ -22,13 +22,13 @@ export async function buildWithS2i(c: BuildContext, d: S2iKindDeps, s2iImage: st
   const run = `${scripts}/run`;
   const web = c.processTypes.get('web') ?? run;
   c.processTypes.set('web', web);
-  const jobOf = (image: string, script: string, network: 'none' | 'host') =>
+  const jobOf = async (image: string, script: string) =>
     // The image's own working directory ('').
-    c.containers.createJob({ image, script, workingDir: '', role: 'builder', labels: c.labels, network, limits: c.limits });
+    c.containers.createJob({ image, script, workingDir: '', role: 'builder', labels: c.labels, network: await c.networkFor([s2i]), limits: c.limits });
   let artifacts: Buffer | undefined;
   const previous = d.previousBuild && !c.untrusted ? await d.previousBuild(c.app, c.build) : undefined;
   if (previous?.duImage && previous.languagePack === s2i.name && (await c.containers.imageId(previous.duImage))) {
-    const saver = await jobOf(previous.duImage, `[ -x ${sh(`${scripts}/save-artifacts`)} ] || exit 99; mkdir -p /tmp/solum-artifacts && ${sh(`${scripts}/save-artifacts`)} | tar -x -C /tmp/solum-artifacts`, s2i.network);
+    const saver = await jobOf(previous.duImage, `[ -x ${sh(`${scripts}/save-artifacts`)} ] || exit 99; mkdir -p /tmp/solum-artifacts && ${sh(`${scripts}/save-artifacts`)} | tar -x -C /tmp/solum-artifacts`);
     try {
       const { exitCode } = await saver.run({ onOutput: (chunk) => { c.log.output(chunk); } });
       if (exitCode === 0) {
@@ -44,7 +44,7 @@ export async function buildWithS2i(c: BuildContext, d: S2iKindDeps, s2iImage: st
       await saver.remove();
     }
   }
-  const job = await jobOf(s2i.image, `${scripts}/assemble`, s2i.network);
+  const job = await jobOf(s2i.image, `${scripts}/assemble`);
   try {
     await job.putArchive(Readable.from([await retar(archiveWithFiles(c.archive, new Map([['.solum/build.json', buildMetadata(c)]])), '', 'tmp/src')]), '/');
     if (artifacts) await job.putArchive(Readable.from([artifacts]), '/');
