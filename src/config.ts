@@ -49,6 +49,8 @@ const schema = z.object({
   SOLUM_HTTP_BODY_IDLE_SECONDS: z.coerce.number().min(1).default(15),
   SOLUM_HTTP_ANONYMOUS_BODY_SECONDS: z.coerce.number().min(1).default(30),
   SOLUM_HTTP_BODY_SECONDS: z.coerce.number().min(1).default(1800),
+  /** Images an app's Dockerfile may start and copy from besides its own DUs (comma-separated, `*` globs). */
+  SOLUM_DOCKERFILE_IMAGES: z.string().default('solum/base:*,solum/lp-*:*'),
   SOLUM_CREATE_APPS_ON_PUSH: z.enum(['true', 'false']).default('true'),
   SOLUM_ROUTER_PORT: port.default(8080),
   SOLUM_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i).default('localhost'),
@@ -88,6 +90,8 @@ export interface Config {
   readonly serverUrl: string | undefined;
   /** Whether any signed-in user may create an app by pushing to a new name (admins always may). */
   readonly createAppsOnPush: boolean;
+  /** Images an app's Dockerfile may start and copy from besides its own DUs. */
+  readonly dockerfileImages: readonly string[];
   /** How long API request bodies may pause and take (git routes are not bound by it). */
   readonly bodyDeadlines: { readonly idleMs: number; readonly anonymousMs: number; readonly signedInMs: number };
   /** What one user (not an admin) may hold. */
@@ -165,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     workerToken: e.SOLUM_WORKER_TOKEN,
     serverUrl: e.SOLUM_SERVER_URL?.replace(/\/+$/, ''),
     createAppsOnPush: e.SOLUM_CREATE_APPS_ON_PUSH === 'true',
+    dockerfileImages: Object.freeze(e.SOLUM_DOCKERFILE_IMAGES.split(',').map((s) => s.trim()).filter((s) => s !== '')),
     bodyDeadlines: Object.freeze({ idleMs: e.SOLUM_HTTP_BODY_IDLE_SECONDS * 1000, anonymousMs: e.SOLUM_HTTP_ANONYMOUS_BODY_SECONDS * 1000, signedInMs: e.SOLUM_HTTP_BODY_SECONDS * 1000 }),
     quotas: Object.freeze({ apps: e.SOLUM_QUOTA_APPS, services: e.SOLUM_QUOTA_SERVICES, processes: e.SOLUM_QUOTA_PROCESSES }),
     logLevel: e.SOLUM_LOG_LEVEL,

@@ -41,6 +41,7 @@ export async function assembleBuilding(f: Foundation, runUrl: (id: number) => st
   const baseRunner = createBuildRunner({
     containers,
     packs: () => registry.packs(),
+    dockerfileImages: config.dockerfileImages,
     configOf: (appId) => stores.releases.getConfig(appId),
     fetchBuildpack: (url, index) => buildpackArchives.fetch(url, index),
     // A pull request's build never feeds a later one.

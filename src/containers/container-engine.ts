@@ -129,7 +129,7 @@ export interface ContainerEngine {
    * `onOutput`; aborting `signal` stops the build. Resolves with the image ID, or rejects with the
    * build's error.
    */
-  buildImage(context: Readable, opts: { tag: string; labels: Readonly<Record<string, string>>; network: string; buildArgs: Readonly<Record<string, string>>; memoryBytes: number; signal: AbortSignal; onOutput: (text: string) => void }): Promise<string>;
+  buildImage(context: Readable, opts: { tag: string; labels: Readonly<Record<string, string>>; network: string; buildArgs: Readonly<Record<string, string>>; memoryBytes: number; nanoCpus?: number; pids?: number; signal: AbortSignal; onOutput: (text: string) => void }): Promise<string>;
   /** Creates a named volume with labels unless it exists. */
   ensureVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
   /** Removes volumes carrying all the given labels; returns how many. */

@@ -109,6 +109,9 @@ export interface ImageBuildSpec {
   readonly network: JobNetwork | 'host';
   readonly buildArgs?: Readonly<Record<string, string>>;
   readonly memoryBytes?: number;
+  /** CPU and process limits of the build's RUN steps (an app's build gets a builder's). */
+  readonly nanoCpus?: number;
+  readonly pids?: number;
   readonly signal?: AbortSignal;
   readonly onOutput?: (text: string) => void;
 }
@@ -276,6 +279,8 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
         network: net === 'none' || net === 'host' ? net : net.name,
         buildArgs: { ...Object.fromEntries(Object.entries(egress).filter(([k]) => /PROXY$/i.test(k))), ...(spec.buildArgs ?? {}) },
         memoryBytes: spec.memoryBytes ?? s.jobLimits.memoryBytes,
+        ...(spec.nanoCpus !== undefined ? { nanoCpus: spec.nanoCpus } : {}),
+        ...(spec.pids !== undefined ? { pids: spec.pids } : {}),
         signal: spec.signal ?? new AbortController().signal,
         onOutput: spec.onOutput ?? (() => undefined),
       });

@@ -1,6 +1,7 @@
 // The Docker adapter: the only module that imports dockerode.
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { createBuildCgroup } from './build-cgroup.js';
 import type { AppContainerSpec, BuilderContainer, BuilderSpec, ContainerEngine, NetworkEngine } from './container-engine.js';
 
 export function createDockerEngine(options: { dockerHost?: string | undefined }): ContainerEngine & NetworkEngine {
@@ -206,6 +207,8 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
       return list.map((c) => ({ id: c.Id, created: c.Created, labels: c.Labels })).sort((a, b) => b.created - a.created);
     },
     async buildImage(context, o) {
+      // The RUN steps' processes are counted in a cgroup of the build's own (the build API has no pids limit).
+      const cgroup = o.pids === undefined ? undefined : await createBuildCgroup(o.pids);
       const stream = await docker.buildImage(context, {
         t: o.tag,
         labels: JSON.stringify(o.labels),
@@ -213,10 +216,15 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
         buildargs: JSON.stringify(o.buildArgs),
         memory: o.memoryBytes,
         memswap: o.memoryBytes,
+        ...(o.nanoCpus !== undefined ? { cpuperiod: 100_000, cpuquota: Math.max(1000, Math.round((o.nanoCpus / 1e9) * 100_000)) } : {}),
+        ...(cgroup ? { cgroupparent: cgroup.parent } : {}),
         rm: true,
         forcerm: true,
         pull: false,
-      } as unknown as Docker.ImageBuildOptions);
+      } as unknown as Docker.ImageBuildOptions).catch(async (err: unknown) => {
+        await cgroup?.remove();
+        throw err;
+      });
       const abort = (): void => { (stream as unknown as { destroy(): void }).destroy(); };
       o.signal.addEventListener('abort', abort, { once: true });
       try {
@@ -240,6 +248,7 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
         });
       } finally {
         o.signal.removeEventListener('abort', abort);
+        await cgroup?.remove();
       }
     },
     async ensureVolume(name, labels) {

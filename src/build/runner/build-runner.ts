@@ -18,6 +18,8 @@ export { duRepository, type BuildRunInput, type StopReason } from './build-conte
 export interface BuildRunnerOptions {
   readonly containers: Containers;
   readonly packs: () => readonly LanguagePack[];
+  /** Images an app's Dockerfile may start and copy from besides its own DUs (patterns, `*` globs). */
+  readonly dockerfileImages: readonly string[];
   /** The app's config vars: the buildpack pack writes them into ENV_DIR for bin/compile. */
   readonly configOf?: (appId: number) => Promise<Readonly<Record<string, string>>>;
   /** Fetches buildpack `index` as a tar under buildpackDir(index) (default: a shallow git clone here). */
@@ -57,7 +59,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
   const runKind = async (c: BuildContext, dockerfile: string | null): Promise<BuildOutcome> => {
     const { chosen, pack, log, app, build } = c;
     log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack${chosen.length > 1 ? 's' : ''} ${chosen.map((p) => p.name).join(', ')}`);
-    if (pack.kind === 'dockerfile') return buildWithDockerfile(c, dockerfile);
+    if (pack.kind === 'dockerfile') return buildWithDockerfile(c, dockerfile, opts.dockerfileImages);
 
     const images: string[] = [];
     for (const p of chosen) {

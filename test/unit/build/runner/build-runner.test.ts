@@ -125,6 +125,7 @@ const runnerWith = (engine: ContainerEngine) =>
       processMemoryBytes: 1 << 29,
     }),
     packs: () => packs,
+    dockerfileImages: [],
   });
 
 test('a good build: metadata appended, forged .solum dropped, limits and build-only env set, DU committed with CMD and labels', async (t) => {
