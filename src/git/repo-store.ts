@@ -13,6 +13,8 @@ export interface RepoStore {
   ensureEmpty(): Promise<string>;
   /** The commit a ref points to, or null when there is no such ref. */
   refHead(app: AppName, ref: string): Promise<string | null>;
+  /** Whether commit `older` is an ancestor of commit `newer` in the app's repository (false when either is unknown). */
+  isAncestor(app: AppName, older: string, newer: string): Promise<boolean>;
   /** Deletes an app's repository (moved aside first, so a half-deleted repo is never served). */
   remove(app: AppName): Promise<void>;
   /** Rewrites the hook of every repo, so a moved install or upgraded hook takes effect. */
@@ -85,6 +87,10 @@ export function createRepoStore(deps: { reposDir: string; hookScript: string }):
     async refHead(app, ref) {
       const r = await runGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: pathOf(app) });
       return r.code === 0 ? r.stdout.trim() : null;
+    },
+    async isAncestor(app, older, newer) {
+      if (!/^[0-9a-f]{40}$/.test(older) || !/^[0-9a-f]{40}$/.test(newer)) return false;
+      return (await runGit(['merge-base', '--is-ancestor', older, newer], { cwd: pathOf(app) })).code === 0;
     },
     async remove(app) {
       const doomed = path.join(deps.reposDir, `.deleted-${app}-${Date.now()}`);

@@ -346,5 +346,37 @@ for (const database of databaseKinds) {
     t.is((await w.solum.api('POST', `/v1/apps/${w.app}/releases`, { rollback: 2 }, w.alice.token)).status, 201);
     t.deepEqual((await w.solum.api('GET', `/v1/apps/${w.app}/config`, undefined, w.alice.token)).json, { SECRET: 'old' });
   });
+  // Attack: replay (or delay) a signed push delivery of an older commit to take the app back to
+  // code its owners replaced, e.g. before a security fix.
+  test.serial(name('a push event never releases a commit older than the live release'), async (t) => {
+    const w = await world(database, t);
+    const server = 'exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
+    const src = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server, 'version.txt': 'old\n' });
+    const old = (await run('git', ['rev-parse', 'HEAD'], { cwd: src })).stdout.trim();
+    const fixed = await writeAndCommit(src, { 'version.txt': 'fixed\n' }, 'the fix');
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/source`, { url: `file://${src}`, ref: 'main' })).status, 200);
+    const secret = ((await w.solum.api('POST', `/v1/apps/${w.app}/webhook/secret`, undefined, w.alice.token)).json as { secret: string }).secret;
+    const send = async (delivery: string, commit: string) => {
+      const body = JSON.stringify({ ref: 'main', commit, timestamp: new Date().toISOString() });
+      const sig = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+      return fetch(`http://127.0.0.1:${w.solum.httpPort}/v1/apps/${w.app}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-solum-delivery': delivery, 'x-solum-signature-256': sig }, body });
+    };
+    const settled = async (): Promise<Array<{ status: string; release: string | null }>> => {
+      for (let i = 0; i < 300; i++) {
+        const list = (await w.solum.api('GET', `/v1/apps/${w.app}/builds`, undefined, w.alice.token)).json as Array<{ status: string; release: string | null }>;
+        if (list.length > 0 && list.every((b) => b.status !== 'queued' && b.status !== 'running' && b.release !== 'pending' && b.release !== 'releasing')) return list;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error('builds did not settle');
+    };
+    t.is((await send('d-new', fixed)).status, 202);
+    await settled();
+    const live = (await w.solum.api('GET', `/v1/apps/${w.app}/releases`, undefined, w.alice.token)).json as Array<{ version: number; status: string; buildId: number }>;
+    t.like(live, [{ version: 1, status: 'active' }]);
+    t.is((await send('d-old', old)).status, 202);
+    const builds = await settled();
+    t.is(builds.length, 2);
+    t.deepEqual((await w.solum.api('GET', `/v1/apps/${w.app}/releases`, undefined, w.alice.token)).json, live, 'the fixed commit stays live');
+  });
 }
 
