@@ -48,6 +48,8 @@ const schema = z.object({
   SOLUM_APP_MEMORY_MB: z.coerce.number().int().min(16).default(512),
   SOLUM_DEPLOY_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
   SOLUM_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /** What an SBOM may read out of a DU (a tenant decides what is in /app). */
+  SOLUM_SBOM_READ_MAX_MB: z.coerce.number().int().min(1).max(16384).default(256),
 });
 
 export interface Config {
@@ -94,6 +96,8 @@ export interface Config {
   readonly webhookMaxAgeMs: number;
   /** Limits on uploaded artifacts. */
   readonly upload: { readonly maxBytes: number; readonly maxUnpackedBytes: number; readonly maxEntries: number; readonly maxPathLength: number };
+  /** Bytes an SBOM reads out of an image at most, in all and per file. */
+  readonly sbom: { readonly maxBytes: number; readonly maxFileBytes: number };
   /** What builders need to reach package registries from behind a TLS-inspecting proxy. */
   readonly builderNetwork: {
     readonly caBundle: string | undefined;
@@ -151,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     baseImage: e.SOLUM_BASE_IMAGE,
     retention: Object.freeze({ keep: e.SOLUM_KEEP_DUS, intervalMs: e.SOLUM_PRUNE_INTERVAL_SECONDS * 1000 }),
     upload: Object.freeze({ maxBytes: e.SOLUM_UPLOAD_MAX_BYTES, maxUnpackedBytes: e.SOLUM_UPLOAD_MAX_UNPACKED_BYTES, maxEntries: e.SOLUM_UPLOAD_MAX_ENTRIES, maxPathLength: e.SOLUM_UPLOAD_MAX_PATH }),
+    sbom: Object.freeze({ maxBytes: e.SOLUM_SBOM_READ_MAX_MB * 1024 * 1024, maxFileBytes: Math.min(32, e.SOLUM_SBOM_READ_MAX_MB) * 1024 * 1024 }),
     builderNetwork: Object.freeze({
       caBundle: e.SOLUM_BUILD_CA_BUNDLE,
       httpProxy: e.HTTP_PROXY,

@@ -3,6 +3,7 @@
 import type { App } from '../../db/app-store.js';
 import type { Build, BuildOutcome } from '../../db/build-store.js';
 import type { Containers } from '../../containers/containers.js';
+import type { SbomRecorder } from '../../supply-chain/sbom-recorder.js';
 import { fetchBuildpack } from '../packs/buildpacks.js';
 import { detectPack, resolvePacks, type LanguagePack } from '../packs/language-packs.js';
 import { parseAppManifest, type AppManifest } from './app-manifest.js';
@@ -24,6 +25,7 @@ export interface BuildRunnerOptions {
   readonly fetchBuildpack?: (url: string, index: number) => Promise<{ tar: Buffer; commit: string }>;
   /** The app's newest successful build before this one (S2I incremental builds). */
   readonly previousBuild?: (app: App, build: Build) => Promise<Build | undefined>;
+  readonly sbom?: SbomRecorder;
 }
 
 export type BuildRunner = (input: BuildRunInput) => Promise<BuildOutcome>;
@@ -90,6 +92,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
       procfileTypes: new Map(processTypes),
       labels: builderLabels(app, build),
       untrusted: build.source === 'pull-request',
+      ...(opts.sbom ? { sbom: opts.sbom } : {}),
     };
     log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack${chosen.length > 1 ? 's' : ''} ${chosen.map((p) => p.name).join(', ')}`);
     if (pack.kind === 'dockerfile') return buildWithDockerfile(c, summary.dockerfile);
