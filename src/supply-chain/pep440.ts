@@ -103,12 +103,19 @@ export function comparePep440Strings(a: string, b: string): number {
   return comparePep440(x, y);
 }
 
-type Clause = (v: Pep440Version, raw: string) => boolean;
+/** One clause; `v` is undefined when the candidate is no PEP 440 version (only === can match it). */
+type Clause = (v: Pep440Version | undefined, raw: string) => boolean;
 
 const withoutLocal = (v: Pep440Version): Pep440Version => ({ ...v, local: null });
 
 /** One clause (`>=1.2`, `==1.4.*`, `~=2.2`), or undefined when it is none. */
 function clause(text: string): Clause | undefined {
+  const c = versionClause(text);
+  if (!c) return undefined;
+  return /^\s*===/.test(text) ? c : (v, raw) => v !== undefined && c(v, raw);
+}
+
+function versionClause(text: string): ((v: Pep440Version | undefined, raw: string) => boolean) | undefined {
   const m = /^\s*(===|==|!=|~=|<=|>=|<|>)\s*(\S+)\s*$/.exec(text);
   if (!m) return undefined;
   const op = m[1] ?? '';
@@ -118,29 +125,30 @@ function clause(text: string): Clause | undefined {
     const prefix = parsePep440(target.slice(0, -2));
     if (!prefix || prefix.pre || prefix.post !== null || prefix.dev !== null || prefix.local) return undefined;
     const matches = (v: Pep440Version): boolean => v.epoch === prefix.epoch && prefix.written.every((n, i) => (v.written[i] ?? 0) === n);
-    return op === '==' ? (v) => matches(v) : (v) => !matches(v);
+    return op === '==' ? (v) => v !== undefined && matches(v) : (v) => v !== undefined && !matches(v);
   }
   const t = parsePep440(target);
   if (!t) return undefined;
+  const on = (f: (v: Pep440Version) => boolean) => (v: Pep440Version | undefined): boolean => v !== undefined && f(v);
   switch (op) {
     case '==':
       // Without a local part in the specifier, a candidate's local part is ignored.
-      return (v) => comparePep440(t.local ? v : withoutLocal(v), t) === 0;
+      return on((v) => comparePep440(t.local ? v : withoutLocal(v), t) === 0);
     case '!=':
-      return (v) => comparePep440(t.local ? v : withoutLocal(v), t) !== 0;
+      return on((v) => comparePep440(t.local ? v : withoutLocal(v), t) !== 0);
     case '<':
-      return (v) => comparePep440(v, t) < 0;
+      return on((v) => comparePep440(v, t) < 0);
     case '<=':
-      return (v) => comparePep440(v, t) <= 0;
+      return on((v) => comparePep440(v, t) <= 0);
     case '>':
-      return (v) => comparePep440(withoutLocal(v), t) > 0;
+      return on((v) => comparePep440(withoutLocal(v), t) > 0);
     case '>=':
-      return (v) => comparePep440(v, t) >= 0;
+      return on((v) => comparePep440(v, t) >= 0);
     case '~=': {
       // ~=2.2.1 is >=2.2.1, ==2.2.*
       if (t.written.length < 2) return undefined;
       const head = t.written.slice(0, -1);
-      return (v) => comparePep440(v, t) >= 0 && v.epoch === t.epoch && head.every((n, i) => (v.written[i] ?? 0) === n);
+      return on((v) => comparePep440(v, t) >= 0 && v.epoch === t.epoch && head.every((n, i) => (v.written[i] ?? 0) === n));
     }
     default:
       return undefined;
@@ -162,7 +170,7 @@ export function parsePep440Specifier(spec: string): ((version: string) => boolea
   }
   return (raw) => {
     const v = parsePep440(raw);
-    return v !== undefined && clauses.every((c) => c(v, raw));
+    return clauses.every((c) => c(v, raw));
   };
 }
 
