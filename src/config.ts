@@ -70,6 +70,8 @@ const schema = z.object({
     .refine((v) => v.split(',').map((h) => h.trim()).filter((h) => h !== '').every((h) => /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(h)), 'a comma-separated list of host names (a leading *. allows subdomains)'),
   SOLUM_EGRESS_PROXY_PORT: port.default(0),
   SOLUM_APP_EGRESS: z.enum(['true', 'false']).default('false'),
+  /** What an SBOM may read out of a DU (a tenant decides what is in /app). */
+  SOLUM_SBOM_READ_MAX_MB: z.coerce.number().int().min(1).max(16384).default(256),
 });
 
 export interface Config {
@@ -137,6 +139,8 @@ export interface Config {
     readonly appEgress: boolean;
   };
   /** What builders need to reach package registries from behind a TLS-inspecting proxy (the egress proxy's upstream). */
+  /** Bytes an SBOM reads out of an image at most, in all and per file. */
+  readonly sbom: { readonly maxBytes: number; readonly maxFileBytes: number };
   readonly builderNetwork: {
     readonly caBundle: string | undefined;
     readonly httpProxy: string | undefined;
@@ -206,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       egressProxyPort: e.SOLUM_EGRESS_PROXY_PORT,
       appEgress: e.SOLUM_APP_EGRESS === 'true',
     }),
+    sbom: Object.freeze({ maxBytes: e.SOLUM_SBOM_READ_MAX_MB * 1024 * 1024, maxFileBytes: Math.min(32, e.SOLUM_SBOM_READ_MAX_MB) * 1024 * 1024 }),
     builderNetwork: Object.freeze({
       caBundle: e.SOLUM_BUILD_CA_BUNDLE,
       httpProxy: e.HTTP_PROXY,

@@ -36,6 +36,8 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     pipelines: d.pipelines,
     retention: i.retention,
     securityRebuilds: i.securityRebuilds,
+    attestations: i.attestations,
+    affected: i.affected,
   });
   const commands = createSshCommands({ operations });
   const api = createApiApp({

@@ -8,6 +8,7 @@ import { registerApps } from './commands/apps.js';
 import { registerDeploys } from './commands/deploys.js';
 import { registerServices } from './commands/services.js';
 import { registerPipelines } from './commands/pipelines.js';
+import { registerSupplyChain } from './commands/supply-chain.js';
 import type { Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { colourWanted, palette } from './output.js';
@@ -70,6 +71,7 @@ function buildProgram(io: Io): Command {
     });
   registerServices(program, io);
   registerPipelines(program, io);
+  registerSupplyChain(program, io);
   return program;
 }
 

@@ -13,6 +13,8 @@ import type { SecurityRebuilds } from '../build/upkeep/security-rebuilds.js';
 import type { ReleaseService } from '../deploy/release-service.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { ServiceManager } from '../backing-services/service-manager.js';
+import type { Affected } from '../supply-chain/affected.js';
+import type { Attestations } from '../supply-chain/attestations.js';
 import { accountOperations } from './accounts.js';
 import { adminOperations } from './admin.js';
 import { appOperations } from './apps.js';
@@ -25,6 +27,7 @@ import { processOperations } from './processes.js';
 import { releaseOperations } from './releases.js';
 import { serviceOperations } from './services.js';
 import { sourceOperations } from './sources.js';
+import { supplyChainOperations } from './supply-chain.js';
 
 /** The services operations use (never a store). */
 export interface OperationDeps {
@@ -42,6 +45,8 @@ export interface OperationDeps {
   readonly pipelines: PipelineService;
   readonly retention: Retention;
   readonly securityRebuilds: SecurityRebuilds;
+  readonly attestations: Attestations;
+  readonly affected: Affected;
 }
 
 export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
@@ -56,6 +61,7 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...serviceOperations,
   ...pipelineOperations,
   ...adminOperations,
+  ...supplyChainOperations,
 ];
 
 /** An operation with its implementation: what the transports mount. */

@@ -3,6 +3,7 @@
 import type { App } from '../../db/app-store.js';
 import type { Build, BuildOutcome } from '../../db/build-store.js';
 import type { BuildNetwork, Containers } from '../../containers/containers.js';
+import type { SbomRecorder } from '../../supply-chain/sbom-recorder.js';
 import { fetchBuildpack } from '../packs/buildpacks.js';
 import { detectPack, resolvePacks, type LanguagePack } from '../packs/language-packs.js';
 import { parseAppManifest, type AppManifest } from './app-manifest.js';
@@ -26,6 +27,7 @@ export interface BuildRunnerOptions {
   readonly fetchBuildpack?: (url: string, index: number) => Promise<{ tar: Buffer; commit: string }>;
   /** The app's newest successful build before this one (S2I incremental builds). */
   readonly previousBuild?: (app: App, build: Build) => Promise<Build | undefined>;
+  readonly sbom?: SbomRecorder;
 }
 
 export type BuildRunner = (input: BuildRunInput) => Promise<BuildOutcome>;
@@ -115,6 +117,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
         network ??= opts.containers.networks.forBuild({ app: app.name, buildId: build.id });
         return network;
       },
+      ...(opts.sbom ? { sbom: opts.sbom } : {}),
     };
     try {
       return await runKind(c, summary.dockerfile);

@@ -41,7 +41,7 @@ export async function buildWithDockerfile(c: BuildContext, dockerfile: string | 
   try {
     // RUN steps get the build's network (and the egress proxy), never the host's.
     const network = await c.networkFor([c.pack]);
-    const duId = await c.containers.buildImage(archiveWithFiles(c.archive, new Map()), {
+    const built = await c.containers.buildImage(archiveWithFiles(c.archive, new Map()), {
       tag: `${duRepository(c.app.name)}:${c.build.number}`,
       labels: duLabelsOf(c, fromImage ?? ''),
       network,
@@ -52,6 +52,8 @@ export async function buildWithDockerfile(c: BuildContext, dockerfile: string | 
       signal: c.signal,
       onOutput: (text) => { c.log.output(text); },
     });
+    // The SBOM is read from the built image; its digest label needs a FROM-only rebuild of it.
+    const duId = c.sbom ? await c.sbom.labelImage(c, built, `${duRepository(c.app.name)}:${c.build.number}`, [{ name: c.pack.name, image: fromImage }]) : built;
     return succeeded(c, duId, fromImage);
   } catch (err) {
     return stoppedOutcome(c) ?? failed(c, `docker build failed: ${(err as Error).message.split('\n')[0] ?? ''}`);
