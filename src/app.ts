@@ -294,7 +294,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     pipelines,
     logger,
     internal: workerArchiveMiddleware({ token: config.workerToken, builds, archivesDir: config.archivesDir }),
-    git: gitHttpMiddleware({ authenticator, access, repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
+    git: gitHttpMiddleware({ authenticator, access, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
     metrics,
     events,
     rootDir: config.rootDir,
