@@ -87,7 +87,11 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const policy = overrides.policy ?? { createAppsOnPush: config.createAppsOnPush };
   const authenticator = createAuthenticator({ users });
   const repos = createRepoStore({ reposDir: config.reposDir, hookScript: hookScript() });
-  const pushSessions = createPushSessions({ ttlMs: 2 * 60 * 60 * 1000 });
+  const pushTtlMs = 2 * 60 * 60 * 1000;
+  const pushSessions = createPushSessions({ ttlMs: pushTtlMs });
+  // The longest a push's quarantine can sit untouched while its push lives: the hook starts within
+  // the token's lifetime, then waits for the builds queued ahead, its own and its release.
+  const maxPushIdleMs = pushTtlMs + (config.maxQueuedPerApp + 1) * config.buildLimits.timeoutMs + config.deploy.healthTimeoutMs;
   const engine = overrides.engine ?? createDockerEngine({ dockerHost: config.dockerHost });
   const metrics = createMetrics({ defaultMetrics: true });
   metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => builds.queuedCount());
@@ -319,6 +323,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const hostKey = await loadOrCreateHostKey(config.dataDir);
     logger.info({ fingerprint: hostKey.fingerprint, created: hostKey.created }, 'ssh host key');
     const hooks = await repos.reinstallHooks();
+    const staleQuarantines = await repos.removeStaleQuarantines(maxPushIdleMs);
     const hookUrl = await hookServer.start();
     logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
     const routerPort = await router.start();
@@ -335,7 +340,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const httpPort = (httpServer.address() as AddressInfo).port;
     ssh = createSshTransport({ hostKey: hostKey.privateKey, bind: config.bind, port: config.sshPort, authenticator, access, commands, logger, onPush: (bytes) => { metrics.push('ssh', bytes); } });
     const sshPort = await ssh.start();
-    logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: db.dialect, repos: hooks, packs: registry.packs().map((p) => p.name) }, 'solum started');
+    logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: db.dialect, repos: hooks, staleQuarantines, packs: registry.packs().map((p) => p.name) }, 'solum started');
     logger.debug({ installation }, 'installation');
     return { httpPort, sshPort, routerPort };
   };
