@@ -116,6 +116,11 @@ ensure_browser() {
   command -v chromium >/dev/null 2>&1 || apt_install chromium
 }
 
+# The suite's second git implementation (dulwich, pure Python) clones and pushes like a user's would.
+ensure_dulwich() {
+  /usr/bin/python3 -c 'import dulwich' >/dev/null 2>&1 || apt_install python3-dulwich
+}
+
 main() {
   local for_tests=0
   for arg in "$@"; do case "$arg" in --test | --postgres) for_tests=1 ;; esac; done
@@ -127,6 +132,7 @@ main() {
   if [ "$for_tests" = 1 ]; then
     ensure_postgres
     ensure_browser
+    ensure_dulwich
   fi
   return 0
 }
