@@ -134,16 +134,20 @@ export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
     });
     // git writes its pack in sideband packets of a few KiB: merged, they make fewer chunks and syscalls.
     // The pipe ends the response once everything git wrote has passed.
-    child.stdout.pipe(coalesce({ maxBytes: 64 * 1024, maxDelayMs: 1 })).pipe(res);
+    const out = child.stdout.pipe(coalesce({ maxBytes: 64 * 1024, maxDelayMs: 1 }));
+    out.pipe(res);
     child.on('close', (code, signal) => {
       op.done();
       const bytes = ended?.();
       if (code === 0) log.debug({ app: op.appName, service, kind, bytes }, 'http git ended');
       else log.info({ app: op.appName, service, kind, code, signal, bytes, stderr: stderr.trim() }, 'http git failed');
     });
-    // A client that goes away mid-transfer takes its git with it.
+    // A client that goes away mid-transfer takes its git with it; what git still writes runs dry.
     res.on('close', () => {
-      if (!res.writableFinished && child.exitCode === null) child.kill();
+      if (res.writableFinished) return;
+      if (child.exitCode === null) child.kill();
+      out.unpipe(res);
+      out.resume();
     });
   }
 }

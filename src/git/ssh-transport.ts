@@ -1,12 +1,12 @@
 // SSH git transport (ssh2): public-key authentication bound only after a verified signature, exec
 // of git-receive-pack / git-upload-pack for one app, and nothing else.
 import type { AddressInfo } from 'node:net';
+import { finished as streamFinished } from 'node:stream/promises';
 import ssh2 from 'ssh2';
 import type { Authenticator } from '../access/authenticator.js';
 import type { User } from '../db/user-store.js';
 import { publicError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { finished as streamFinished } from 'node:stream/promises';
 import { coalesce } from './coalesce.js';
 import { parseGitExec } from './exec-command.js';
 import { acceptedGitProtocol, type GitAccess } from './git-access.js';
@@ -236,6 +236,12 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
             child.stderr.pipe(channel.stderr, { end: false });
             channel.on('close', () => {
               if (child.exitCode === null) child.kill();
+              // A closed channel never completes a write: let git's output run dry instead, so
+              // git's streams end and the session is accounted for.
+              out.unpipe(channel);
+              out.resume();
+              child.stderr.unpipe(channel.stderr);
+              child.stderr.resume();
             });
             child.on('close', (code) => {
               // The exit status goes after the last of git's output, which may still be on its way.

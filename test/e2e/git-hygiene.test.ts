@@ -1,6 +1,7 @@
 // Hygiene of the git side, each on PGlite and PostgreSQL with the real git and OpenSSH clients:
 // quarantines of killed pushes are swept at start, Solum's own refs stay hidden from readers,
 // pull builds check what they fetch, and a fetch past its deadline leaves no process behind.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -10,8 +11,8 @@ import test from 'ava';
 import { databaseKinds } from '../support/database.js';
 import { removeAppImages } from '../support/docker.js';
 import { solumWithApp } from '../support/fixtures.js';
-import { makeRepo, tracedProtocol, writeAndCommit } from '../support/git.js';
-import { run, type RunningSolum } from '../support/solum.js';
+import { gitClient, makeRepo, tracedProtocol, transports, writeAndCommit } from '../support/git.js';
+import { makeSshIdentity, run, type RunningSolum } from '../support/solum.js';
 import { createUser, gitEnvFor, urlFor, type TestUser } from '../support/users.js';
 
 const QUARANTINE = /^tmp_objdir-incoming-/;
@@ -91,6 +92,62 @@ for (const database of databaseKinds) {
     t.is((await run('git', ['fsck', '--no-progress'], { cwd: repoPath })).code, 0, 'the repository is sound');
     const again = await run('git', ['push', `http://admin:${solum.token}@127.0.0.1:${solum.httpPort}/${app}.git`, 'HEAD:refs/heads/big'], { cwd: src, env: gitEnvFor(null) });
     t.is(again.code, 0, again.stderr);
+  });
+
+  // Attack: start a large clone, stop reading (the server's writes back up), then vanish.
+  test.serial(name('a client that stalls and vanishes mid-clone leaves no git process and no open session (SSH, HTTP)'), async (t) => {
+    const { solum, app } = await solumWithApp(t, 'vanish', { database });
+    const src = await makeRepo({ 'README.md': 'big\n' });
+    await fs.writeFile(path.join(src, 'blob.bin'), randomBytes(48 * 1024 * 1024));
+    await writeAndCommit(src, {}, 'a big blob');
+    const repoPath = path.join(solum.dataDir, 'repos', `${app}.git`);
+    const identity = await makeSshIdentity();
+    const clients = await Promise.all(transports.map((tr) => gitClient(solum, tr, identity)));
+    for (const client of clients) {
+      const transport = client.transport;
+      if (transport === 'ssh') {
+        const seed = await client.git(['push', '-o', 'solum.skip-build', client.url(app), 'HEAD:refs/heads/big'], src);
+        t.is(seed.code, 0, seed.stderr);
+      }
+      const serving = async (): Promise<number[]> =>
+        (await processesMentioning(repoPath)).filter((l) => l.includes('upload-pack')).map((l) => Number(l.split(':')[0]));
+      const dest = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'solum-vanish-')), 'clone');
+      // Its own process group: git, ssh or git-remote-http are stopped and killed together.
+      const clone = spawn('git', ['clone', '-q', client.url(app), dest], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_SSH_COMMAND: identity.sshCommand },
+        stdio: 'ignore',
+        detached: true,
+      });
+      const group = clone.pid ?? 0;
+      // Stopped once the pack is flowing: upload-pack is sending and index-pack has a part of it.
+      const receiving = async (): Promise<boolean> =>
+        (await fs.readdir(path.join(dest, '.git', 'objects', 'pack')).catch(() => [] as string[])).some((f) => f.startsWith('tmp_pack_')) && (await serving()).length > 0;
+      let seen = false;
+      for (let i = 0; i < 1000 && !seen; i++) {
+        seen = await receiving();
+        if (!seen) await new Promise((r) => setTimeout(r, 10));
+      }
+      t.true(seen, `${transport}: the pack was on its way`);
+      process.kill(-group, 'SIGSTOP');
+      await new Promise((r) => setTimeout(r, 1000));
+      process.kill(-group, 'SIGKILL');
+      let left: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        left = await serving();
+        if (left.length === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      t.deepEqual(left, [], `${transport}: no upload-pack is left`);
+    }
+    let metrics = '';
+    for (let i = 0; i < 50; i++) {
+      metrics = (await solum.api('GET', '/metrics')).text;
+      if (/^solum_ssh_sessions_active 0$/m.test(metrics)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    t.regex(metrics, /^solum_ssh_sessions_active 0$/m, 'the SSH session was accounted for');
+    // And the server goes on serving.
+    for (const client of clients) t.is((await client.git(['ls-remote', client.url(app)], src)).code, 0, client.transport);
   });
 
   // Attack: list or fetch Solum's own refs (refs/solum/*: pull-build sources) as someone who may
