@@ -14,6 +14,15 @@ export interface Anchor {
   url(repoDir: string): string;
 }
 
+/** The nginx anchor also serves every repository behind HTTP Basic authentication. */
+export interface HttpAnchor extends Anchor {
+  /** The URL of a repository behind `auth_basic` (user and password in the URL, as with Solum). */
+  authUrl(repoDir: string): string;
+}
+
+const BASIC_USER = 'bench';
+const BASIC_PASSWORD = 'bench-secret';
+
 /** Installs the anchors' packages when a binary is missing; returns what is still missing. */
 export async function ensureAnchorPackages(): Promise<string[]> {
   const missing = async (): Promise<string[]> => {
@@ -84,9 +93,11 @@ export async function startSshd(work: string, identity: SshIdentity): Promise<An
 /**
  * nginx in front of fcgiwrap running `git http-backend` for repositories under `projectRoot`, set
  * up the way git's and nginx's documentation suggest: request bodies streamed to the backend,
- * responses streamed back, no gzip, no authentication (Solum authenticates every request).
+ * responses streamed back, no gzip. Under /git/ without authentication; under /auth/ behind
+ * `auth_basic`, which costs git the same 401 round trip Solum's authentication does (git asks
+ * without credentials first).
  */
-export async function startNginx(work: string, projectRoot: string): Promise<Anchor> {
+export async function startNginx(work: string, projectRoot: string): Promise<HttpAnchor> {
   const dir = path.join(work, 'nginx');
   await fs.mkdir(dir, { recursive: true });
   const backend = path.join((await mustRun('git', ['--exec-path'])).stdout.trim(), 'git-http-backend');
@@ -119,23 +130,27 @@ export async function startNginx(work: string, projectRoot: string): Promise<Anc
       '  gzip off;',
       '  server {',
       `    listen ${LOOPBACK}:${port};`,
-      '    location ~ ^/git(/.*)$ {',
-      '      client_max_body_size 0;',
-      '      fastcgi_request_buffering off;',
-      '      fastcgi_buffering off;',
-      '      include /etc/nginx/fastcgi_params;',
-      `      fastcgi_param SCRIPT_FILENAME ${backend};`,
-      `      fastcgi_param GIT_PROJECT_ROOT ${projectRoot};`,
-      '      fastcgi_param GIT_HTTP_EXPORT_ALL "";',
-      '      fastcgi_param PATH_INFO $1;',
-      '      fastcgi_param REMOTE_USER bench;',
-      `      fastcgi_pass unix:${socket};`,
-      '    }',
+      ...(['git', 'auth'] as const).flatMap((prefix) => [
+        `    location ~ ^/${prefix}(/.*)$ {`,
+        ...(prefix === 'auth' ? ['      auth_basic "git";', `      auth_basic_user_file ${tmp('htpasswd')};`] : []),
+        '      client_max_body_size 0;',
+        '      fastcgi_request_buffering off;',
+        '      fastcgi_buffering off;',
+        '      include /etc/nginx/fastcgi_params;',
+        `      fastcgi_param SCRIPT_FILENAME ${backend};`,
+        `      fastcgi_param GIT_PROJECT_ROOT ${projectRoot};`,
+        '      fastcgi_param GIT_HTTP_EXPORT_ALL "";',
+        '      fastcgi_param PATH_INFO $1;',
+        `      fastcgi_param REMOTE_USER ${BASIC_USER};`,
+        `      fastcgi_pass unix:${socket};`,
+        '    }',
+      ]),
       '  }',
       '}',
       '',
     ].join('\n'),
   );
+  await fs.writeFile(tmp('htpasswd'), `${BASIC_USER}:{PLAIN}${BASIC_PASSWORD}\n`, { mode: 0o600 });
   const check = await mustRun('/usr/sbin/nginx', ['-t', '-q', '-c', config]).catch((err: unknown) => err as Error);
   if (check instanceof Error) {
     await fcgiwrap.stop();
@@ -154,6 +169,7 @@ export async function startNginx(work: string, projectRoot: string): Promise<Anc
     daemons: [nginx, fcgiwrap],
     port,
     url: (repoDir) => `http://${LOOPBACK}:${port}/git/${path.relative(projectRoot, repoDir)}`,
+    authUrl: (repoDir) => `http://${BASIC_USER}:${BASIC_PASSWORD}@${LOOPBACK}:${port}/auth/${path.relative(projectRoot, repoDir)}`,
   };
 }
 

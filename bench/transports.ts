@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { makeSshIdentity, run, type SshIdentity } from '../test/support/solum.js';
-import { ANCHOR_PACKAGES, anchorVersions, ensureAnchorPackages, startNginx, startSshd, type Anchor } from './anchors.js';
+import { ANCHOR_PACKAGES, anchorVersions, ensureAnchorPackages, startNginx, startSshd, type Anchor, type HttpAnchor } from './anchors.js';
 import { LOOPBACK, loadNote, median, mustRun, ratio, seconds, stopAllDaemons, stopDaemonsOnInterrupt, table, tempDir } from './lib.js';
 import { PAYLOADS, ensurePayload, type Payload } from './payloads.js';
 import { sampleRss, startSolumServer, type SolumServer } from './solum-server.js';
@@ -16,7 +16,8 @@ const RSS_LIMIT_MIB = 50;
 const INIT_KEYS = new Set(['core.repositoryformatversion', 'core.filemode', 'core.bare']);
 const PUSH_REFSPECS = ['refs/heads/*:refs/heads/*', 'refs/tags/*:refs/tags/*'];
 
-type Side = 'solum' | 'anchor';
+/** `anchor`: what Solum is held to; `reference`: printed beside it for comparison. */
+type Side = 'solum' | 'anchor' | 'reference';
 type Wire = 'ssh' | 'http';
 
 interface Target {
@@ -88,7 +89,7 @@ async function benchPayload(payload: Payload, reps: number, targets: readonly Ta
     for (const t of targets) {
       const s = samples.get(t);
       if (!s) continue;
-      const url = await t.freshRepo(`${payload.spec.name}${rep}`);
+      const url = await t.freshRepo(`${payload.spec.name}${rep}-${t.wire}-${t.side}`);
       const pid = t.side === 'solum' ? solum.daemon.pid : undefined;
       const push = await timed(['push', '-q', url, ...PUSH_REFSPECS], { cwd: payload.dir, env }, pid);
       s.push.push(push.seconds);
@@ -155,7 +156,12 @@ async function main(): Promise<void> {
     await fs.mkdir(sshRoot);
     await fs.mkdir(httpRoot);
     const sshd: Anchor = await startSshd(work, identity);
-    const nginx: Anchor = await startNginx(work, httpRoot);
+    const nginx: HttpAnchor = await startNginx(work, httpRoot);
+    const httpRepo = async (tag: string): Promise<string> => {
+      const dir = path.join(httpRoot, `${tag}.git`);
+      await makeBareRepo(dir, [...config, ['http.receivepack', 'true']]);
+      return dir;
+    };
     const targets: Target[] = [
       {
         wire: 'ssh',
@@ -168,16 +174,10 @@ async function main(): Promise<void> {
         },
       },
       { wire: 'ssh', side: 'solum', label: 'Solum SSH', freshRepo: () => solumRepo('ssh') },
-      {
-        wire: 'http',
-        side: 'anchor',
-        label: 'nginx + git http-backend',
-        async freshRepo(tag) {
-          const dir = path.join(httpRoot, `${tag}.git`);
-          await makeBareRepo(dir, [...config, ['http.receivepack', 'true']]);
-          return nginx.url(dir);
-        },
-      },
+      // Solum authenticates every request, and git asks without credentials first: the anchor
+      // does the same behind auth_basic. The one without authentication is printed beside it.
+      { wire: 'http', side: 'anchor', label: 'nginx + http-backend, auth', freshRepo: async (tag) => nginx.authUrl(await httpRepo(tag)) },
+      { wire: 'http', side: 'reference', label: 'nginx + http-backend, no auth', freshRepo: async (tag) => nginx.url(await httpRepo(tag)) },
       { wire: 'http', side: 'solum', label: 'Solum HTTP', freshRepo: () => solumRepo('http') },
     ];
     const notes = new Map<Target, string>();
@@ -210,8 +210,8 @@ async function main(): Promise<void> {
           notes.get(t) ?? '',
         ]);
       }
-      for (const wire of ['ssh', 'http'] as const) {
-        const anchor = targets.find((t) => t.wire === wire && t.side === 'anchor');
+      for (const [wire, side] of [['ssh', 'anchor'], ['http', 'anchor'], ['http', 'reference']] as const) {
+        const anchor = targets.find((t) => t.wire === wire && t.side === side);
         const ours = targets.find((t) => t.wire === wire && t.side === 'solum');
         if (!anchor || !ours) continue;
         const p = med(ours, 'push') / med(anchor, 'push');
@@ -219,7 +219,8 @@ async function main(): Promise<void> {
         const total = (med(ours, 'push') + med(ours, 'clone')) / (med(anchor, 'push') + med(anchor, 'clone'));
         const s = samples.get(ours);
         const rssOk = s ? Math.max(s.pushRss, s.cloneRss) <= RSS_LIMIT_MIB * 1024 * 1024 : false;
-        ratios.push([`${payload.spec.name} ${wire}`, `${ours.label} / ${anchor.label}`, ratio(p), ratio(c), ratio(total), total <= TARGET ? 'met' : 'MISSED', rssOk ? 'met' : 'MISSED']);
+        const verdict = side === 'anchor' ? (total <= TARGET ? 'met' : 'MISSED') : '(reference)';
+        ratios.push([`${payload.spec.name} ${wire}`, `${ours.label} / ${anchor.label}`, ratio(p), ratio(c), ratio(total), verdict, rssOk ? 'met' : 'MISSED']);
       }
     }
 
@@ -237,7 +238,8 @@ async function main(): Promise<void> {
     console.log('- Solum runs as its own process (node dist/src/main.js, PGlite, log level info); the RSS of it and of its git helper process is read');
     console.log('  from /proc every 25 ms during each transfer. ls-remote ms: median of 7 ls-remotes of an empty repo (connection, authentication,');
     console.log('  ref advertisement; OpenSSH forks and re-executes sshd for every connection).');
-    console.log('- nginx: one worker, fcgiwrap with 4 children, request and response bodies streamed (fastcgi_request_buffering off, fastcgi_buffering off), gzip off.');
+    console.log('- nginx: one worker, fcgiwrap with 4 children, request and response bodies streamed (fastcgi_request_buffering off, fastcgi_buffering off), gzip off;');
+    console.log('  "auth" is the same location behind auth_basic (git gets a 401 first and repeats with its credentials, as it does with Solum).');
     console.log(`- Total ${((Date.now() - started) / 1000).toFixed(1)} s; ${loadBefore} before the measurements, ${loadNote()} after (other work on the machine makes the figures noisy).`);
   } finally {
     await stopAllDaemons();
