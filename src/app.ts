@@ -48,6 +48,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     // The firewall table and the egress proxy before anything can start a container.
     await f.containers.networks.start();
     const hooks = await domain.repos.reinstallHooks();
+    const staleQuarantines = await domain.repos.removeStaleQuarantines(intake.maxPushIdleMs);
     const hookUrl = await intake.hookServer.start();
     logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
     const routerPort = await domain.router.start();
@@ -64,7 +65,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const httpPort = (httpServer.address() as AddressInfo).port;
     addresses.listening(httpPort);
     const sshPort = await ssh.start();
-    logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: f.db.dialect, repos: hooks, packs: building.registry.packs().map((p) => p.name) }, 'solum started');
+    logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: f.db.dialect, repos: hooks, staleQuarantines, packs: building.registry.packs().map((p) => p.name) }, 'solum started');
     logger.debug({ installation: f.installation }, 'installation');
     return { httpPort, sshPort, routerPort };
   };

@@ -49,7 +49,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     pipelines: d.pipelines,
     logger,
     internal: workerArchiveMiddleware({ token: config.workerToken, builds: stores.builds, archivesDir: config.archivesDir }),
-    git: gitHttpMiddleware({ authenticator, access: i.gitAccess, repos: d.repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
+    git: gitHttpMiddleware({ authenticator, access: i.gitAccess, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
     metrics,
     events: b.events,
     rootDir: config.rootDir,

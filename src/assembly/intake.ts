@@ -61,7 +61,11 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     notify: () => { worker.notify(); },
     onQueued: (build) => { events.state({ type: 'build', app: build.app, number: build.number, status: build.status, id: build.id }); },
   });
-  const pushSessions = createPushSessions({ ttlMs: 2 * 60 * 60 * 1000 });
+  const pushTtlMs = 2 * 60 * 60 * 1000;
+  const pushSessions = createPushSessions({ ttlMs: pushTtlMs });
+  // The longest a push's quarantine can sit untouched while its push lives: the hook starts within
+  // the token's lifetime, then waits for the builds queued ahead, its own and its release.
+  const maxPushIdleMs = pushTtlMs + (config.maxQueuedPerApp + 1) * config.buildLimits.timeoutMs + config.deploy.healthTimeoutMs;
   const pushHandler = createPushHandler({
     apps: stores.apps,
     builds: stores.builds,
@@ -121,5 +125,5 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     rebuilds: securityRebuilds,
     logger,
   });
-  return { tracker, worker, queue, pushHandler, hookServer, gitAccess, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention, attestations, affected };
+  return { tracker, worker, queue, pushHandler, hookServer, gitAccess, maxPushIdleMs, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention, attestations, affected };
 }
