@@ -206,6 +206,45 @@ for (const database of databaseKinds) {
     // An admin may (a CI server on the same machine).
     t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/commit-status`, { url: `http://127.0.0.1:${port}/statuses`, token: 'x' })).status, 200);
   });
+  // Attack: a read collaborator (or anyone reading the server's logs) collects the access token an
+  // app admin wrote into the app's source URL or a buildpack URL; an owner who is not an admin aims
+  // the source at a service on this machine.
+  test.serial(name('credentials in source and buildpack URLs never reach read collaborators or logs; sources cannot aim at this machine'), async (t) => {
+    const w = await world(database, t);
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/collaborators/mallory`, { role: 'read' }, w.alice.token)).status, 204);
+    const before = await snapshot(w.solum);
+    for (const url of [`http://127.0.0.1:${w.solum.httpPort}/x.git`, `http://x:y@localhost:${w.solum.sshPort}/x.git`, 'git@127.0.0.1:x.git', 'https://169.254.169.254/x.git']) {
+      const r = await w.solum.api('PUT', `/v1/apps/${w.app}/source`, { url, ref: 'main' }, w.alice.token);
+      t.is(r.status, 400, url);
+      t.regex(r.text, /may not point at this machine/, url);
+    }
+    t.is(await snapshot(w.solum), before);
+    // An admin may aim a source at this machine: here a closed loopback port, so the fetch fails.
+    const closed = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as AddressInfo).port;
+        s.close(() => { resolve(port); });
+      });
+    });
+    const secret = 'ghp_s3cretSourceToken';
+    const bpSecret = 'bpS3cretToken';
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/source`, { url: `http://deploy:${secret}@127.0.0.1:${closed}/r.git`, ref: 'main' })).status, 200);
+    t.is((await w.solum.api('PATCH', `/v1/apps/${w.app}`, { buildpacks: [`https://${bpSecret}@127.0.0.1:${closed}/bp.git`] }, w.alice.token)).status, 200);
+    const pulled = await w.solum.api('POST', `/v1/apps/${w.app}/builds`, {}, w.alice.token);
+    t.is(pulled.status, 400, pulled.text);
+    const seen = [
+      pulled.text,
+      (await w.solum.api('GET', `/v1/apps/${w.app}/source`, undefined, w.mallory.token)).text,
+      (await w.solum.api('GET', `/v1/apps/${w.app}`, undefined, w.mallory.token)).text,
+      (await w.solum.api('GET', `/v1/apps/${w.app}`, undefined, w.alice.token)).text,
+    ];
+    t.regex(seen[1]!, /deploy:\*\*\*@127\.0\.0\.1/, 'the reader sees where the source is');
+    t.regex(seen[2]!, /https:\/\/\*\*\*@127\.0\.0\.1/, 'and which buildpack runs');
+    for (const text of [...seen, w.solum.logs()]) {
+      t.false(text.includes(secret), 'no source credential');
+      t.false(text.includes(bpSecret), 'no buildpack credential');
+    }
+  });
   // Attack: many connections that trickle a request body to the public webhook route, a byte at a
   // time, to hold the server's connections and memory for as long as they like.
   test.serial(name('request bodies trickled to the public webhook route are cut'), async (t) => {
