@@ -82,6 +82,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     commands,
     logger,
     onPush: (bytes) => { metrics.push('ssh', bytes); },
+    stillHolds: (user, app, need) => d.apps.require(user, app, need).then(() => true, () => false),
   });
   metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => stores.builds.queuedCount());
   metrics.gauge('solum_builds_running', 'Builds running', () => stores.builds.runningCount());

@@ -6,7 +6,9 @@ import ssh2 from 'ssh2';
 import type { Authenticator } from '../access/authenticator.js';
 import type { User } from '../db/user-store.js';
 import { publicError } from '../errors.js';
+import { watchAccess } from '../http/access-watch.js';
 import type { Logger } from '../logger.js';
+import type { AppRole } from '../roles.js';
 import { coalesce } from './coalesce.js';
 import { parseGitExec } from './exec-command.js';
 import { acceptedGitProtocol, type GitAccess } from './git-access.js';
@@ -30,6 +32,8 @@ export interface SshTransportOptions {
   readonly preAuthTimeoutMs?: number;
   /** Told of every receive-pack session with the bytes it received (metrics). */
   readonly onPush?: (bytes: number) => void;
+  /** Whether a user still holds a role on an app (asked every second while a stream such as `logs -f` flows). */
+  readonly stillHolds?: (user: User, app: string, need: AppRole) => Promise<boolean>;
 }
 
 export interface SshTransport {
@@ -66,7 +70,7 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
   const clients = new Set<ssh2.Connection>();
   let sessions = 0;
 
-  const runCommand = async (actor: User, command: string, channel: ssh2.ServerChannel, finish: (code: number) => void): Promise<void> => {
+  const runCommand = async (actor: User, keyId: number, command: string, channel: ssh2.ServerChannel, finish: (code: number) => void): Promise<void> => {
     let words: string[];
     try {
       words = splitCommand(command);
@@ -93,6 +97,14 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
     const stream = result.stream;
     if (stream) {
       channel.on('close', () => stream.destroy());
+      // A followed log flows only while the key stays registered and the caller keeps the role.
+      const reads = result.reads;
+      watchAccess(channel, async () => (await o.authenticator.isKeyStillValid(keyId)) && (!reads || !o.stillHolds || (await o.stillHolds(actor, reads.name, reads.need))), () => {
+        stream.unpipe(channel);
+        stream.destroy();
+        channel.stderr.write('solum: access to this stream ended\n');
+        finish(1);
+      });
       stream.pipe(channel, { end: false });
       stream.on('end', () => { finish(0); });
       stream.on('error', (err) => {
@@ -201,7 +213,7 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
               return;
             }
             if (!/^git[- ]/.test(command)) {
-              await runCommand(user, command, channel, finish);
+              await runCommand(user, keyId, command, channel, finish);
               return;
             }
             let exec;

@@ -1,6 +1,7 @@
 // Tenant bounds: each test names the attack in its title, runs it for real against a Solum with
 // two users (alice owns an app, mallory has an account of her own) and checks that it was refused
 // and that nothing changed on disk, in the database or in Docker. Every test runs on both databases.
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -339,6 +340,41 @@ for (const database of databaseKinds) {
     const tokens = (await w.solum.api('GET', '/v1/users/mallory/tokens', undefined, w.mallory.token)).json as Array<{ id: number }>;
     t.is((await w.solum.api('DELETE', `/v1/users/mallory/tokens/${tokens[0]!.id}`, undefined, w.mallory.token)).status, 204);
     t.true((await events.ended) < 8000, 'the event stream ended once the token was revoked');
+  });
+  // Attack: a collaborator keeps `logs -f` open over SSH after her role is removed, or after her
+  // key is removed, and goes on reading the app's output.
+  test.serial(name('SSH logs -f ends when the role is removed or the key is'), async (t) => {
+    const w = await world(database, t);
+    const server = '(while true; do echo tick; sleep 0.5; done) & exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
+    const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server });
+    const push = await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) });
+    t.is(push.code, 0, push.stderr);
+    const follow = (): { ended: Promise<{ ms: number; out: string; err: string }> } => {
+      const started = Date.now();
+      const child = spawn('sh', ['-c', `${w.mallory.identity.sshCommand} -p ${w.solum.sshPort} git@127.0.0.1 logs ${w.app} -f`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      t.teardown(() => { child.kill(); });
+      return { ended: new Promise((resolve) => child.on('close', () => { resolve({ ms: Date.now() - started, out, err }); })) };
+    };
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/collaborators/mallory`, { role: 'read' }, w.alice.token)).status, 204);
+    const byRole = follow();
+    await new Promise((r) => setTimeout(r, 2500));
+    t.is((await w.solum.api('DELETE', `/v1/apps/${w.app}/collaborators/mallory`, undefined, w.alice.token)).status, 204);
+    const r1 = await byRole.ended;
+    t.regex(r1.out, /tick/, 'she read the log while she held the role');
+    t.regex(r1.err, /access to this stream ended/);
+    t.true(r1.ms < 9000, `the stream ended once the role was gone (${r1.ms} ms)`);
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/collaborators/mallory`, { role: 'read' }, w.alice.token)).status, 204);
+    const byKey = follow();
+    await new Promise((r) => setTimeout(r, 2500));
+    t.is((await w.solum.api('DELETE', '/v1/users/mallory/keys/laptop', undefined, w.mallory.token)).status, 204);
+    const r2 = await byKey.ended;
+    t.regex(r2.out, /tick/);
+    t.regex(r2.err, /access to this stream ended/);
+    t.true(r2.ms < 9000, `the stream ended once the key was gone (${r2.ms} ms)`);
   });
   // Attack: a Dockerfile that starts from, or copies out of, another tenant's DU, to print its
   // source into one's own build log; and one that forks without end in a RUN step.
