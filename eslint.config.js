@@ -24,7 +24,7 @@ const layers = [
       'src/supply-chain/inventory.ts', 'src/supply-chain/sbom.ts', 'src/supply-chain/dsse.ts', 'src/supply-chain/provenance.ts',
     ],
   },
-  { layer: 'adapters', files: ['src/db/**', 'src/containers/**', 'src/git/git-process.ts', 'src/git/git-spawner.ts', 'src/git/git-spawner-program.ts', 'src/git/repo-store.ts', 'src/git/host-key.ts', 'src/supply-chain/signing-key.ts'] },
+  { layer: 'adapters', files: ['src/db/**', 'src/containers/**', 'src/git/git-process.ts', 'src/git/build-notes.ts', 'src/git/git-spawner.ts', 'src/git/git-spawner-program.ts', 'src/git/repo-store.ts', 'src/git/host-key.ts', 'src/supply-chain/signing-key.ts'] },
   {
     layer: 'domain',
     files: ['src/access/**', 'src/apps/**', 'src/hooks/**', 'src/build/**', 'src/deploy/**', 'src/backing-services/**', 'src/pipelines/**', 'src/git/git-access.ts', 'src/supply-chain/**'],

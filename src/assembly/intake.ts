@@ -3,6 +3,7 @@
 // and the upkeep around them (retention, security rebuilds, commit statuses).
 import path from 'node:path';
 import { createGitAccess } from '../git/git-access.js';
+import { createBuildNotes } from '../git/build-notes.js';
 import { createBuildControl } from '../build/queue/build-control.js';
 import { createBuildQueue } from '../build/queue/build-queue.js';
 import { createBuildTracker } from '../build/queue/build-tracker.js';
@@ -14,6 +15,7 @@ import { createWebhooks } from '../build/sources/webhooks.js';
 import { createRetention } from '../build/upkeep/retention.js';
 import { createSecurityRebuilds } from '../build/upkeep/security-rebuilds.js';
 import type { App } from '../db/app-store.js';
+import type { Build } from '../db/build-store.js';
 import { createAffected } from '../supply-chain/affected.js';
 import { createAttestations } from '../supply-chain/attestations.js';
 import type { SigningKey } from '../supply-chain/signing-key.js';
@@ -21,6 +23,7 @@ import { createPushHandler } from '../hooks/push-handler.js';
 import { createPushSessions } from '../hooks/push-sessions.js';
 import { createHookServer } from '../http/hook-server.js';
 import type { Metrics } from '../metrics.js';
+import { parseAppName } from '../names.js';
 import type { Addresses } from './addresses.js';
 import type { Building } from './building.js';
 import type { Domain } from './domain.js';
@@ -33,6 +36,18 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
   const { events } = b;
   const deployRefHead = (app: App): Promise<string | null> => d.repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const statuses = createCommitStatuses({ apps: d.apps, sources: stores.sources, buildUrl: (id) => o.addresses.buildUrl(id), logger });
+  // Each finished build, and each build that went live, noted on its commit under refs/notes/solum.
+  const notes = createBuildNotes({ repoPath: (app) => d.repos.pathOf(parseAppName(app)), logger });
+  const reported = (build: Build): void => {
+    void statuses.report(build);
+    if (build.status !== 'queued' && build.status !== 'running') void notes.record(build.app, { build, buildUrl: o.addresses.buildUrl(build.id) });
+  };
+  const releaseAndNote = async (app: App, build: Build, say: (line: string) => void): Promise<string | undefined> => {
+    const why = await d.releaseBuild(app, build, say);
+    const live = await stores.releases.activeRelease(app.id);
+    if (live?.buildId === build.id) void notes.record(app.name, { build, buildUrl: o.addresses.buildUrl(build.id), release: { version: live.version, url: d.releases.url(app.name) } });
+    return why;
+  };
   // Releases every build handed over for release, and follows builds `solum worker` processes run.
   const tracker = createBuildTracker({
     builds: stores.builds,
@@ -40,11 +55,11 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     events,
     logger,
     isLocal: (build) => build.workerId === b.workerId,
-    release: (app, build, say) => d.releaseBuild(app, build, say),
+    release: releaseAndNote,
     deployRefHead,
     archivesDir: config.archivesDir,
     logMaxBytes: config.buildLogMaxBytes,
-    onStatus: (build) => { void statuses.report(build); },
+    onStatus: reported,
     onFinished: (status, seconds) => { o.metrics.buildFinished(status, seconds); },
   });
   const worker = createBuildWorker({
@@ -52,7 +67,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     runner: b.runner,
     onReleasable: () => { tracker.notify(); },
     onFinished: (status, seconds) => { o.metrics.buildFinished(status, seconds); },
-    onStatus: (build) => { void statuses.report(build); },
+    onStatus: reported,
   });
   const queue = createBuildQueue({
     apps: stores.apps,
@@ -125,5 +140,5 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     rebuilds: securityRebuilds,
     logger,
   });
-  return { tracker, worker, queue, pushHandler, hookServer, gitAccess, maxPushIdleMs, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention, attestations, affected };
+  return { tracker, worker, queue, pushHandler, hookServer, gitAccess, maxPushIdleMs, notes, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention, attestations, affected };
 }
