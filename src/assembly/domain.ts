@@ -20,6 +20,7 @@ import { hookScript } from '../hooks/hook-installer.js';
 import { createPipelineService } from '../pipelines/pipeline-service.js';
 import { AppError } from '../errors.js';
 import { createRunAdvancer } from '../pipelines/run-advancer.js';
+import { createNotifier } from '../notifications/notifier.js';
 import type { Building } from './building.js';
 import type { Foundation } from './foundation.js';
 
@@ -100,6 +101,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     releasePort: (port) => { ports.release(port); },
     maxPerUser: config.quotas.services,
   });
+  const notifier = createNotifier({ store: stores.notifications, apps, logger, retryBaseMs: config.notifications.retryBaseMs, maxAttempts: config.notifications.maxAttempts });
   const advancer = createRunAdvancer({
     store: stores.pipelines,
     appStore: stores.apps,
@@ -114,6 +116,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     webUrl: () => `http://${WEB_ALIAS}:${ISOLATED_WEB_PORT}/`,
     runUrl: o.runUrl,
     logger,
+    onWaiting: (app, run, stage) => { void notifier.notify(app.id, { event: 'pipeline.waiting', app: app.name, occurredAt: new Date(), pipeline: { run: run.id, stage, url: o.runUrl(run.id) } }); },
   });
   const pipelines = createPipelineService({
     apps,
@@ -160,5 +163,5 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     const run = await pipelines.runOfBuild(build.id);
     return run ? pipelines.advance(run.id, say) : releaseToApp(app, build, say);
   };
-  return { policy: o.policy, repos, router, ports, deployer, targets, accounts, apps, releases, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches };
+  return { policy: o.policy, notifier, repos, router, ports, deployer, targets, accounts, apps, releases, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches };
 }

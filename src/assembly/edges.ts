@@ -38,6 +38,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     securityRebuilds: i.securityRebuilds,
     attestations: i.attestations,
     affected: i.affected,
+    notifier: d.notifier,
   });
   const commands = createSshCommands({ operations });
   const api = createApiApp({

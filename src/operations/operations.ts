@@ -15,12 +15,14 @@ import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { ServiceManager } from '../backing-services/service-manager.js';
 import type { Affected } from '../supply-chain/affected.js';
 import type { Attestations } from '../supply-chain/attestations.js';
+import type { Notifier } from '../notifications/notifier.js';
 import { accountOperations } from './accounts.js';
 import { adminOperations } from './admin.js';
 import { appOperations } from './apps.js';
 import { buildOperations } from './builds.js';
 import { collaboratorOperations } from './collaborators.js';
 import type { Contract, Handler, Input, Operation } from './operation.js';
+import { notificationOperations } from './notifications.js';
 import { packOperations } from './packs.js';
 import { pipelineOperations } from './pipelines.js';
 import { processOperations } from './processes.js';
@@ -47,6 +49,7 @@ export interface OperationDeps {
   readonly securityRebuilds: SecurityRebuilds;
   readonly attestations: Attestations;
   readonly affected: Affected;
+  readonly notifier: Notifier;
 }
 
 export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
@@ -60,6 +63,7 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...packOperations,
   ...serviceOperations,
   ...pipelineOperations,
+  ...notificationOperations,
   ...adminOperations,
   ...supplyChainOperations,
 ];
