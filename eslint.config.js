@@ -20,12 +20,13 @@ const layers = [
       'src/build/queue/release-rules.ts', 'src/build/runner/procfile.ts',
       'src/containers/labels.ts', 'src/containers/du-labels.ts',
       'src/backing-services/service-kinds.ts',
+      'src/edge/haproxy-config.ts', 'src/edge/certificate-bundle.ts', 'src/edge/domain-rules.ts',
     ],
   },
-  { layer: 'adapters', files: ['src/db/**', 'src/containers/**', 'src/git/git-process.ts', 'src/git/repo-store.ts', 'src/git/host-key.ts'] },
+  { layer: 'adapters', files: ['src/db/**', 'src/containers/**', 'src/git/git-process.ts', 'src/git/repo-store.ts', 'src/git/host-key.ts', 'src/edge/haproxy.ts', 'src/edge/acme.ts'] },
   {
     layer: 'domain',
-    files: ['src/access/**', 'src/apps/**', 'src/hooks/**', 'src/build/**', 'src/deploy/**', 'src/backing-services/**', 'src/pipelines/**', 'src/git/git-access.ts'],
+    files: ['src/access/**', 'src/apps/**', 'src/hooks/**', 'src/build/**', 'src/deploy/**', 'src/backing-services/**', 'src/pipelines/**', 'src/git/git-access.ts', 'src/edge/**'],
   },
   // Each operation (src/operations/<noun>.ts) is its contract and its implementation: at run time it
   // loads only core, so the CLI can read the contracts; the services it calls it gets passed in,

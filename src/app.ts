@@ -12,12 +12,13 @@ import { createMetrics } from './metrics.js';
 import { createAddresses } from './assembly/addresses.js';
 import { assembleBuilding } from './assembly/building.js';
 import { assembleDomain } from './assembly/domain.js';
+import { assembleEdge } from './assembly/edge.js';
 import { assembleEdges } from './assembly/edges.js';
 import { openFoundation } from './assembly/foundation.js';
 import { assembleIntake } from './assembly/intake.js';
 
 export interface Solum {
-  start(): Promise<{ httpPort: number; sshPort: number; routerPort: number }>;
+  start(): Promise<{ httpPort: number; sshPort: number; routerPort: number; httpsPort: number | null }>;
   stop(): Promise<void>;
 }
 
@@ -32,12 +33,13 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const addresses = createAddresses(config);
   const metrics = createMetrics({ defaultMetrics: true });
   const building = await assembleBuilding(f, (id) => addresses.runUrl(id));
-  const domain = assembleDomain(f, building, { policy: overrides.policy ?? { createAppsOnPush: config.createAppsOnPush }, runUrl: (id) => addresses.runUrl(id) });
+  const edge = await assembleEdge(f, metrics);
+  const domain = assembleDomain(f, building, { policy: overrides.policy ?? { createAppsOnPush: config.createAppsOnPush }, runUrl: (id) => addresses.runUrl(id), edge });
   const intake = assembleIntake(f, building, domain, { addresses, metrics });
   const edges = await assembleEdges(f, building, domain, intake, metrics);
   const { httpServer, ssh } = edges;
 
-  const startAll = async (): Promise<{ httpPort: number; sshPort: number; routerPort: number }> => {
+  const startAll = async (): Promise<{ httpPort: number; sshPort: number; routerPort: number; httpsPort: number | null }> => {
     const admin = await ensureAdmin(f.stores.users, config.dataDir);
     if (admin.created) logger.info({ tokenFile: admin.tokenFile }, 'created user admin; its API token is in the token file');
     logger.info({ fingerprint: edges.hostKey.fingerprint, created: edges.hostKey.created }, 'ssh host key');
@@ -46,7 +48,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const hooks = await domain.repos.reinstallHooks();
     const hookUrl = await intake.hookServer.start();
     logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
-    const routerPort = await domain.router.start();
+    await domain.domains.load();
+    const routerPort = await edge.start();
     await domain.instances.adopt();
     await domain.advancer.recover();
     await domain.deployer.adopt(await domain.targets.active());
@@ -60,9 +63,10 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const httpPort = (httpServer.address() as AddressInfo).port;
     addresses.listening(httpPort);
     const sshPort = await ssh.start();
-    logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: f.db.dialect, repos: hooks, packs: building.registry.packs().map((p) => p.name) }, 'solum started');
+    const httpsPort = edge.router.httpsPort();
+    logger.info({ httpPort, sshPort, routerPort, httpsPort, bind: config.bind, database: f.db.dialect, repos: hooks, packs: building.registry.packs().map((p) => p.name) }, 'solum started');
     logger.debug({ installation: f.installation }, 'installation');
-    return { httpPort, sshPort, routerPort };
+    return { httpPort, sshPort, routerPort, httpsPort };
   };
 
   const stopAll = async (): Promise<void> => {
@@ -75,7 +79,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     await intake.tracker.stop();
     await intake.hookServer.stop();
     // App processes keep running; the next start re-adopts them.
-    await domain.router.stop();
+    await edge.stop();
     httpServer.closeAllConnections();
     await closed;
     // Builds have ended: the egress proxy and the firewall table go with the process (app processes

@@ -18,6 +18,7 @@ import { createServiceStore } from '../db/service-store.js';
 import { createSettingsStore } from '../db/settings-store.js';
 import { createSourceStore } from '../db/source-store.js';
 import { createUserStore } from '../db/user-store.js';
+import { createDomainStore } from '../db/domain-store.js';
 import { cachedStores } from '../db/read-cache.js';
 import type { Logger } from '../logger.js';
 
@@ -36,6 +37,7 @@ const storesOf = (db: Database) => ({
   packs: createPackStore(db.knex),
   buildpacks: createBuildpackStore(db.knex),
   sources: createSourceStore(db.knex),
+  domains: createDomainStore(db.knex),
 });
 
 export interface Foundation {

@@ -13,11 +13,13 @@ import type { SecurityRebuilds } from '../build/upkeep/security-rebuilds.js';
 import type { ReleaseService } from '../deploy/release-service.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { ServiceManager } from '../backing-services/service-manager.js';
+import type { DomainService } from '../edge/domain-service.js';
 import { accountOperations } from './accounts.js';
 import { adminOperations } from './admin.js';
 import { appOperations } from './apps.js';
 import { buildOperations } from './builds.js';
 import { collaboratorOperations } from './collaborators.js';
+import { domainOperations } from './domains.js';
 import type { Contract, Handler, Input, Operation } from './operation.js';
 import { packOperations } from './packs.js';
 import { pipelineOperations } from './pipelines.js';
@@ -42,6 +44,7 @@ export interface OperationDeps {
   readonly pipelines: PipelineService;
   readonly retention: Retention;
   readonly securityRebuilds: SecurityRebuilds;
+  readonly domains: DomainService;
 }
 
 export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
@@ -50,6 +53,7 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...collaboratorOperations,
   ...buildOperations,
   ...releaseOperations,
+  ...domainOperations,
   ...processOperations,
   ...sourceOperations,
   ...packOperations,
