@@ -221,8 +221,8 @@ export function createCertificates(o: {
     },
     entries() {
       const out: CertificateEntry[] = [];
-      for (const [host, h] of held.upload) out.push({ file: h.file, hosts: [host] });
-      for (const [host, h] of held.acme) if (!held.upload.has(host)) out.push({ file: h.file, hosts: [host] });
+      for (const [host, h] of held.upload) out.push({ file: h.file, hosts: [host], serial: h.serial });
+      for (const [host, h] of held.acme) if (!held.upload.has(host)) out.push({ file: h.file, hosts: [host], serial: h.serial });
       return out;
     },
     onChange(listener) {

@@ -138,7 +138,14 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
   const liveListeners: Array<(hosts: readonly string[]) => void> = [];
   const uncertifiedListeners: Array<(host: string) => void> = [];
 
-  const requests = new Counter({ name: 'solum_router_requests_total', help: 'Requests the router answered from web processes, by target, release and status class', labelNames: ['target', 'name', 'release', 'code'], registers: [o.registry] });
+  // Read from HAProxy's counters when the metrics are scraped (and before every reload, which resets them).
+  const requests = new Counter({
+    name: 'solum_router_requests_total',
+    help: 'Requests the router answered from web processes, by target, release and status class',
+    labelNames: ['target', 'name', 'release', 'code'],
+    registers: [o.registry],
+    collect: () => fold(),
+  });
   const errors = new Counter({ name: 'solum_router_errors_total', help: 'Requests to web processes that failed (5xx answers and broken responses), by target and release', labelNames: ['target', 'name', 'release'], registers: [o.registry] });
   /** Counter values already counted, per `backend/server` (reset when a reload starts a new worker). */
   const seen = new Map<string, { requests: Record<string, number>; errors: number }>();
@@ -162,7 +169,7 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
   const hostsOfEntry = (e: Entry): string[] => [hostOf(e.name), ...e.domains];
 
   /** What HAProxy should hold now, from the model. */
-  const desired = (): { backends: BackendSpec[]; maps: Record<MapName, Map<string, string>>; owners: Map<string, SlotOwner>; crt: string } => {
+  const desired = (): { backends: BackendSpec[]; maps: Record<MapName, Map<string, string>>; owners: Map<string, SlotOwner>; crt: string; served: string } => {
     const backends: BackendSpec[] = [];
     const owners = new Map<string, SlotOwner>();
     const maps: Record<MapName, Map<string, string>> = { hosts: new Map(), redirect: new Map(), pending: new Map() };
@@ -177,13 +184,14 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
         if (o.reportUncertified && !certified.has(host)) maps.pending.set(host, '1');
       }
     }
-    return { backends, maps, owners, crt: renderCrtList(certificates) };
+    return { backends, maps, owners, crt: renderCrtList(certificates), served: certificates.map((c) => `${c.file}@${c.serial ?? ''}`).sort().join(' ') };
   };
 
-  const structureOf = (backends: readonly BackendSpec[], crt: string): string => JSON.stringify([backends.map((b) => [b.name, b.servers.length]), crt]);
+  // Backends, their slot counts and the certificates (by serial): a change in any of them needs a reload.
+  const structureOf = (backends: readonly BackendSpec[], served: string): string => JSON.stringify([backends.map((b) => [b.name, b.servers.length]), served]);
 
   /** Counts what each server answered since the last read, for the release it served. */
-  const fold = async (): Promise<void> => {
+  const foldOnce = async (): Promise<void> => {
     if (!applied || !haproxy.running()) return;
     let csv: string;
     try {
@@ -209,6 +217,9 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
       if (de > 0) errors.inc(labels, de);
     }
   };
+  // One read at a time, so each is counted against the one before it.
+  let folding: Promise<void> = Promise.resolve();
+  const fold = (): Promise<void> => (folding = folding.then(foldOnce, foldOnce));
 
   const files = {
     config: path.join(o.dir, CONFIG_FILE),
@@ -226,7 +237,7 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
   const applyOnce = async (): Promise<void> => {
     if (!settings) return;
     const d = desired();
-    const structure = structureOf(d.backends, d.crt);
+    const structure = structureOf(d.backends, d.served);
     const servers = new Map<string, string | null>();
     for (const b of d.backends) for (const s of b.servers) servers.set(`${b.name}/${s.name}`, s.address ? addr(s.address) : null);
     await writeFiles(d);

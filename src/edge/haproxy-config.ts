@@ -41,6 +41,8 @@ export interface BackendSpec {
 export interface CertificateEntry {
   readonly file: string;
   readonly hosts: readonly string[];
+  /** The certificate's serial: a new one in the same file is loaded by a reload. */
+  readonly serial?: string;
 }
 
 /** The maps the configuration reads; each can also be changed at run time. */
