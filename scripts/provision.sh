@@ -133,9 +133,14 @@ ensure_haproxy() {
   fi
 }
 
-# The ACME tests run Let's Encrypt's test CA on loopback; wrk and nginx are the router benchmark's.
+# The ACME tests run Let's Encrypt's test CA on loopback.
 ensure_test_edge() {
   command -v pebble >/dev/null 2>&1 || apt_install pebble
+}
+
+# The suite's second git implementation (dulwich, pure Python) clones and pushes like a user's would.
+ensure_dulwich() {
+  /usr/bin/python3 -c 'import dulwich' >/dev/null 2>&1 || apt_install python3-dulwich
 }
 
 main() {
@@ -152,6 +157,7 @@ main() {
     ensure_postgres
     ensure_browser
     ensure_test_edge
+    ensure_dulwich
   fi
   return 0
 }

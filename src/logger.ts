@@ -1,5 +1,7 @@
-// pino factory: JSON logs with secrets redacted wherever they may appear in a log record.
+// pino factory: JSON logs with secrets redacted wherever they may appear in a log record, and
+// credentials written into URLs (a source URL with a token) masked in every line written.
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { maskUrlCredentials } from './terminal-text.js';
 
 export type { Logger };
 
@@ -24,6 +26,6 @@ export const redactPaths = [
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const options = { level, base: { service: 'solum' }, redact: { paths: redactPaths, censor: '[redacted]' } };
+  const options = { level, base: { service: 'solum' }, redact: { paths: redactPaths, censor: '[redacted]' }, hooks: { streamWrite: maskUrlCredentials } };
   return destination ? pino(options, destination) : pino(options);
 }

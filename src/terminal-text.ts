@@ -1,6 +1,7 @@
 // Output shown to other people (build logs, stage logs, app logs) is text, not terminal commands:
 // escape sequences that move the cursor, set the window title, write hyperlinks or the clipboard
-// (OSC 52) and other control characters are removed before anything is stored or streamed.
+// (OSC 52) and other control characters are removed before anything is stored or streamed, and so
+// are credentials written into URLs (a source or buildpack URL with a token in it).
 
 // CSI (ESC [ … final), OSC (ESC ] … BEL or ST), DCS/SOS/PM/APC (ESC P|X|^|_ … ST), the 8-bit forms
 // of those introducers, and any other two-character escape.
@@ -10,12 +11,26 @@ const SEQUENCES = /\u001b\[[0-?]*[ -/]*[@-~]|\u009b[0-?]*[ -/]*[@-~]|(?:\u001b\]
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 
+// scheme://user:password@ and, for http(s), scheme://token@ (tokens are often given as the user name).
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*):\/\/([^\s/?#@:]*)(:[^\s/?#@]*)?@/gi;
+
+/**
+ * Text with the credentials inside any URL replaced by `***`: the password of user:password, the
+ * whole user part of an http(s) URL (a token given as the user name). An ssh user name stays. Pure.
+ */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(URL_USERINFO, (all, scheme: string, user: string, password: string | undefined) => {
+    if (password !== undefined) return `${scheme}://${user}:***@`;
+    return /^https?$/i.test(scheme) && user !== '' ? `${scheme}://***@` : all;
+  });
+}
+
 /**
  * One line as it is safe to show: escape sequences and control characters removed; a carriage-return
- * progress bar keeps only what was drawn last. Pure.
+ * progress bar keeps only what was drawn last; credentials in URLs masked. Pure.
  */
 export function printableLine(text: string): string {
   const clean = text.replace(SEQUENCES, '');
   const last = clean.includes('\r') ? (clean.split('\r').filter((s) => s !== '').pop() ?? '') : clean;
-  return last.replace(CONTROLS, '');
+  return maskUrlCredentials(last.replace(CONTROLS, ''));
 }

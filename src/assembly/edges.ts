@@ -39,6 +39,8 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     retention: i.retention,
     securityRebuilds: i.securityRebuilds,
     domains: d.domains,
+    attestations: i.attestations,
+    affected: i.affected,
   });
   const commands = createSshCommands({ operations });
   const api = createApiApp({
@@ -50,7 +52,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     pipelines: d.pipelines,
     logger,
     internal: workerArchiveMiddleware({ token: config.workerToken, builds: stores.builds, archivesDir: config.archivesDir }),
-    git: gitHttpMiddleware({ authenticator, access: i.gitAccess, repos: d.repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
+    git: gitHttpMiddleware({ authenticator, access: i.gitAccess, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
     metrics,
     events: b.events,
     rootDir: config.rootDir,
@@ -87,6 +89,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     commands,
     logger,
     onPush: (bytes) => { metrics.push('ssh', bytes); },
+    stillHolds: (user, app, need) => d.apps.require(user, app, need).then(() => true, () => false),
   });
   metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => stores.builds.queuedCount());
   metrics.gauge('solum_builds_running', 'Builds running', () => stores.builds.runningCount());

@@ -3,6 +3,7 @@
 // and the upkeep around them (retention, security rebuilds, commit statuses).
 import path from 'node:path';
 import { createGitAccess } from '../git/git-access.js';
+import { createBuildNotes } from '../git/build-notes.js';
 import { createBuildControl } from '../build/queue/build-control.js';
 import { createBuildQueue } from '../build/queue/build-queue.js';
 import { createBuildTracker } from '../build/queue/build-tracker.js';
@@ -14,10 +15,15 @@ import { createWebhooks } from '../build/sources/webhooks.js';
 import { createRetention } from '../build/upkeep/retention.js';
 import { createSecurityRebuilds } from '../build/upkeep/security-rebuilds.js';
 import type { App } from '../db/app-store.js';
+import type { Build } from '../db/build-store.js';
+import { createAffected } from '../supply-chain/affected.js';
+import { createAttestations } from '../supply-chain/attestations.js';
+import type { SigningKey } from '../supply-chain/signing-key.js';
 import { createPushHandler } from '../hooks/push-handler.js';
 import { createPushSessions } from '../hooks/push-sessions.js';
 import { createHookServer } from '../http/hook-server.js';
 import type { Metrics } from '../metrics.js';
+import { parseAppName } from '../names.js';
 import type { Addresses } from './addresses.js';
 import type { Building } from './building.js';
 import type { Domain } from './domain.js';
@@ -25,11 +31,23 @@ import type { Foundation } from './foundation.js';
 
 export type Intake = ReturnType<typeof assembleIntake>;
 
-export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addresses: Addresses; metrics: Metrics }) {
+export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addresses: Addresses; metrics: Metrics; signer: SigningKey }) {
   const { config, logger, stores, containers } = f;
   const { events } = b;
   const deployRefHead = (app: App): Promise<string | null> => d.repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
   const statuses = createCommitStatuses({ apps: d.apps, sources: stores.sources, buildUrl: (id) => o.addresses.buildUrl(id), logger });
+  // Each finished build, and each build that went live, noted on its commit under refs/notes/solum.
+  const notes = createBuildNotes({ repoPath: (app) => d.repos.pathOf(parseAppName(app)), logger });
+  const reported = (build: Build): void => {
+    void statuses.report(build);
+    if (build.status !== 'queued' && build.status !== 'running') void notes.record(build.app, { build, buildUrl: o.addresses.buildUrl(build.id) });
+  };
+  const releaseAndNote = async (app: App, build: Build, say: (line: string) => void): Promise<string | undefined> => {
+    const why = await d.releaseBuild(app, build, say);
+    const live = await stores.releases.activeRelease(app.id);
+    if (live?.buildId === build.id) void notes.record(app.name, { build, buildUrl: o.addresses.buildUrl(build.id), release: { version: live.version, url: d.releases.url(app.name) } });
+    return why;
+  };
   // Releases every build handed over for release, and follows builds `solum worker` processes run.
   const tracker = createBuildTracker({
     builds: stores.builds,
@@ -37,11 +55,11 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     events,
     logger,
     isLocal: (build) => build.workerId === b.workerId,
-    release: (app, build, say) => d.releaseBuild(app, build, say),
+    release: releaseAndNote,
     deployRefHead,
     archivesDir: config.archivesDir,
     logMaxBytes: config.buildLogMaxBytes,
-    onStatus: (build) => { void statuses.report(build); },
+    onStatus: reported,
     onFinished: (status, seconds) => { o.metrics.buildFinished(status, seconds); },
   });
   const worker = createBuildWorker({
@@ -49,7 +67,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     runner: b.runner,
     onReleasable: () => { tracker.notify(); },
     onFinished: (status, seconds) => { o.metrics.buildFinished(status, seconds); },
-    onStatus: (build) => { void statuses.report(build); },
+    onStatus: reported,
   });
   const queue = createBuildQueue({
     apps: stores.apps,
@@ -58,7 +76,11 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     notify: () => { worker.notify(); },
     onQueued: (build) => { events.state({ type: 'build', app: build.app, number: build.number, status: build.status, id: build.id }); },
   });
-  const pushSessions = createPushSessions({ ttlMs: 2 * 60 * 60 * 1000 });
+  const pushTtlMs = 2 * 60 * 60 * 1000;
+  const pushSessions = createPushSessions({ ttlMs: pushTtlMs });
+  // The longest a push's quarantine can sit untouched while its push lives: the hook starts within
+  // the token's lifetime, then waits for the builds queued ahead, its own and its release.
+  const maxPushIdleMs = pushTtlMs + (config.maxQueuedPerApp + 1) * config.buildLimits.timeoutMs + config.deploy.healthTimeoutMs;
   const pushHandler = createPushHandler({
     apps: stores.apps,
     builds: stores.builds,
@@ -107,5 +129,16 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
   // DUs released to an environment count as released too.
   const releasedAnywhere = { ...stores.releases, listReleases: async (id: number) => [...(await stores.releases.listReleases(id)), ...(await stores.environments.releasesOfApp(id))] };
   const retention = createRetention({ containers, apps: stores.apps, builds: stores.builds, releases: releasedAnywhere, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
-  return { tracker, worker, queue, pushHandler, hookServer, gitAccess, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention };
+  const attestations = createAttestations({ builds: buildControl, store: stores.sboms, recorder: b.sboms, containers, signer: o.signer });
+  const affected = createAffected({
+    targets: d.targets,
+    builds: stores.builds,
+    store: stores.sboms,
+    recorder: b.sboms,
+    packs: () => b.registry.packs(),
+    imageId: (ref) => containers.imageId(ref),
+    rebuilds: securityRebuilds,
+    logger,
+  });
+  return { tracker, worker, queue, pushHandler, hookServer, gitAccess, maxPushIdleMs, notes, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention, attestations, affected };
 }

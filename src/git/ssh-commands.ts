@@ -4,6 +4,7 @@
 import { Readable } from 'node:stream';
 import type { User } from '../db/user-store.js';
 import { publicError } from '../errors.js';
+import type { AppRole } from '../roles.js';
 import { parseInput, usage, type SshBinding, type SshWords } from '../operations/operation.js';
 import type { BoundOperation } from '../operations/operations.js';
 import { textTable } from '../text-table.js';
@@ -18,6 +19,8 @@ export interface SshCommandResult {
   readonly stderr: string;
   /** Output that keeps coming (logs -f): piped to the client until it ends or the client leaves. */
   readonly stream?: Readable;
+  /** The app a stream reads and the role it needs: the stream ends when the caller loses it. */
+  readonly reads?: { readonly name: string; readonly need: AppRole } | undefined;
 }
 
 /** Splits a command line into words: whitespace-separated, '…' and "…" quoting, no expansion of any kind. */
@@ -122,7 +125,10 @@ export function createSshCommands(deps: SshCommandDeps) {
         const raw = b.map ? b.map(gathered) : gathered;
         const input = parseInput(cmd.contract.input, b.stdin && 'stream' in b.stdin ? { ...raw, [b.stdin.stream]: openStdin?.() } : raw, 'invalid_command', 'input');
         const out = await cmd.handler.run(actor, input);
-        if (out instanceof Readable) return { code: 0, stdout: '', stderr: '', stream: out };
+        if (out instanceof Readable) {
+          const reads = typeof cmd.contract.access === 'object' && typeof (input as { app?: unknown }).app === 'string' ? { name: (input as { app: string }).app, need: cmd.contract.access.app } : undefined;
+          return { code: 0, stdout: '', stderr: '', stream: out, reads };
+        }
         const text = p.flags.get('--json') === true || !cmd.handler.text ? `${JSON.stringify(out, null, 2)}\n` : cmd.handler.text(out, input);
         return { code: 0, stdout: text, stderr: '' };
       } catch (err) {

@@ -14,6 +14,8 @@ import type { ReleaseService } from '../deploy/release-service.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { ServiceManager } from '../backing-services/service-manager.js';
 import type { DomainService } from '../edge/domain-service.js';
+import type { Affected } from '../supply-chain/affected.js';
+import type { Attestations } from '../supply-chain/attestations.js';
 import { accountOperations } from './accounts.js';
 import { adminOperations } from './admin.js';
 import { appOperations } from './apps.js';
@@ -27,6 +29,7 @@ import { processOperations } from './processes.js';
 import { releaseOperations } from './releases.js';
 import { serviceOperations } from './services.js';
 import { sourceOperations } from './sources.js';
+import { supplyChainOperations } from './supply-chain.js';
 
 /** The services operations use (never a store). */
 export interface OperationDeps {
@@ -45,6 +48,8 @@ export interface OperationDeps {
   readonly retention: Retention;
   readonly securityRebuilds: SecurityRebuilds;
   readonly domains: DomainService;
+  readonly attestations: Attestations;
+  readonly affected: Affected;
 }
 
 export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
@@ -60,6 +65,7 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...serviceOperations,
   ...pipelineOperations,
   ...adminOperations,
+  ...supplyChainOperations,
 ];
 
 /** An operation with its implementation: what the transports mount. */

@@ -11,6 +11,7 @@ import type { Pipeline, PipelineRun, PipelineStage } from '../db/pipeline-store.
 import type { EnvironmentInfo } from '../pipelines/pipeline-service.js';
 import type { ServiceInfo } from '../backing-services/service-manager.js';
 import type { AppRole } from '../roles.js';
+import { maskUrlCredentials } from '../terminal-text.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -30,7 +31,8 @@ export const appView = (a: App) => ({
   public: a.public,
   buildTimeoutSeconds: a.buildTimeoutSeconds,
   buildMemoryMb: a.buildMemoryMb,
-  buildpacks: a.buildpacks,
+  // Credentials in a buildpack URL are never shown back, to anyone who may read the app.
+  buildpacks: a.buildpacks.map(maskUrlCredentials),
   languagePacks: a.languagePacks,
   pullRequestBuilds: a.pullRequestBuilds,
   createdAt: iso(a.createdAt),
@@ -51,11 +53,11 @@ export const buildView = (b: Build) => ({
   languagePack: b.languagePack,
   /** Every pack the build ran, in order, with its image ID. */
   languagePacks: b.languagePacks,
-  buildpacks: b.buildpacks,
+  buildpacks: b.buildpacks.map(maskUrlCredentials),
   duId: b.duId,
   duImage: b.duImage,
   exitCode: b.exitCode,
-  error: b.error,
+  error: b.error === null ? null : maskUrlCredentials(b.error),
   createdAt: iso(b.createdAt),
   startedAt: iso(b.startedAt),
   finishedAt: iso(b.finishedAt),

@@ -71,7 +71,9 @@ test.serial('pull builds from file:// and from another git server over HTTP; onl
   const up = await makeRepo({ 'build.sh': 'echo from the http upstream\n' });
   t.is((await client.git(['push', '-o', 'solum.skip-build', client.url(upstream), 'main'], up)).code, 0);
   t.is((await solum.api('PATCH', `/v1/apps/${upstream}`, { public: true })).status, 200);
-  t.is((await solum.api('PUT', `/v1/apps/${app}-b/source`, { url: `http://127.0.0.1:${solum.httpPort}/${upstream}.git`, ref: 'main' }, bob.token)).status, 200);
+  // A source on this machine is an admin's choice: an app owner may not aim Solum's fetches at it.
+  t.is((await solum.api('PUT', `/v1/apps/${app}-b/source`, { url: `http://127.0.0.1:${solum.httpPort}/${upstream}.git`, ref: 'main' }, bob.token)).status, 400);
+  t.is((await solum.api('PUT', `/v1/apps/${app}-b/source`, { url: `http://127.0.0.1:${solum.httpPort}/${upstream}.git`, ref: 'main' })).status, 200);
   const viaHttp = await solum.api('POST', `/v1/apps/${app}-b/builds`, {}, bob.token);
   t.is(viaHttp.status, 201, viaHttp.text);
   const [hb] = await settle(solum, `${app}-b`);
@@ -79,7 +81,8 @@ test.serial('pull builds from file:// and from another git server over HTTP; onl
   t.regex((await solum.api('GET', `/v1/builds/${hb!.id}/log`)).text, /from the http upstream/);
   await removeAppImages(`${app}-b`);
   // An ssh:// source gets a deploy key to show.
-  const sshSource = await solum.api('PUT', `/v1/apps/${app}-b/source`, { url: 'ssh://git@127.0.0.1:1/x.git' }, bob.token);
+  t.is((await solum.api('PUT', `/v1/apps/${app}-b/source`, { url: 'git@localhost:x.git' }, bob.token)).status, 400);
+  const sshSource = await solum.api('PUT', `/v1/apps/${app}-b/source`, { url: 'ssh://git@127.0.0.1:1/x.git' });
   t.regex((sshSource.json as { deployKey: string }).deployKey, /^ssh-ed25519 AAAA\S+ solum-deploy-key$/);
 });
 

@@ -1,6 +1,7 @@
 // Tenant bounds: each test names the attack in its title, runs it for real against a Solum with
 // two users (alice owns an app, mallory has an account of her own) and checks that it was refused
 // and that nothing changed on disk, in the database or in Docker. Every test runs on both databases.
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -206,6 +207,45 @@ for (const database of databaseKinds) {
     // An admin may (a CI server on the same machine).
     t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/commit-status`, { url: `http://127.0.0.1:${port}/statuses`, token: 'x' })).status, 200);
   });
+  // Attack: a read collaborator (or anyone reading the server's logs) collects the access token an
+  // app admin wrote into the app's source URL or a buildpack URL; an owner who is not an admin aims
+  // the source at a service on this machine.
+  test.serial(name('credentials in source and buildpack URLs never reach read collaborators or logs; sources cannot aim at this machine'), async (t) => {
+    const w = await world(database, t);
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/collaborators/mallory`, { role: 'read' }, w.alice.token)).status, 204);
+    const before = await snapshot(w.solum);
+    for (const url of [`http://127.0.0.1:${w.solum.httpPort}/x.git`, `http://x:y@localhost:${w.solum.sshPort}/x.git`, 'git@127.0.0.1:x.git', 'https://169.254.169.254/x.git']) {
+      const r = await w.solum.api('PUT', `/v1/apps/${w.app}/source`, { url, ref: 'main' }, w.alice.token);
+      t.is(r.status, 400, url);
+      t.regex(r.text, /may not point at this machine/, url);
+    }
+    t.is(await snapshot(w.solum), before);
+    // An admin may aim a source at this machine: here a closed loopback port, so the fetch fails.
+    const closed = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as AddressInfo).port;
+        s.close(() => { resolve(port); });
+      });
+    });
+    const secret = 'ghp_s3cretSourceToken';
+    const bpSecret = 'bpS3cretToken';
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/source`, { url: `http://deploy:${secret}@127.0.0.1:${closed}/r.git`, ref: 'main' })).status, 200);
+    t.is((await w.solum.api('PATCH', `/v1/apps/${w.app}`, { buildpacks: [`https://${bpSecret}@127.0.0.1:${closed}/bp.git`] }, w.alice.token)).status, 200);
+    const pulled = await w.solum.api('POST', `/v1/apps/${w.app}/builds`, {}, w.alice.token);
+    t.is(pulled.status, 400, pulled.text);
+    const seen = [
+      pulled.text,
+      (await w.solum.api('GET', `/v1/apps/${w.app}/source`, undefined, w.mallory.token)).text,
+      (await w.solum.api('GET', `/v1/apps/${w.app}`, undefined, w.mallory.token)).text,
+      (await w.solum.api('GET', `/v1/apps/${w.app}`, undefined, w.alice.token)).text,
+    ];
+    t.regex(seen[1]!, /deploy:\*\*\*@127\.0\.0\.1/, 'the reader sees where the source is');
+    t.regex(seen[2]!, /https:\/\/\*\*\*@127\.0\.0\.1/, 'and which buildpack runs');
+    for (const text of [...seen, w.solum.logs()]) {
+      t.false(text.includes(secret), 'no source credential');
+      t.false(text.includes(bpSecret), 'no buildpack credential');
+    }
+  });
   // Attack: many connections that trickle a request body to the public webhook route, a byte at a
   // time, to hold the server's connections and memory for as long as they like.
   test.serial(name('request bodies trickled to the public webhook route are cut'), async (t) => {
@@ -300,6 +340,118 @@ for (const database of databaseKinds) {
     const tokens = (await w.solum.api('GET', '/v1/users/mallory/tokens', undefined, w.mallory.token)).json as Array<{ id: number }>;
     t.is((await w.solum.api('DELETE', `/v1/users/mallory/tokens/${tokens[0]!.id}`, undefined, w.mallory.token)).status, 204);
     t.true((await events.ended) < 8000, 'the event stream ended once the token was revoked');
+  });
+  // Attack: a collaborator keeps `logs -f` open over SSH after her role is removed, or after her
+  // key is removed, and goes on reading the app's output.
+  test.serial(name('SSH logs -f ends when the role is removed or the key is'), async (t) => {
+    const w = await world(database, t);
+    const server = '(while true; do echo tick; sleep 0.5; done) & exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
+    const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server });
+    const push = await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) });
+    t.is(push.code, 0, push.stderr);
+    const follow = (): { ended: Promise<{ ms: number; out: string; err: string }> } => {
+      const started = Date.now();
+      const child = spawn('sh', ['-c', `${w.mallory.identity.sshCommand} -p ${w.solum.sshPort} git@127.0.0.1 logs ${w.app} -f`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      t.teardown(() => { child.kill(); });
+      return { ended: new Promise((resolve) => child.on('close', () => { resolve({ ms: Date.now() - started, out, err }); })) };
+    };
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/collaborators/mallory`, { role: 'read' }, w.alice.token)).status, 204);
+    const byRole = follow();
+    await new Promise((r) => setTimeout(r, 2500));
+    t.is((await w.solum.api('DELETE', `/v1/apps/${w.app}/collaborators/mallory`, undefined, w.alice.token)).status, 204);
+    const r1 = await byRole.ended;
+    t.regex(r1.out, /tick/, 'she read the log while she held the role');
+    t.regex(r1.err, /access to this stream ended/);
+    t.true(r1.ms < 9000, `the stream ended once the role was gone (${r1.ms} ms)`);
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/collaborators/mallory`, { role: 'read' }, w.alice.token)).status, 204);
+    const byKey = follow();
+    await new Promise((r) => setTimeout(r, 2500));
+    t.is((await w.solum.api('DELETE', '/v1/users/mallory/keys/laptop', undefined, w.mallory.token)).status, 204);
+    const r2 = await byKey.ended;
+    t.regex(r2.out, /tick/);
+    t.regex(r2.err, /access to this stream ended/);
+    t.true(r2.ms < 9000, `the stream ended once the key was gone (${r2.ms} ms)`);
+  });
+  // Attack: a Dockerfile that starts from, or copies out of, another tenant's DU, to print its
+  // source into one's own build log; and one that forks without end in a RUN step.
+  test.serial(name("a Dockerfile cannot build from another app's DU, and its RUN steps have a pids limit"), async (t) => {
+    const w = await world(database, t, { SOLUM_BUILD_PIDS: '48' });
+    const secret = `secret-${Date.now()}`;
+    const victim = await makeRepo({ 'build.sh': `echo ${secret} > /app/secret\n`, Procfile: 'web: true\n' });
+    t.is((await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: victim, env: gitEnvFor(w.alice) })).code, 0);
+    const mine = `${w.app}-m`;
+    t.is((await w.solum.api('POST', '/v1/apps', { name: mine }, w.mallory.token)).status, 201);
+    const before = await snapshot(w.solum);
+    for (const dockerfile of [`FROM solum/${w.app}:1\nRUN cat /app/secret\n`, `FROM solum/base:bookworm\nCOPY --from=solum/${w.app}:1 /app/secret /x\nRUN cat /x\n`]) {
+      const repo = await makeRepo({ Dockerfile: dockerfile });
+      const push = await run('git', ['push', urlFor(w.solum, 'http', mine, w.mallory), 'main'], { cwd: repo, env: gitEnvFor(w.mallory) });
+      t.not(push.code, 0);
+      t.regex(push.stderr, new RegExp(`solum/${w.app}:1 is not an image this app may build from`));
+      t.false(push.stderr.includes(secret), "the other tenant's source is not printed");
+    }
+    const after = JSON.parse(await snapshot(w.solum)) as { apps: Record<string, { builds: Array<{ status: string }> }> };
+    t.true(after.apps[mine]!.builds.every((b) => b.status === 'failed'), 'the refused builds failed before anything was built');
+    t.is(JSON.stringify((JSON.parse(before) as { apps: Record<string, unknown> }).apps[w.app]), JSON.stringify(after.apps[w.app]), "the victim's app is unchanged");
+    t.is((await run('docker', ['images', '-q', `solum/${mine}`])).stdout.trim(), '', 'no DU made');
+    // A fork bomb in a RUN step stops at the build's pids limit.
+    const bomb = await makeRepo({ Dockerfile: 'FROM solum/base:bookworm\nRUN n=0; while [ $n -lt 200 ]; do sleep 30 & n=$((n+1)); done; echo started $n\n' });
+    const push = await run('git', ['push', urlFor(w.solum, 'http', mine, w.mallory), 'main'], { cwd: bomb, env: gitEnvFor(w.mallory) });
+    t.regex(push.stderr, /Cannot fork|Resource temporarily unavailable|fork: retry/);
+  });
+  // Attack: a write collaborator rolls back to an old release to bring back the old config (an
+  // old secret the admins rotated, a setting they turned off).
+  test.serial(name("a write collaborator's rollback brings back the DU, never an old config"), async (t) => {
+    const w = await world(database, t);
+    const server = 'exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
+    const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server });
+    const push = await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) });
+    t.is(push.code, 0, push.stderr);
+    t.is((await w.solum.api('PATCH', `/v1/apps/${w.app}/config`, { SECRET: 'old' }, w.alice.token)).status, 200);
+    t.is((await w.solum.api('PATCH', `/v1/apps/${w.app}/config`, { SECRET: 'rotated' }, w.alice.token)).status, 200);
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/collaborators/mallory`, { role: 'write' }, w.alice.token)).status, 204);
+    const back = await w.solum.api('POST', `/v1/apps/${w.app}/releases`, { rollback: 2 }, w.mallory.token);
+    t.is(back.status, 201, back.text);
+    t.like(back.json, { version: 4, description: 'Rollback to v2 (the DU; config kept)' });
+    t.deepEqual((await w.solum.api('GET', `/v1/apps/${w.app}/config`, undefined, w.alice.token)).json, { SECRET: 'rotated' });
+    // The app's admin may bring an old config back.
+    t.is((await w.solum.api('POST', `/v1/apps/${w.app}/releases`, { rollback: 2 }, w.alice.token)).status, 201);
+    t.deepEqual((await w.solum.api('GET', `/v1/apps/${w.app}/config`, undefined, w.alice.token)).json, { SECRET: 'old' });
+  });
+  // Attack: replay (or delay) a signed push delivery of an older commit to take the app back to
+  // code its owners replaced, e.g. before a security fix.
+  test.serial(name('a push event never releases a commit older than the live release'), async (t) => {
+    const w = await world(database, t);
+    const server = 'exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
+    const src = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server, 'version.txt': 'old\n' });
+    const old = (await run('git', ['rev-parse', 'HEAD'], { cwd: src })).stdout.trim();
+    const fixed = await writeAndCommit(src, { 'version.txt': 'fixed\n' }, 'the fix');
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/source`, { url: `file://${src}`, ref: 'main' })).status, 200);
+    const secret = ((await w.solum.api('POST', `/v1/apps/${w.app}/webhook/secret`, undefined, w.alice.token)).json as { secret: string }).secret;
+    const send = async (delivery: string, commit: string) => {
+      const body = JSON.stringify({ ref: 'main', commit, timestamp: new Date().toISOString() });
+      const sig = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+      return fetch(`http://127.0.0.1:${w.solum.httpPort}/v1/apps/${w.app}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-solum-delivery': delivery, 'x-solum-signature-256': sig }, body });
+    };
+    const settled = async (): Promise<Array<{ status: string; release: string | null }>> => {
+      for (let i = 0; i < 300; i++) {
+        const list = (await w.solum.api('GET', `/v1/apps/${w.app}/builds`, undefined, w.alice.token)).json as Array<{ status: string; release: string | null }>;
+        if (list.length > 0 && list.every((b) => b.status !== 'queued' && b.status !== 'running' && b.release !== 'pending' && b.release !== 'releasing')) return list;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error('builds did not settle');
+    };
+    t.is((await send('d-new', fixed)).status, 202);
+    await settled();
+    const live = (await w.solum.api('GET', `/v1/apps/${w.app}/releases`, undefined, w.alice.token)).json as Array<{ version: number; status: string; buildId: number }>;
+    t.like(live, [{ version: 1, status: 'active' }]);
+    t.is((await send('d-old', old)).status, 202);
+    const builds = await settled();
+    t.is(builds.length, 2);
+    t.deepEqual((await w.solum.api('GET', `/v1/apps/${w.app}/releases`, undefined, w.alice.token)).json, live, 'the fixed commit stays live');
   });
 }
 

@@ -1,6 +1,6 @@
 // Terminal controls in output shown to others: removed, text kept.
 import test from 'ava';
-import { printableLine } from '../../src/terminal-text.js';
+import { maskUrlCredentials, printableLine } from '../../src/terminal-text.js';
 
 test('escape sequences and control characters are removed; the text stays', (t) => {
   t.is(printableLine('\u001b[32mgreen\u001b[0m'), 'green');
@@ -15,4 +15,15 @@ test('escape sequences and control characters are removed; the text stays', (t) 
   t.is(printableLine('progress 10%\rprogress 100%'), 'progress 100%');
   t.is(printableLine('\u001b]0;unterminated'), '', 'an unterminated OSC swallows the rest of the line, not later lines');
   t.is(printableLine('héllo wörld ✓'), 'héllo wörld ✓');
+});
+
+test('credentials written into URLs are masked; the rest of the URL and ssh user names stay', (t) => {
+  t.is(maskUrlCredentials('fetching https://alice:s3cret@git.example.com/r.git'), 'fetching https://alice:***@git.example.com/r.git');
+  t.is(maskUrlCredentials('https://ghp_token123@github.com/o/r'), 'https://***@github.com/o/r', 'a token given as the user name');
+  t.is(maskUrlCredentials('ssh://git@host.example/r.git'), 'ssh://git@host.example/r.git', 'an ssh user name is not a secret');
+  t.is(maskUrlCredentials('ssh://git:pw@host.example/r.git'), 'ssh://git:***@host.example/r.git');
+  t.is(maskUrlCredentials('git@github.com:o/r.git'), 'git@github.com:o/r.git');
+  t.is(maskUrlCredentials('see http://example.com/a@b and mail me@example.com'), 'see http://example.com/a@b and mail me@example.com', 'an @ after the path is not user info');
+  t.is(maskUrlCredentials('{"url":"http://u:p@h/x","b":"https://t@h"}'), '{"url":"http://u:***@h/x","b":"https://***@h"}', 'inside a JSON log line');
+  t.is(printableLine('-----> Fetching buildpack 1/1: https://x:tok@h/bp.tgz'), '-----> Fetching buildpack 1/1: https://x:***@h/bp.tgz', 'and in every log line');
 });

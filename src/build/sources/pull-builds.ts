@@ -11,6 +11,9 @@ import type { AppSource, SourceStore } from '../../db/source-store.js';
 import type { User } from '../../db/user-store.js';
 import { AppError, badRequest, conflict, forbidden } from '../../errors.js';
 import { gitEnv, runGit } from '../../git/git-process.js';
+import { atLeast, type AppRole } from '../../roles.js';
+import { maskUrlCredentials } from '../../terminal-text.js';
+import { checkOutboundUrl } from '../../outbound-url.js';
 import { snapshotCommit } from '../runner/archive.js';
 import type { BuildQueue } from '../queue/build-queue.js';
 
@@ -48,6 +51,24 @@ export function sourceScheme(url: string): Scheme {
   throw badRequest('source URLs are https://, http://, ssh:// (or user@host:path) or file://');
 }
 
+/** The host (as written, brackets kept for IPv6) of an http(s), ssh or user@host:path source URL. Pure. */
+export function sourceHost(url: string): string {
+  const scp = /^[\w.-]+@([\w.-]+):/.exec(url);
+  if (scp?.[1] && !url.includes('://')) return scp[1];
+  try {
+    return new URL(url).host.replace(/:\d+$/, '');
+  } catch {
+    throw badRequest('the source URL is not a URL');
+  }
+}
+
+/** Why a fetch failed, for the caller: git's fsck finding when there is one, else git's last line. Pure. */
+export function fetchFailure(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const fsck = lines.map((l) => /^error: object [0-9a-f]+: (\w+: .*)$/.exec(l)?.[1]).find((m) => m !== undefined);
+  return fsck ? `an object does not pass git's checks (${fsck.slice(0, 200)})` : (lines.at(-1) ?? '');
+}
+
 const REF = /^(?!.*\.\.)(?!.*\/\/)(?!\/)[A-Za-z0-9._/-]{1,200}(?<![./])$/;
 /** A branch name (`main`, `refs/heads/main`) or a pull request head (`refs/pull/7/head`), checked. Pure. */
 export const sourceRefName = (ref: string): string => {
@@ -76,12 +97,15 @@ export function createPullBuilds(deps: {
     }
     return { url: s.url, ref: s.ref, deployKey };
   };
+  // Readers see where the source is, never the credentials written into its URL.
+  const shownTo = (role: AppRole | null, v: SourceView): SourceView => (role && atLeast(role, 'admin') ? v : { ...v, url: v.url === null ? null : maskUrlCredentials(v.url) });
 
   const fetchSource = async (app: App, source: AppSource, ref: string): Promise<string> => {
     if (!source.url) throw conflict(`'${app.name}' has no source: set one first (PATCH /v1/apps/${app.name}/source)`);
     const scheme = sourceScheme(source.url);
     const { remote, local } = refspec(ref);
-    const allow = ['-c', 'protocol.allow=never', '-c', `protocol.${scheme}.allow=always`];
+    // Only the source's own scheme, and every object checked before it lands next to pushed ones.
+    const allow = ['-c', 'protocol.allow=never', '-c', `protocol.${scheme}.allow=always`, '-c', 'fetch.fsckObjects=true'];
     const env: Record<string, string> = { GIT_DIR: deps.repoPath(app) };
     let keyDir: string | undefined;
     if (scheme === 'ssh' && source.deployKey) {
@@ -91,13 +115,10 @@ export function createPullBuilds(deps: {
       env.GIT_SSH_COMMAND = `ssh -i ${keyFile} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${deps.knownHostsFile}`;
     }
     try {
-      const fetch = runGit([...allow, 'fetch', '--no-tags', '--quiet', '--', source.url, `+${remote}:${local}`], { env: gitEnv(env) });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => { reject(new AppError('bad_request', `fetching ${source.url} took longer than ${deps.fetchTimeoutMs / 1000}s`)); }, deps.fetchTimeoutMs);
-      });
-      const r = await Promise.race([fetch, timeout]).finally(() => { clearTimeout(timer); });
-      if (r.code !== 0) throw new AppError('bad_request', `fetching ${ref} from the source failed: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+      // A fetch past its deadline is killed with its helpers (ssh, git-remote-https, index-pack).
+      const r = await runGit([...allow, 'fetch', '--no-tags', '--quiet', '--', source.url, `+${remote}:${local}`], { env: gitEnv(env), timeoutMs: deps.fetchTimeoutMs });
+      if (r.timedOut) throw new AppError('bad_request', `fetching ${maskUrlCredentials(source.url)} took longer than ${deps.fetchTimeoutMs / 1000}s`);
+      if (r.code !== 0) throw new AppError('bad_request', `fetching ${ref} from the source failed: ${maskUrlCredentials(fetchFailure(r.stderr))}`);
     } finally {
       if (keyDir) await fs.rm(keyDir, { recursive: true, force: true });
     }
@@ -106,14 +127,16 @@ export function createPullBuilds(deps: {
 
   return {
     async source(actor, name) {
-      const { app } = await deps.apps.require(actor, name, 'read');
-      return view(await deps.sources.get(app.id));
+      const { app, role } = await deps.apps.require(actor, name, 'read');
+      return shownTo(actor?.isAdmin ? 'admin' : role, view(await deps.sources.get(app.id)));
     },
     async setSource(actor, name, s) {
       const { app } = await deps.apps.require(actor, name, 'admin');
       const scheme = sourceScheme(s.url);
       // A file:// source reads the server's own disk: an operator's choice, not an app owner's.
       if (scheme === 'file' && !actor?.isAdmin) throw forbidden('file:// sources are for admins');
+      // Nor may an app owner point Solum's fetches at this machine's own services (or link-local).
+      if (scheme !== 'file') checkOutboundUrl(`http://${sourceHost(s.url)}/`, 'the source URL', actor?.isAdmin ?? false);
       const ref = s.ref === undefined ? 'main' : sourceRefName(s.ref);
       const changes: Parameters<SourceStore['set']>[1] = { url: s.url, ref };
       if (scheme === 'ssh' && !(await deps.sources.get(app.id)).deployKey) changes.deployKey = ssh2.utils.generateKeyPairSync('ed25519').private;

@@ -108,7 +108,7 @@ test('refusals keep their status: no token 401, a bad token 401, forbidden 403, 
 
 test('one route, two operations: a tar body is an upload, JSON a pull build, anything else refused', async (t) => {
   const calls: string[] = [];
-  const build = { id: 9, app: 'hello', number: 3, status: 'queued', commit: 'c'.repeat(40) } as unknown as Build;
+  const build = { id: 9, app: 'hello', number: 3, status: 'queued', commit: 'c'.repeat(40), buildpacks: [], error: null } as unknown as Build;
   const buildSources = fake<BuildSources>({
     upload: async (_actor, name, body: Readable) => {
       let bytes = 0;
