@@ -61,6 +61,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     await intake.worker.start();
     await intake.tracker.start();
     intake.retention.start();
+    domain.notifier.start();
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.httpPort, config.bind, resolve);
@@ -83,6 +84,9 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     await intake.worker.stop();
     await intake.tracker.stop();
     await intake.hookServer.stop();
+    // Deliveries not yet sent stay queued in the database for the next start.
+    await domain.notifier.stop();
+    await intake.notes.settled();
     // App processes keep running; the next start re-adopts them.
     await edge.stop();
     httpServer.closeAllConnections();

@@ -30,6 +30,9 @@ const schema = z.object({
   SOLUM_PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(60).default(3600),
   /** Webhook deliveries whose event is older than this are refused. */
   SOLUM_WEBHOOK_MAX_AGE_SECONDS: z.coerce.number().int().min(10).default(900),
+  /** Deploy notifications: the first retry's delay (each later one doubles it) and attempts before giving up. */
+  SOLUM_NOTIFY_RETRY_SECONDS: z.coerce.number().min(0.1).default(10),
+  SOLUM_NOTIFY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   SOLUM_FETCH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
   SOLUM_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
   /** What an upload may unpack to: decompressed bytes and the total of its entries' sizes. */
@@ -155,6 +158,7 @@ export interface Config {
   readonly fetchTimeoutMs: number;
   /** Webhook deliveries whose event is older than this are refused. */
   readonly webhookMaxAgeMs: number;
+  readonly notifications: { readonly retryBaseMs: number; readonly maxAttempts: number };
   /** Limits on uploaded artifacts. */
   readonly upload: { readonly maxBytes: number; readonly maxUnpackedBytes: number; readonly maxEntries: number; readonly maxPathLength: number };
   /** How containers are networked (docs/decisions/0014). */
@@ -244,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     maxQueuedPerApp: e.SOLUM_MAX_QUEUED_PER_APP,
     fetchTimeoutMs: e.SOLUM_FETCH_TIMEOUT_SECONDS * 1000,
     webhookMaxAgeMs: e.SOLUM_WEBHOOK_MAX_AGE_SECONDS * 1000,
+    notifications: Object.freeze({ retryBaseMs: e.SOLUM_NOTIFY_RETRY_SECONDS * 1000, maxAttempts: e.SOLUM_NOTIFY_ATTEMPTS }),
     baseImage: e.SOLUM_BASE_IMAGE,
     retention: Object.freeze({ keep: e.SOLUM_KEEP_DUS, intervalMs: e.SOLUM_PRUNE_INTERVAL_SECONDS * 1000 }),
     upload: Object.freeze({ maxBytes: e.SOLUM_UPLOAD_MAX_BYTES, maxUnpackedBytes: e.SOLUM_UPLOAD_MAX_UNPACKED_BYTES, maxEntries: e.SOLUM_UPLOAD_MAX_ENTRIES, maxPathLength: e.SOLUM_UPLOAD_MAX_PATH }),

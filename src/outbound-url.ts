@@ -2,6 +2,8 @@
 // this machine's loopback services or at link-local addresses (cloud metadata) unless an admin
 // allows it, checked on the URL as written and again on every address its name resolves to.
 import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { badRequest } from './errors.js';
 
@@ -56,3 +58,20 @@ export const refuseLocalLookup: net.LookupFunction = (hostname, options, callbac
     else callback(null, list[0]?.address ?? '', list[0]?.family ?? 4);
   });
 };
+
+/**
+ * POSTs JSON and resolves the status code (the answer's body is not read: a receiver cannot hold
+ * the connection with an endless one); names resolving to local addresses fail unless allowed.
+ */
+export function postJson(url: URL, body: string, headers: Record<string, string>, allowLocal: boolean, timeoutMs = 10_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = url.protocol === 'https:' ? https.request : http.request;
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs, ...(allowLocal ? {} : { lookup: refuseLocalLookup }) }, (res) => {
+      resolve(res.statusCode ?? 0);
+      res.destroy();
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -21,6 +21,7 @@ import { hookScript } from '../hooks/hook-installer.js';
 import { createPipelineService } from '../pipelines/pipeline-service.js';
 import { AppError } from '../errors.js';
 import { createRunAdvancer } from '../pipelines/run-advancer.js';
+import { createNotifier } from '../notifications/notifier.js';
 import type { Building } from './building.js';
 import type { Foundation } from './foundation.js';
 
@@ -101,6 +102,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     releasePort: (port) => { ports.release(port); },
     maxPerUser: config.quotas.services,
   });
+  const notifier = createNotifier({ store: stores.notifications, apps, logger, retryBaseMs: config.notifications.retryBaseMs, maxAttempts: config.notifications.maxAttempts });
   const advancer = createRunAdvancer({
     store: stores.pipelines,
     appStore: stores.apps,
@@ -115,6 +117,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     webUrl: () => `http://${WEB_ALIAS}:${ISOLATED_WEB_PORT}/`,
     runUrl: o.runUrl,
     logger,
+    onWaiting: (app, run, stage) => { void notifier.notify(app.id, { event: 'pipeline.waiting', app: app.name, occurredAt: new Date(), pipeline: { run: run.id, stage, url: o.runUrl(run.id) } }); },
   });
   const pipelines = createPipelineService({
     apps,
@@ -162,5 +165,5 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     return run ? pipelines.advance(run.id, say) : releaseToApp(app, build, say);
   };
   const domains = createDomainService({ apps, store: stores.domains, router, certificates: o.edge.certificates, routerDomain: config.router.domain, allowed: config.router.customDomains });
-  return { policy: o.policy, repos, router, domains, ports, deployer, targets, accounts, apps, releases, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches };
+  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, targets, accounts, apps, releases, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches };
 }

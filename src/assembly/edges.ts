@@ -41,6 +41,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     domains: d.domains,
     attestations: i.attestations,
     affected: i.affected,
+    notifier: d.notifier,
   });
   const commands = createSshCommands({ operations });
   const api = createApiApp({

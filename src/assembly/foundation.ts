@@ -18,6 +18,7 @@ import { createSbomStore } from '../db/sbom-store.js';
 import { createServiceStore } from '../db/service-store.js';
 import { createSettingsStore } from '../db/settings-store.js';
 import { createSourceStore } from '../db/source-store.js';
+import { createNotificationStore } from '../db/notification-store.js';
 import { createUserStore } from '../db/user-store.js';
 import { createDomainStore } from '../db/domain-store.js';
 import { cachedStores } from '../db/read-cache.js';
@@ -39,6 +40,7 @@ const storesOf = (db: Database) => ({
   buildpacks: createBuildpackStore(db.knex),
   sources: createSourceStore(db.knex),
   domains: createDomainStore(db.knex),
+  notifications: createNotificationStore(db.knex),
   sboms: createSbomStore(db.knex),
 });
 

@@ -48,6 +48,21 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     if (live?.buildId === build.id) void notes.record(app.name, { build, buildUrl: o.addresses.buildUrl(build.id), release: { version: live.version, url: d.releases.url(app.name) } });
     return why;
   };
+  // Builds and releases as they change, told to the apps' notification subscribers.
+  events.subscribeState((change) => {
+    void (async () => {
+      if (change.type === 'build' && change.id !== undefined) {
+        const event = change.status === 'running' ? 'build.started' : change.status === 'succeeded' ? 'build.succeeded' : change.status === 'failed' || change.status === 'abandoned' ? 'build.failed' : undefined;
+        const build = event ? await stores.builds.getBuild(change.id) : undefined;
+        if (!event || !build) return;
+        await d.notifier.notify(build.appId, { event, app: build.app, occurredAt: new Date(), build: { id: build.id, number: build.number, status: build.status, commit: build.commit, url: o.addresses.buildUrl(build.id) } });
+      } else if (change.type === 'release' && (change.status === 'active' || change.status === 'failed')) {
+        const app = await stores.apps.findApp(parseAppName(change.app));
+        if (!app) return;
+        await d.notifier.notify(app.id, { event: change.status === 'active' ? 'release.live' : 'release.failed', app: app.name, occurredAt: new Date(), release: { version: change.number, status: change.status, url: d.releases.url(app.name) } });
+      }
+    })().catch((err: unknown) => { logger.error({ err }, 'notifying a state change failed'); });
+  });
   // Releases every build handed over for release, and follows builds `solum worker` processes run.
   const tracker = createBuildTracker({
     builds: stores.builds,

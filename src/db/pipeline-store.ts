@@ -126,7 +126,8 @@ export interface PipelineStore {
   runsWithStatus(status: RunStatus): Promise<PipelineRun[]>;
   /** Moves a stage from one of `from` to `to`; false when it was in another status (someone else decided it). */
   moveStage(stageId: number, from: readonly StageStatus[], to: StageStatus, decidedBy?: string): Promise<boolean>;
-  appendLog(stageId: number, text: string): Promise<void>;
+  /** Appends unless the log already holds `limitBytes` (the writer's own cap comes first; this is the backstop). */
+  appendLog(stageId: number, text: string, limitBytes?: number): Promise<void>;
   setRun(id: number, changes: { status: RunStatus; error?: string | null; duId?: string; duImage?: string }): Promise<void>;
 }
 
@@ -214,11 +215,11 @@ export function createPipelineStore(knex: Knex): PipelineStore {
       if (decidedBy !== undefined) changes.decided_by = decidedBy;
       return (await knex('pipeline_stages').where({ id: stageId }).whereIn('status', [...from]).update(changes)) === 1;
     },
-    async appendLog(stageId, text) {
+    async appendLog(stageId, text, limitBytes = LOG_LIMIT) {
       // Appended in SQL, so concurrent writers never lose each other's lines; capped at LOG_LIMIT.
       await knex('pipeline_stages')
         .where({ id: stageId })
-        .where(knex.raw('length(log) < ?', [LOG_LIMIT]))
+        .where(knex.raw('length(log) < ?', [limitBytes]))
         .update({ log: knex.raw('log || ?', [text]) });
     },
     async setRun(id, changes) {

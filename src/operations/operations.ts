@@ -16,6 +16,7 @@ import type { ServiceManager } from '../backing-services/service-manager.js';
 import type { DomainService } from '../edge/domain-service.js';
 import type { Affected } from '../supply-chain/affected.js';
 import type { Attestations } from '../supply-chain/attestations.js';
+import type { Notifier } from '../notifications/notifier.js';
 import { accountOperations } from './accounts.js';
 import { adminOperations } from './admin.js';
 import { appOperations } from './apps.js';
@@ -23,6 +24,7 @@ import { buildOperations } from './builds.js';
 import { collaboratorOperations } from './collaborators.js';
 import { domainOperations } from './domains.js';
 import type { Contract, Handler, Input, Operation } from './operation.js';
+import { notificationOperations } from './notifications.js';
 import { packOperations } from './packs.js';
 import { pipelineOperations } from './pipelines.js';
 import { processOperations } from './processes.js';
@@ -50,6 +52,7 @@ export interface OperationDeps {
   readonly domains: DomainService;
   readonly attestations: Attestations;
   readonly affected: Affected;
+  readonly notifier: Notifier;
 }
 
 export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
@@ -64,6 +67,7 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...packOperations,
   ...serviceOperations,
   ...pipelineOperations,
+  ...notificationOperations,
   ...adminOperations,
   ...supplyChainOperations,
 ];

@@ -31,6 +31,8 @@ export interface RunAdvancerDeps {
   readonly webUrl: () => string;
   readonly runUrl: (id: number) => string;
   readonly logger: Logger;
+  /** Told once when a run comes to wait at a gate (deploy notifications). */
+  readonly onWaiting?: (app: App, run: PipelineRun, stage: string) => void;
 }
 
 export interface RunAdvancer {
@@ -128,7 +130,7 @@ export function createRunAdvancer(d: RunAdvancerDeps): RunAdvancer {
         const stage = run.stages[next.index];
         if (!stage) return 'no such stage';
         if (next.action === 'wait') {
-          if (stage.status === 'pending') await d.store.moveStage(stage.id, ['pending'], 'waiting');
+          if (stage.status === 'pending' && (await d.store.moveStage(stage.id, ['pending'], 'waiting'))) d.onWaiting?.(app, run, stage.name);
           await d.store.setRun(run.id, { status: runStatusOf(next) });
           say(`-----> Pipeline run #${run.id} waits at gate ${stage.name}: ${gateDescription(stage.spec)}`);
           for (const l of howToDecide(run, stage)) say(l);

@@ -37,7 +37,8 @@ export function createStageLog(store: Pick<PipelineStore, 'appendLog'>, stage: P
     const text = pending.join('');
     pending = [];
     pendingBytes = 0;
-    writing = writing.then(() => store.appendLog(stage.id, text)).catch((err: unknown) => { log.error({ err }, 'storing a stage log failed'); });
+    // The cap counts the stage's output; its own lines (the truncation note, the verdict) always fit.
+    writing = writing.then(() => store.appendLog(stage.id, text, maxBytes + 64 * 1024)).catch((err: unknown) => { log.error({ err }, 'storing a stage log failed'); });
     return writing;
   };
   const line = (raw: string): void => {

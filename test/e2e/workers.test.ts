@@ -116,7 +116,7 @@ test.serial('a worker with the wrong token cannot fetch sources; kill -9 of a wo
   const [first] = await buildsOf(solum, app);
   t.is(first?.status, 'failed');
   t.is(first?.worker, wrong.id);
-  t.is((await http.git(['ls-remote', http.url(app)], repo)).stdout.trim(), '');
+  t.is((await http.git(['ls-remote', '--heads', '--tags', http.url(app)], repo)).stdout.trim(), '', 'no branch stored (the failed build is only noted)');
   await wrong.stop();
 
   // A worker killed mid-build: the server sees its process is gone and abandons the build.

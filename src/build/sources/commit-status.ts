@@ -7,9 +7,7 @@ import type { SourceStore } from '../../db/source-store.js';
 import type { User } from '../../db/user-store.js';
 import { badRequest } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { checkOutboundUrl, refuseLocalLookup } from '../../outbound-url.js';
-import http from 'node:http';
-import https from 'node:https';
+import { checkOutboundUrl, postJson } from '../../outbound-url.js';
 
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
 
@@ -19,20 +17,6 @@ export function stateOf(status: Build['status']): CommitState {
   if (status === 'succeeded') return 'success';
   if (status === 'failed') return 'failure';
   return 'error';
-}
-
-/** POSTs JSON and resolves the status code; names resolving to local addresses fail unless allowed. */
-function postJson(url: URL, body: string, headers: Record<string, string>, allowLocal: boolean): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = url.protocol === 'https:' ? https.request : http.request;
-    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: 10_000, ...(allowLocal ? {} : { lookup: refuseLocalLookup }) }, (res) => {
-      res.resume();
-      res.on('end', () => { resolve(res.statusCode ?? 0); });
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 export interface CommitStatuses {

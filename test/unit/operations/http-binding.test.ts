@@ -3,6 +3,7 @@
 // the body type choosing between two operations on one route, and refusals mapped to their status.
 import type { Readable } from 'node:stream';
 import test from 'ava';
+import { sampleBuild } from '../../support/samples.js';
 import type { AccountService } from '../../../src/access/account-service.js';
 import type { AppService } from '../../../src/apps/app-service.js';
 import type { BuildSources } from '../../../src/build/sources/build-sources.js';
@@ -108,7 +109,7 @@ test('refusals keep their status: no token 401, a bad token 401, forbidden 403, 
 
 test('one route, two operations: a tar body is an upload, JSON a pull build, anything else refused', async (t) => {
   const calls: string[] = [];
-  const build = { id: 9, app: 'hello', number: 3, status: 'queued', commit: 'c'.repeat(40), buildpacks: [], error: null } as unknown as Build;
+  const build: Build = { ...sampleBuild, id: 9, number: 3, status: 'queued' };
   const buildSources = fake<BuildSources>({
     upload: async (_actor, name, body: Readable) => {
       let bytes = 0;
