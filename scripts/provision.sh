@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Provisions what Solum needs on a Debian host: npm dependencies, a Docker engine, the stock
-# language-pack images and (with --test) what the test suite adds: a running PostgreSQL and Chromium.
+# Provisions what Solum needs on a Debian host: npm dependencies, a Docker engine, HAProxy (the
+# router), the stock language-pack images and (with --test) what the test suite adds: a running
+# PostgreSQL, Chromium and pebble (an ACME test CA).
 # Idempotent: each step checks before it acts, and it stops only processes it started itself.
 set -euo pipefail
 
@@ -123,6 +124,20 @@ ensure_nftables() {
   command -v nft >/dev/null 2>&1 || apt_install nftables
 }
 
+# The router's data path is HAProxy, run and reloaded by Solum (docs/decisions/0017-the-edge.md).
+ensure_haproxy() {
+  [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || apt_install haproxy
+  # Solum runs its own HAProxy; the packaged service would only hold port 80 for nothing.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled haproxy >/dev/null 2>&1; then
+    as_root systemctl disable --now haproxy >/dev/null 2>&1 || true
+  fi
+}
+
+# The ACME tests run Let's Encrypt's test CA on loopback.
+ensure_test_edge() {
+  command -v pebble >/dev/null 2>&1 || apt_install pebble
+}
+
 # The suite's second git implementation (dulwich, pure Python) clones and pushes like a user's would.
 ensure_dulwich() {
   /usr/bin/python3 -c 'import dulwich' >/dev/null 2>&1 || apt_install python3-dulwich
@@ -134,12 +149,14 @@ main() {
   ensure_node_modules
   ensure_docker
   ensure_nftables
+  ensure_haproxy
   ensure_base_image
   ensure_language_packs
   ensure_service_images
   if [ "$for_tests" = 1 ]; then
     ensure_postgres
     ensure_browser
+    ensure_test_edge
     ensure_dulwich
   fi
   return 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Provisions what is missing (npm dependencies, a Docker engine, the stock language-pack images)
-# and starts Solum on its embedded defaults: PGlite and repos under ./data, SSH 2222, HTTP 3000.
+# Provisions what is missing (npm dependencies, a Docker engine, HAProxy for the router, the stock
+# language-pack images) and starts Solum on its embedded defaults: PGlite and repos under ./data,
+# SSH 2222, HTTP 3000, the router on 8080 (HTTPS 8443).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

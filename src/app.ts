@@ -12,13 +12,14 @@ import { createMetrics } from './metrics.js';
 import { createAddresses } from './assembly/addresses.js';
 import { assembleBuilding } from './assembly/building.js';
 import { assembleDomain } from './assembly/domain.js';
+import { assembleEdge } from './assembly/edge.js';
 import { assembleEdges } from './assembly/edges.js';
 import { openFoundation } from './assembly/foundation.js';
 import { assembleIntake } from './assembly/intake.js';
 import { loadOrCreateSigningKey } from './supply-chain/signing-key.js';
 
 export interface Solum {
-  start(): Promise<{ httpPort: number; sshPort: number; routerPort: number }>;
+  start(): Promise<{ httpPort: number; sshPort: number; routerPort: number; httpsPort: number | null }>;
   stop(): Promise<void>;
 }
 
@@ -36,12 +37,13 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const signing = await loadOrCreateSigningKey(config.dataDir);
   if (signing.created) logger.info({ keyId: signing.key.keyId }, 'created the provenance signing key');
   const building = await assembleBuilding(f, (id) => addresses.runUrl(id), { signer: signing.key, repoUrl: (app) => `${addresses.api()}/${app}.git` });
-  const domain = assembleDomain(f, building, { policy: overrides.policy ?? { createAppsOnPush: config.createAppsOnPush }, runUrl: (id) => addresses.runUrl(id) });
+  const edge = await assembleEdge(f, metrics);
+  const domain = assembleDomain(f, building, { policy: overrides.policy ?? { createAppsOnPush: config.createAppsOnPush }, runUrl: (id) => addresses.runUrl(id), edge });
   const intake = assembleIntake(f, building, domain, { addresses, metrics, signer: signing.key });
   const edges = await assembleEdges(f, building, domain, intake, metrics);
   const { httpServer, ssh } = edges;
 
-  const startAll = async (): Promise<{ httpPort: number; sshPort: number; routerPort: number }> => {
+  const startAll = async (): Promise<{ httpPort: number; sshPort: number; routerPort: number; httpsPort: number | null }> => {
     const admin = await ensureAdmin(f.stores.users, config.dataDir);
     if (admin.created) logger.info({ tokenFile: admin.tokenFile }, 'created user admin; its API token is in the token file');
     logger.info({ fingerprint: edges.hostKey.fingerprint, created: edges.hostKey.created }, 'ssh host key');
@@ -51,7 +53,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const staleQuarantines = await domain.repos.removeStaleQuarantines(intake.maxPushIdleMs);
     const hookUrl = await intake.hookServer.start();
     logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
-    const routerPort = await domain.router.start();
+    await domain.domains.load();
+    const routerPort = await edge.start();
     await domain.instances.adopt();
     await domain.advancer.recover();
     await domain.deployer.adopt(await domain.targets.active());
@@ -66,9 +69,10 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const httpPort = (httpServer.address() as AddressInfo).port;
     addresses.listening(httpPort);
     const sshPort = await ssh.start();
-    logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: f.db.dialect, repos: hooks, staleQuarantines, packs: building.registry.packs().map((p) => p.name) }, 'solum started');
+    const httpsPort = edge.router.httpsPort();
+    logger.info({ httpPort, sshPort, routerPort, httpsPort, bind: config.bind, database: f.db.dialect, repos: hooks, staleQuarantines, packs: building.registry.packs().map((p) => p.name) }, 'solum started');
     logger.debug({ installation: f.installation }, 'installation');
-    return { httpPort, sshPort, routerPort };
+    return { httpPort, sshPort, routerPort, httpsPort };
   };
 
   const stopAll = async (): Promise<void> => {
@@ -84,7 +88,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     await domain.notifier.stop();
     await intake.notes.settled();
     // App processes keep running; the next start re-adopts them.
-    await domain.router.stop();
+    await edge.stop();
     httpServer.closeAllConnections();
     await closed;
     // Builds have ended: the egress proxy and the firewall table go with the process (app processes

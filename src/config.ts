@@ -56,6 +56,23 @@ const schema = z.object({
   SOLUM_DOCKERFILE_IMAGES: z.string().default('solum/base:*,solum/lp-*:*'),
   SOLUM_CREATE_APPS_ON_PUSH: z.enum(['true', 'false']).default('true'),
   SOLUM_ROUTER_PORT: port.default(8080),
+  /** The router's TLS port (apps' HTTPS, HTTP/2); `off` serves no HTTPS. */
+  SOLUM_HTTPS_PORT: z.union([z.literal('off'), port]).default(8443),
+  SOLUM_ROUTER_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** The HAProxy binary the router runs (decision 0017). */
+  SOLUM_HAPROXY: z.string().min(1).default('haproxy'),
+  /** An ACME directory to get app certificates from (unset: no ACME), a CA file to trust for it, the account's contact. */
+  SOLUM_ACME_DIRECTORY: z.url({ protocol: /^https?$/ }).optional(),
+  SOLUM_ACME_CA: z.string().min(1).optional(),
+  SOLUM_ACME_EMAIL: z.email().optional(),
+  /** Custom domains users who are not admins may add to their apps: `example.com`, `*.example.com`. */
+  SOLUM_CUSTOM_DOMAINS: z
+    .string()
+    .default('')
+    .refine((v) => v.split(',').map((h) => h.trim()).filter((h) => h !== '').every((h) => /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(h)), 'a comma-separated list of domain names (a leading *. allows subdomains)'),
+  /** The API, dashboard and git over HTTP served over TLS: a certificate chain and its key, PEM files. */
+  SOLUM_TLS_CERT: z.string().min(1).optional(),
+  SOLUM_TLS_KEY: z.string().min(1).optional(),
   SOLUM_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i).default('localhost'),
   SOLUM_APP_PORTS: z.string().regex(/^\d{4,5}-\d{4,5}$/).default('20000-29999'),
   SOLUM_APP_MEMORY_MB: z.coerce.number().int().min(16).default(512),
@@ -105,7 +122,20 @@ export interface Config {
   readonly languagePacksDir: string;
   /** The installation's own files (dashboard assets). */
   readonly rootDir: string;
-  readonly router: { readonly port: number; readonly domain: string };
+  readonly router: {
+    readonly port: number;
+    readonly domain: string;
+    /** null: no TLS listener. */
+    readonly httpsPort: number | null;
+    readonly threads: number;
+    readonly haproxy: string;
+    /** Domains tenants may add to their apps (admins may add any). */
+    readonly customDomains: readonly string[];
+  };
+  /** Where app certificates come from over ACME; null: no ACME (certificates can still be uploaded). */
+  readonly acme: { readonly directory: string; readonly caFile: string | undefined; readonly email: string | undefined } | null;
+  /** TLS for the API, dashboard and git over HTTP; null: plain HTTP. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly deploy: {
     readonly ports: { readonly min: number; readonly max: number };
     readonly memoryBytes: number;
@@ -153,6 +183,12 @@ export interface Config {
   };
 }
 
+function tlsOf(e: z.output<typeof schema>, cwd: string): Config['tls'] {
+  if (!e.SOLUM_TLS_CERT && !e.SOLUM_TLS_KEY) return null;
+  if (!e.SOLUM_TLS_CERT || !e.SOLUM_TLS_KEY) throw new Error('invalid configuration: SOLUM_TLS_CERT and SOLUM_TLS_KEY go together');
+  return Object.freeze({ certFile: path.resolve(cwd, e.SOLUM_TLS_CERT), keyFile: path.resolve(cwd, e.SOLUM_TLS_KEY) });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
@@ -184,7 +220,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     // dist/src/config.js → ../../language-packs
     rootDir: path.resolve(here, '..', '..'),
     languagePacksDir: path.resolve(cwd, e.SOLUM_LANGUAGE_PACKS_DIR ?? path.join(here, '..', '..', 'language-packs')),
-    router: Object.freeze({ port: e.SOLUM_ROUTER_PORT, domain: e.SOLUM_DOMAIN.toLowerCase() }),
+    router: Object.freeze({
+      port: e.SOLUM_ROUTER_PORT,
+      domain: e.SOLUM_DOMAIN.toLowerCase(),
+      httpsPort: e.SOLUM_HTTPS_PORT === 'off' ? null : e.SOLUM_HTTPS_PORT,
+      threads: e.SOLUM_ROUTER_THREADS,
+      haproxy: e.SOLUM_HAPROXY,
+      customDomains: Object.freeze(e.SOLUM_CUSTOM_DOMAINS.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')),
+    }),
+    acme: e.SOLUM_ACME_DIRECTORY ? Object.freeze({ directory: e.SOLUM_ACME_DIRECTORY, caFile: e.SOLUM_ACME_CA ? path.resolve(cwd, e.SOLUM_ACME_CA) : undefined, email: e.SOLUM_ACME_EMAIL }) : null,
+    tls: tlsOf(e, cwd),
     deploy: Object.freeze({
       ports: Object.freeze({ min: Number(e.SOLUM_APP_PORTS.split('-')[0]), max: Number(e.SOLUM_APP_PORTS.split('-')[1]) }),
       memoryBytes: e.SOLUM_APP_MEMORY_MB * 1024 * 1024,

@@ -14,7 +14,7 @@ export interface Addresses {
 
 export function createAddresses(config: Config): Addresses {
   const port = { http: config.httpPort };
-  const api = (): string => `http://${config.publicHost}:${String(port.http)}`;
+  const api = (): string => `${config.tls ? 'https' : 'http'}://${config.publicHost}:${String(port.http)}`;
   return {
     api,
     buildUrl: (id) => `${api()}/v1/builds/${id}`,

@@ -13,7 +13,8 @@ import { createDeployer, WEB_ALIAS } from '../deploy/deployer.js';
 import { createPortAllocator, fixedPorts, ISOLATED_WEB_PORT } from '../deploy/ports.js';
 import { createReleaseFlow } from '../deploy/release-flow.js';
 import { createReleaseService } from '../deploy/release-service.js';
-import { createRouter } from '../deploy/router.js';
+import { createDomainService } from '../edge/domain-service.js';
+import type { Edge } from './edge.js';
 import { createTargets } from '../deploy/target.js';
 import { createRepoStore } from '../git/repo-store.js';
 import { hookScript } from '../hooks/hook-installer.js';
@@ -26,10 +27,10 @@ import type { Foundation } from './foundation.js';
 
 export type Domain = Awaited<ReturnType<typeof assembleDomain>>;
 
-export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySettings; runUrl: (id: number) => string }) {
+export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySettings; runUrl: (id: number) => string; edge: Edge }) {
   const { config, logger, stores, containers } = f;
   const repos = createRepoStore({ reposDir: config.reposDir, hookScript: hookScript() });
-  const router = createRouter({ bind: config.bind, port: config.router.port, domain: config.router.domain, logger });
+  const router = o.edge.router;
   // Backing services keep a port of their own from the range (it is in their URLs); app processes on
   // networks of their own all listen on one port, on the host network each on one from the range.
   const ports = createPortAllocator(config.deploy.ports);
@@ -163,5 +164,6 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     const run = await pipelines.runOfBuild(build.id);
     return run ? pipelines.advance(run.id, say) : releaseToApp(app, build, say);
   };
-  return { policy: o.policy, notifier, repos, router, ports, deployer, targets, accounts, apps, releases, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches };
+  const domains = createDomainService({ apps, store: stores.domains, router, certificates: o.edge.certificates, routerDomain: config.router.domain, allowed: config.router.customDomains });
+  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, targets, accounts, apps, releases, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches };
 }

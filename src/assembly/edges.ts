@@ -1,6 +1,8 @@
 // The server's transports: the Koa app (JSON API, git over HTTP, dashboard, probes) on its HTTP
 // server, and the SSH server with its commands. They get services, never stores.
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { createAuthenticator } from '../access/authenticator.js';
 import { loadOrCreateHostKey } from '../git/host-key.js';
 import { gitHttpMiddleware } from '../git/http-transport.js';
@@ -36,6 +38,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     pipelines: d.pipelines,
     retention: i.retention,
     securityRebuilds: i.securityRebuilds,
+    domains: d.domains,
     attestations: i.attestations,
     affected: i.affected,
     notifier: d.notifier,
@@ -68,7 +71,11 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     },
   });
   const handle = api.callback();
-  const httpServer = http.createServer((req, res) => { void handle(req, res); });
+  // With SOLUM_TLS_CERT/KEY the API, the dashboard and git over HTTP are served over TLS only, so
+  // tokens never cross a network in clear.
+  const httpServer: http.Server = config.tls
+    ? https.createServer({ cert: fs.readFileSync(config.tls.certFile), key: fs.readFileSync(config.tls.keyFile), minVersion: 'TLSv1.2' }, (req, res) => { void handle(req, res); })
+    : http.createServer((req, res) => { void handle(req, res); });
   // Pushes upload for as long as they need and then wait for their build: Node's 300 s request
   // timeout would cut them off. Headers must still arrive promptly.
   httpServer.requestTimeout = 0;

@@ -20,6 +20,7 @@ import { createSettingsStore } from '../db/settings-store.js';
 import { createSourceStore } from '../db/source-store.js';
 import { createNotificationStore } from '../db/notification-store.js';
 import { createUserStore } from '../db/user-store.js';
+import { createDomainStore } from '../db/domain-store.js';
 import { cachedStores } from '../db/read-cache.js';
 import type { Logger } from '../logger.js';
 
@@ -38,6 +39,7 @@ const storesOf = (db: Database) => ({
   packs: createPackStore(db.knex),
   buildpacks: createBuildpackStore(db.knex),
   sources: createSourceStore(db.knex),
+  domains: createDomainStore(db.knex),
   notifications: createNotificationStore(db.knex),
   sboms: createSbomStore(db.knex),
 });

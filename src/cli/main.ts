@@ -6,6 +6,7 @@ import { ApiError } from './api-client.js';
 import { registerAccount } from './commands/account.js';
 import { registerApps } from './commands/apps.js';
 import { registerDeploys } from './commands/deploys.js';
+import { registerDomains } from './commands/domains.js';
 import { registerServices } from './commands/services.js';
 import { registerPipelines } from './commands/pipelines.js';
 import { registerSupplyChain } from './commands/supply-chain.js';
@@ -61,6 +62,7 @@ function buildProgram(io: Io): Command {
   registerAccount(program, io);
   registerApps(program, io);
   registerDeploys(program, io);
+  registerDomains(program, io);
   program
     .command('worker')
     .description('Run a build worker on this machine: claims builds from the server\'s PostgreSQL (DATABASE_URL) and builds with the local Docker engine; SOLUM_SERVER_URL and SOLUM_WORKER_TOKEN let it fetch sources from a server on another machine')

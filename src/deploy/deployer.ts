@@ -192,7 +192,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
       if (failure) throw new Error(`health check failed: ${failure}`);
       const hc = manifest.healthcheck;
       if (web.length > 0) say(`       ${web.length} web process${web.length > 1 ? 'es' : ''} healthy${hc ? ` (GET ${hc.path})` : ' (TCP)'}`);
-      o.router.setBackends(target, web.map((w) => w.backend));
+      await o.router.setBackends(target, web.map((w) => ({ ...w.backend, release: release.version })));
       live.set(target.key, deployId);
       retire(before);
       return undefined;
@@ -203,7 +203,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
   };
 
   const stopAllLocked = async (target: Pick<DeployTarget, 'key' | 'name'>, list: readonly ContainerSummary[]): Promise<void> => {
-    o.router.setBackends(target, []);
+    await o.router.setBackends(target, []);
     live.delete(target.key);
     await Promise.all(list.map((c) => remove(c.id, c.labels[LABEL.port], 10)));
   };
@@ -255,7 +255,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
         }
       }
     }
-    o.router.setBackends(target, web);
+    await o.router.setBackends(target, web.map((b) => ({ ...b, release: release.version })));
     const deployId = current[0]?.labels[LABEL.deploy];
     if (deployId) live.set(target.key, deployId);
     log.info({ target: target.name, version: release.version, processes: current.length }, 'adopted running release');

@@ -13,6 +13,7 @@ import type { SecurityRebuilds } from '../build/upkeep/security-rebuilds.js';
 import type { ReleaseService } from '../deploy/release-service.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { ServiceManager } from '../backing-services/service-manager.js';
+import type { DomainService } from '../edge/domain-service.js';
 import type { Affected } from '../supply-chain/affected.js';
 import type { Attestations } from '../supply-chain/attestations.js';
 import type { Notifier } from '../notifications/notifier.js';
@@ -21,6 +22,7 @@ import { adminOperations } from './admin.js';
 import { appOperations } from './apps.js';
 import { buildOperations } from './builds.js';
 import { collaboratorOperations } from './collaborators.js';
+import { domainOperations } from './domains.js';
 import type { Contract, Handler, Input, Operation } from './operation.js';
 import { notificationOperations } from './notifications.js';
 import { packOperations } from './packs.js';
@@ -47,6 +49,7 @@ export interface OperationDeps {
   readonly pipelines: PipelineService;
   readonly retention: Retention;
   readonly securityRebuilds: SecurityRebuilds;
+  readonly domains: DomainService;
   readonly attestations: Attestations;
   readonly affected: Affected;
   readonly notifier: Notifier;
@@ -58,6 +61,7 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...collaboratorOperations,
   ...buildOperations,
   ...releaseOperations,
+  ...domainOperations,
   ...processOperations,
   ...sourceOperations,
   ...packOperations,

@@ -16,6 +16,8 @@ export interface RunningSolum {
   readonly httpPort: number;
   readonly sshPort: number;
   readonly routerPort: number;
+  /** The router's TLS port (null when SOLUM_HTTPS_PORT=off). */
+  readonly httpsPort: number | null;
   readonly token: string;
   readonly databaseUrl: string | undefined;
   /** Everything Solum logged, as text (JSON lines). */
@@ -41,7 +43,7 @@ export async function startSolum(options: { database?: DatabaseKind; env?: Recor
     ...(process.env.SOLUM_BUILD_CA_BUNDLE ? { SOLUM_BUILD_CA_BUNDLE: process.env.SOLUM_BUILD_CA_BUNDLE } : {}),
     ...options.env,
   };
-  const config = loadConfig({ SOLUM_ROUTER_PORT: '0', SOLUM_DEPLOY_GRACE_SECONDS: '2', ...env }, path.resolve('.'));
+  const config = loadConfig({ SOLUM_ROUTER_PORT: '0', SOLUM_HTTPS_PORT: '0', SOLUM_DEPLOY_GRACE_SECONDS: '2', ...env }, path.resolve('.'));
   const logStream = new PassThrough();
   let logText = '';
   logStream.on('data', (c: Buffer) => (logText += c.toString('utf8')));
@@ -59,6 +61,9 @@ export async function startSolum(options: { database?: DatabaseKind; env?: Recor
     },
     get routerPort() {
       return ports.routerPort;
+    },
+    get httpsPort() {
+      return ports.httpsPort;
     },
     token,
     databaseUrl: db.url,
