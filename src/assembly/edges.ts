@@ -5,6 +5,7 @@ import { createAuthenticator } from '../access/authenticator.js';
 import { loadOrCreateHostKey } from '../git/host-key.js';
 import { gitHttpMiddleware } from '../git/http-transport.js';
 import { createSshCommands } from '../git/ssh-commands.js';
+import { createSshSessions } from '../git/ssh-run.js';
 import { createSshTransport } from '../git/ssh-transport.js';
 import { createApiApp } from '../http/api.js';
 import { bindOperations } from '../operations/operations.js';
@@ -36,6 +37,8 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     pipelines: d.pipelines,
     retention: i.retention,
     securityRebuilds: i.securityRebuilds,
+    cron: d.cron,
+    runs: d.runs,
   });
   const commands = createSshCommands({ operations });
   const api = createApiApp({
@@ -80,6 +83,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     commands,
     logger,
     onPush: (bytes) => { metrics.push('ssh', bytes); },
+    interactive: createSshSessions(operations, logger),
   });
   metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => stores.builds.queuedCount());
   metrics.gauge('solum_builds_running', 'Builds running', () => stores.builds.runningCount());

@@ -9,6 +9,7 @@ import { hostNetworks, isolatedNetworks } from '../containers/networks.js';
 import { createAppStore } from '../db/app-store.js';
 import { createBuildStore } from '../db/build-store.js';
 import { createBuildpackStore } from '../db/buildpack-store.js';
+import { createCronStore } from '../db/cron-store.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { createEnvironmentStore } from '../db/environment-store.js';
 import { createPackStore } from '../db/pack-store.js';
@@ -36,6 +37,7 @@ const storesOf = (db: Database) => ({
   packs: createPackStore(db.knex),
   buildpacks: createBuildpackStore(db.knex),
   sources: createSourceStore(db.knex),
+  cron: createCronStore(db.knex),
 });
 
 export interface Foundation {

@@ -10,6 +10,7 @@ import { parseGitExec } from './exec-command.js';
 import type { GitAccess } from './git-access.js';
 import { spawnGit } from './git-process.js';
 import { splitCommand, type SshCommands } from './ssh-commands.js';
+import type { InteractiveSessions, PtyRequest } from './ssh-run.js';
 
 export interface SshTransportOptions {
   readonly hostKey: string;
@@ -25,6 +26,8 @@ export interface SshTransportOptions {
   readonly preAuthTimeoutMs?: number;
   /** Told of every receive-pack session with the bytes it received (metrics). */
   readonly onPush?: (bytes: number) => void;
+  /** Interactive command sessions (`run`): the only ones that may get a pty. */
+  readonly interactive?: InteractiveSessions;
 }
 
 export interface SshTransport {
@@ -168,14 +171,38 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
             accept?.();
           } else reject?.();
         });
+        // A pty is answered once the command is known (replies go in order): accepted for an
+        // interactive session only, refused for everything else, as before.
+        let pty: { info: PtyRequest; accept: (() => void) | undefined; reject: (() => void) | undefined } | undefined;
+        const refusePty = (): void => {
+          pty?.reject?.();
+          pty = undefined;
+        };
+        const resized = new Set<(cols: number, rows: number) => void>();
+        if (o.interactive) {
+          session.on('pty', (accept, reject, info) => {
+            refusePty();
+            pty = { info: { term: info.term, cols: info.cols, rows: info.rows }, accept, reject };
+          });
+          session.on('window-change', (accept, _reject, info) => {
+            accept?.();
+            for (const r of resized) r(info.cols, info.rows);
+          });
+        }
         /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-        for (const ev of ['pty', 'shell', 'subsystem', 'x11', 'auth-agent'] as const) {
+        for (const ev of [...(o.interactive ? [] : ['pty' as const]), 'shell', 'subsystem', 'x11', 'auth-agent'] as const) {
           session.on(ev as 'pty', (_accept: unknown, reject?: () => void) => {
+            refusePty();
             log.info({ ...peer, request: ev }, 'ssh request refused');
             reject?.();
           });
         }
         session.on('exec', (accept, _reject, execInfo) => {
+          const interactive = o.interactive?.wants(execInfo.command) === true ? o.interactive : undefined;
+          const granted = interactive && pty ? pty.info : undefined;
+          if (granted) pty?.accept?.();
+          else refusePty();
+          pty = undefined;
           const channel = accept();
           sessions++;
           let finished = false;
@@ -193,6 +220,11 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
               channel.stderr.write('solum: your key is no longer registered\n');
               finish(1);
               client.end();
+              return;
+            }
+            if (interactive) {
+              const io = { input: channel, output: channel, errors: channel.stderr, pty: granted, onResize: (r: (cols: number, rows: number) => void) => resized.add(r), onClose: (f: () => void) => channel.on('close', f) };
+              finish(await interactive.run(user, command, io).catch(() => 1));
               return;
             }
             if (!/^git[- ]/.test(command)) {

@@ -10,7 +10,9 @@ import type { PullBuilds } from '../build/sources/pull-builds.js';
 import type { Webhooks } from '../build/sources/webhooks.js';
 import type { Retention } from '../build/upkeep/retention.js';
 import type { SecurityRebuilds } from '../build/upkeep/security-rebuilds.js';
+import type { CronScheduler } from '../deploy/cron-scheduler.js';
 import type { ReleaseService } from '../deploy/release-service.js';
+import type { RunService } from '../deploy/run-service.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { ServiceManager } from '../backing-services/service-manager.js';
 import { accountOperations } from './accounts.js';
@@ -18,11 +20,13 @@ import { adminOperations } from './admin.js';
 import { appOperations } from './apps.js';
 import { buildOperations } from './builds.js';
 import { collaboratorOperations } from './collaborators.js';
+import { cronOperations } from './cron.js';
 import type { Contract, Handler, Input, Operation } from './operation.js';
 import { packOperations } from './packs.js';
 import { pipelineOperations } from './pipelines.js';
 import { processOperations } from './processes.js';
 import { releaseOperations } from './releases.js';
+import { runOperations } from './runs.js';
 import { serviceOperations } from './services.js';
 import { sourceOperations } from './sources.js';
 
@@ -42,6 +46,8 @@ export interface OperationDeps {
   readonly pipelines: PipelineService;
   readonly retention: Retention;
   readonly securityRebuilds: SecurityRebuilds;
+  readonly cron: CronScheduler;
+  readonly runs: RunService;
 }
 
 export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
@@ -51,6 +57,8 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...buildOperations,
   ...releaseOperations,
   ...processOperations,
+  ...runOperations,
+  ...cronOperations,
   ...sourceOperations,
   ...packOperations,
   ...serviceOperations,
