@@ -100,6 +100,22 @@ export interface ParsedAppJson {
   readonly ignored: readonly string[];
 }
 
+/**
+ * An issue's key and reason. zod says only "Invalid key in record" of a record key and "Invalid
+ * input" of a union (env entries are a string or an object): the inner issue is the one to name.
+ */
+const describe = (i: z.core.$ZodIssue): string => {
+  const at = (p: readonly PropertyKey[]): string => p.map(String).join('.');
+  if (i.code === 'invalid_key' && i.issues[0]) return `${at(i.path) || '(top)'}: ${i.issues[0].message}`;
+  if (i.code === 'invalid_union') {
+    // The branch that got furthest: its first issue below the entry itself (an object with a bad key).
+    const inner = i.errors.flat().find((e) => e.path.length > 0);
+    if (inner) return `${at([...i.path, ...inner.path])}: ${inner.message}`;
+    return `${at(i.path) || '(top)'}: expected a string or an object`;
+  }
+  return `${at(i.path) || '(top)'}: ${i.message}`;
+};
+
 /** Parses app.json; throws a bad_request naming the key and the reason. Null text: there is none. Pure. */
 export function parseAppJson(text: string | null): ParsedAppJson | undefined {
   if (text === null) return undefined;
@@ -112,7 +128,7 @@ export function parseAppJson(text: string | null): ParsedAppJson | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new AppError('bad_request', 'app.json: (top): expected an object');
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new AppError('bad_request', `app.json: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+    throw new AppError('bad_request', `app.json: ${parsed.error.issues.map(describe).join('; ')}`);
   }
   const a = parsed.data;
   const top = raw as Record<string, unknown>;
