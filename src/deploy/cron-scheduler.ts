@@ -19,6 +19,9 @@ import { oneOffFailure, type OneOffs } from './one-off.js';
 import type { RunQuota } from './run-service.js';
 import type { DeployTarget, Targets } from './target.js';
 
+/** How long a claimed run may have no container before it is taken for one a stopped Solum lost. */
+const ORPHAN_GRACE_MS = 60_000;
+
 export interface CronJobInfo extends CronJob {
   /** The next time it is due (in UTC), unless its schedule cannot say. */
   readonly nextAt: Date | null;
@@ -108,6 +111,9 @@ export function createCronScheduler(d: {
     const [c] = await d.containers.list({ [LABEL.role]: 'one-off', [LABEL.cronRun]: job.runId });
     const st = c ? await d.containers.inspect(c.id) : undefined;
     if (st?.running) return;
+    // No container yet may be a run another scheduler has just claimed and is starting: only one
+    // that has had no container for a while is taken for gone.
+    if (!c && job.runningSince && now().getTime() - job.runningSince.getTime() < ORPHAN_GRACE_MS) return;
     log.info({ job: job.job, appId: job.appId, exitCode: st?.exitCode }, 'a cron run from before a restart has ended');
     await d.store.finish(job.id, job.runId, st ? st.exitCode : null);
   };
