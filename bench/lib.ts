@@ -71,9 +71,13 @@ export interface Daemon {
 
 const daemons = new Set<Daemon>();
 
-/** Starts a long-running process in the foreground of its own; it is stopped by its pid. */
-export function startDaemon(name: string, cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Daemon {
-  const child: ChildProcess = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
+/**
+ * Starts a long-running process in the foreground of its own; it is stopped by its pid. With
+ * `group`, it leads a process group of its own and the whole group is stopped (for servers that
+ * fork workers which outlive their parent, like fcgiwrap).
+ */
+export function startDaemon(name: string, cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv, options: { group?: boolean } = {}): Daemon {
+  const child: ChildProcess = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: options.group === true, ...(env ? { env } : {}) });
   if (child.pid === undefined) throw new Error(`${name} did not start (${cmd})`);
   const pid = child.pid;
   let out = '';
@@ -87,16 +91,18 @@ export function startDaemon(name: string, cmd: string, args: readonly string[], 
     output: () => out,
     async stop() {
       daemons.delete(daemon);
-      if (exited) return;
+      const target = options.group === true ? -pid : pid;
+      if (exited && options.group !== true) return;
       try {
-        process.kill(pid, 'SIGTERM');
+        process.kill(target, 'SIGTERM');
       } catch {
         return;
       }
+      if (exited) return;
       const killed = await Promise.race([exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => { r(false); }, 5000))]);
       if (!killed) {
         try {
-          process.kill(pid, 'SIGKILL');
+          process.kill(target, 'SIGKILL');
         } catch {
           /* exited meanwhile */
         }

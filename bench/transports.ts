@@ -1,98 +1,47 @@
-// Benchmark: push and clone of a 3000-commit repo through Solum SSH/HTTP against OpenSSH+git-shell, git http-backend and file://.
+// Benchmark: push of all refs + mirror clone through Solum SSH and HTTP beside OpenSSH + git-shell and nginx + git http-backend, small and large repository.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { makeSshIdentity, run, startSolum, type RunningSolum, type SshIdentity } from '../test/support/solum.js';
-import {
-  LOOPBACK,
-  findBinary,
-  loadNote,
-  freePort,
-  median,
-  mustRun,
-  ratio,
-  seconds,
-  startDaemon,
-  stopAllDaemons,
-  stopDaemonsOnInterrupt,
-  table,
-  tempDir,
-  timeCommand,
-  waitForPort,
-  type Daemon,
-} from './lib.js';
+import { performance } from 'node:perf_hooks';
+import { makeSshIdentity, run, type SshIdentity } from '../test/support/solum.js';
+import { ANCHOR_PACKAGES, anchorVersions, ensureAnchorPackages, startNginx, startSshd, type Anchor, type HttpAnchor } from './anchors.js';
+import { LOOPBACK, loadNote, median, mustRun, ratio, seconds, stopAllDaemons, stopDaemonsOnInterrupt, table, tempDir } from './lib.js';
+import { PAYLOADS, ensurePayload, type Payload } from './payloads.js';
+import { sampleRss, startSolumServer, type SolumServer } from './solum-server.js';
 
-const COMMITS = 3000;
-const FILES = 6;
-const LINES = 200;
-const REPS = 5;
-const BRANCH = 'bench';
-const TARGET = 1.1;
+/** The issue's targets: Solum within 5 % of its anchor, server RSS growth within 50 MiB during a transfer. */
+const TARGET = 1.05;
+const RSS_LIMIT_MIB = 50;
 /** Keys `git init --bare` writes itself; everything else in a Solum repo's config is Solum's choice. */
 const INIT_KEYS = new Set(['core.repositoryformatversion', 'core.filemode', 'core.bare']);
+const PUSH_REFSPECS = ['refs/heads/*:refs/heads/*', 'refs/tags/*:refs/tags/*'];
 
-type TransportId = 'a' | 'b' | 'c' | 'd' | 'e';
+/** `anchor`: what Solum is held to; `reference`: printed beside it for comparison. */
+type Side = 'solum' | 'anchor' | 'reference';
+type Wire = 'ssh' | 'http';
 
-interface Transport {
-  readonly id: TransportId;
+interface Target {
+  readonly wire: Wire;
+  readonly side: Side;
   readonly label: string;
-  /** Creates a fresh, empty server-side repository (untimed) and returns its URL. */
-  freshRepo(rep: number): Promise<string>;
+  /** A fresh, empty server-side repository (made untimed); returns its URL. */
+  freshRepo(tag: string): Promise<string>;
 }
 
-interface Result {
+interface Sample {
   readonly push: number[];
   readonly clone: number[];
+  /** Largest Solum RSS growth seen during a push / a clone (bytes); anchors are not sampled. */
+  pushRss: number;
+  cloneRss: number;
 }
 
-/** A fast-import stream: one first commit adding FILES files, then commits each rewriting a few lines of one file. */
-function fastImportStream(): string {
-  const files = Array.from({ length: FILES }, (_, f) =>
-    Array.from({ length: LINES }, (_, l) => `file ${f} line ${String(l).padStart(3, '0')}: the quick brown fox jumps over the lazy dog`),
-  );
-  const out: string[] = [];
-  const t0 = 1_700_000_000;
-  for (let i = 0; i < COMMITS; i++) {
-    const touched = i === 0 ? files.map((_, f) => f) : [i % FILES];
-    for (const f of touched) {
-      const lines = files[f]!;
-      if (i > 0) for (let k = 0; k < 3; k++) lines[(i * 7 + k * 61) % LINES] = `file ${f} line changed by commit ${i}.${k}: ${((i * 2654435761) >>> 0).toString(16)}`;
-    }
-    const msg = `commit ${i}: ${i === 0 ? 'add the files' : `edit file-${touched[0] ?? 0}.txt`}\n`;
-    out.push(`commit refs/heads/${BRANCH}\ncommitter Bench <bench@example.invalid> ${t0 + i * 60} +0000\ndata ${msg.length}\n${msg}`);
-    for (const f of touched) {
-      const content = `${files[f]!.join('\n')}\n`;
-      out.push(`M 100644 inline src/file-${f}.txt\ndata ${content.length}\n${content}\n`);
-    }
-    out.push('\n');
-  }
-  out.push('done\n');
-  return out.join('');
-}
-
-async function makeSourceRepo(dir: string): Promise<{ objects: number; packKiB: number; tip: string }> {
-  await mustRun('git', ['init', '-q', '-b', BRANCH, dir]);
-  await mustRun('git', ['fast-import', '--quiet', '--done'], { cwd: dir, input: fastImportStream() });
-  await mustRun('git', ['repack', '-a', '-d', '-q'], { cwd: dir });
-  await mustRun('git', ['checkout', '-q', BRANCH], { cwd: dir });
-  const counts = new Map<string, string>();
-  for (const line of (await mustRun('git', ['count-objects', '-v'], { cwd: dir })).stdout.split('\n')) {
-    const [k, v] = line.split(': ');
-    if (k && v) counts.set(k, v);
-  }
-  const tip = (await mustRun('git', ['rev-parse', 'HEAD'], { cwd: dir })).stdout.trim();
-  return { objects: Number(counts.get('in-pack') ?? 0), packKiB: Number(counts.get('size-pack') ?? 0), tip };
-}
-
-/** Solum's server-side settings, read from a repository Solum created (so the references get exactly the same). */
 async function solumRepoConfig(repoDir: string): Promise<Array<readonly [string, string]>> {
   const r = await mustRun('git', ['config', '--file', path.join(repoDir, 'config'), '--list']);
   const entries: Array<readonly [string, string]> = [];
   for (const line of r.stdout.split('\n')) {
     const i = line.indexOf('=');
-    if (i <= 0) continue;
-    const key = line.slice(0, i);
-    if (!INIT_KEYS.has(key)) entries.push([key, line.slice(i + 1)]);
+    if (i > 0 && !INIT_KEYS.has(line.slice(0, i))) entries.push([line.slice(0, i), line.slice(i + 1)]);
   }
   return entries;
 }
@@ -103,265 +52,194 @@ async function makeBareRepo(dir: string, config: ReadonlyArray<readonly [string,
   for (const [k, v] of config) await mustRun('git', ['config', '--replace-all', k, v], { cwd: dir });
 }
 
-const solumApp = (runId: string, id: 'a' | 'b', rep: number): string => `tb-${runId}-${id}${rep}`;
-
-/** (a)/(b): a new Solum app per repetition, created through the API (untimed) so the timed push finds an empty repo. */
-function solumTransport(id: 'a' | 'b', solum: RunningSolum, env: NodeJS.ProcessEnv, src: string, runId: string): Transport {
-  const ssh = id === 'a';
-  return {
-    id,
-    label: ssh ? '(a) Solum SSH' : '(b) Solum HTTP',
-    async freshRepo(rep) {
-      const app = solumApp(runId, id, rep);
-      const url = ssh ? `ssh://git@${LOOPBACK}:${solum.sshPort}/${app}.git` : `http://solum:${solum.token}@${LOOPBACK}:${solum.httpPort}/${app}.git`;
-      const created = await solum.api('POST', '/v1/apps', { name: app });
-      if (created.status !== 201) throw new Error(`creating ${app}: ${created.text}`);
-      await fs.access(path.join(solum.dataDir, 'repos', `${app}.git`, 'HEAD'));
-      return url;
-    },
-  };
+/** Wall-clock seconds of one git command (which must succeed), with Solum's RSS growth meanwhile when `pid` is given. */
+async function timed(args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }, pid?: number): Promise<{ seconds: number; rss: number }> {
+  const sampler = pid === undefined ? undefined : sampleRss(pid);
+  const t0 = performance.now();
+  const r = await run('git', args, opts);
+  const s = (performance.now() - t0) / 1000;
+  const rss = sampler ? await sampler.stop() : Number.NaN;
+  if (r.code !== 0) throw new Error(`git ${args.join(' ')} exited with ${r.code}:\n${r.stderr.trim().slice(-2000)}`);
+  return { seconds: s, rss };
 }
 
-async function startSshd(work: string, identity: SshIdentity): Promise<{ daemon: Daemon; port: number }> {
-  const dir = path.join(work, 'sshd');
-  await fs.mkdir(dir, { recursive: true });
-  await fs.mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-  const hostKey = path.join(dir, 'ssh_host_ed25519_key');
-  await mustRun('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bench-host', '-f', hostKey]);
-  const authorized = path.join(dir, 'authorized_keys');
-  await fs.writeFile(authorized, `${identity.publicKey}\n`, { mode: 0o600 });
-  const port = await freePort();
-  const config = path.join(dir, 'sshd_config');
-  await fs.writeFile(
-    config,
-    [
-      `Port ${port}`,
-      `ListenAddress ${LOOPBACK}`,
-      `HostKey ${hostKey}`,
-      `PidFile ${path.join(dir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${authorized}`,
-      'PermitRootLogin prohibit-password',
-      'PubkeyAuthentication yes',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      'StrictModes no',
-      'PrintMotd no',
-      'PrintLastLog no',
-      'X11Forwarding no',
-      'AllowTcpForwarding no',
-      'AllowAgentForwarding no',
-      'PermitTTY no',
-      // Lets git speak protocol v2 over this SSH, as it does with Solum (which accepts GIT_PROTOCOL).
-      'AcceptEnv GIT_PROTOCOL',
-      // The key exchange Solum's ssh2 negotiates with this client (OpenSSH would otherwise pick the slower
-      // sntrup761x25519): both sides then use curve25519-sha256 + chacha20-poly1305.
-      'KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org',
-      'ForceCommand git-shell -c "$SSH_ORIGINAL_COMMAND"',
-      'LogLevel ERROR',
-      '',
-    ].join('\n'),
-  );
-  const daemon = startDaemon('sshd', '/usr/sbin/sshd', ['-D', '-e', '-f', config]);
-  try {
-    await waitForPort(port);
-  } catch (err) {
-    await daemon.stop();
-    throw new Error(`sshd did not start: ${daemon.output().trim()}`, { cause: err });
+/** The protocol version and (SSH) cipher a transport negotiates, read untimed from traces. */
+async function wireNote(url: string, env: NodeJS.ProcessEnv, cwd: string): Promise<string> {
+  const r = await run('git', ['ls-remote', '--heads', url], { cwd, env: { ...env, GIT_TRACE_PACKET: '1', GIT_SSH_COMMAND: `${env.GIT_SSH_COMMAND ?? 'ssh'} -v` } });
+  const version = /packet: +[\w-]+< version 2$/m.test(r.stderr) ? 'v2' : 'v0';
+  const cipher = /kex: server->client cipher: (\S+) MAC: (\S+) compression: (\S+)/.exec(r.stderr);
+  return cipher ? `${version}, ${cipher[1] ?? '?'} ${cipher[2] === '<implicit>' ? '' : `${cipher[2] ?? ''} `}compression ${cipher[3] ?? '?'}`.replace(/ +/g, ' ') : version;
+}
+
+/** Median milliseconds of a `git ls-remote` (connection, authentication, ref advertisement) of a small repo. */
+async function lsRemoteMs(url: string, env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) times.push((await timed(['ls-remote', url], { cwd, env })).seconds * 1000);
+  return median(times);
+}
+
+const MiB = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 1024 / 1024).toFixed(1) : '—');
+
+async function benchPayload(payload: Payload, reps: number, targets: readonly Target[], solum: SolumServer, env: NodeJS.ProcessEnv, work: string): Promise<Map<Target, Sample>> {
+  const samples = new Map<Target, Sample>(targets.map((t) => [t, { push: [], clone: [], pushRss: 0, cloneRss: 0 }]));
+  const clones = path.join(work, `clones-${payload.spec.name}`);
+  await fs.mkdir(clones, { recursive: true });
+  // Interleaved (rep 1 of every target, then rep 2, ...) so drifting machine load spreads evenly.
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const t of targets) {
+      const s = samples.get(t);
+      if (!s) continue;
+      const url = await t.freshRepo(`${payload.spec.name}${rep}-${t.wire}-${t.side}`);
+      const pid = t.side === 'solum' ? solum.daemon.pid : undefined;
+      const push = await timed(['push', '-q', url, ...PUSH_REFSPECS], { cwd: payload.dir, env }, pid);
+      s.push.push(push.seconds);
+      s.pushRss = Math.max(s.pushRss, push.rss);
+      const dest = path.join(clones, `${t.wire}-${t.side}-${rep}.git`);
+      const clone = await timed(['clone', '-q', '--mirror', url, dest], { cwd: clones, env }, pid);
+      s.clone.push(clone.seconds);
+      s.cloneRss = Math.max(s.cloneRss, clone.rss);
+      // Untimed: the mirror holds every ref (a broken transport must not look fast).
+      const refs = (await mustRun('git', ['for-each-ref', '--format=%(refname)'], { cwd: dest })).stdout.trim().split('\n').length;
+      if (refs !== payload.refs) throw new Error(`${t.label}: the mirror clone has ${refs} refs, the payload ${payload.refs}`);
+      await fs.rm(dest, { recursive: true, force: true });
+    }
   }
-  return { daemon, port };
-}
-
-async function startLighttpd(bin: string, work: string, projectRoot: string): Promise<{ daemon: Daemon; port: number }> {
-  const dir = path.join(work, 'lighttpd');
-  const docroot = path.join(dir, 'www');
-  await fs.mkdir(docroot, { recursive: true });
-  const backend = (await mustRun('git', ['--exec-path'])).stdout.trim();
-  const port = await freePort();
-  const config = path.join(dir, 'lighttpd.conf');
-  const q = (s: string): string => JSON.stringify(s);
-  await fs.writeFile(
-    config,
-    [
-      'server.modules = ( "mod_alias", "mod_setenv", "mod_cgi" )',
-      `server.document-root = ${q(docroot)}`,
-      `server.bind = ${q(LOOPBACK)}`,
-      `server.port = ${port}`,
-      `server.pid-file = ${q(path.join(dir, 'lighttpd.pid'))}`,
-      `server.errorlog = ${q(path.join(dir, 'error.log'))}`,
-      `server.upload-dirs = ( ${q(dir)} )`,
-      // Responses stream from the CGI as they come, like Solum's. Request bodies are buffered: git sends
-      // large pushes chunked, and lighttpd's mod_cgi answers a streamed chunked body with 411.
-      'server.stream-request-body = 0',
-      'server.stream-response-body = 2',
-      `alias.url = ( "/git/" => ${q(`${path.join(backend, 'git-http-backend')}/`)} )`,
-      '$HTTP["url"] =~ "^/git/" {',
-      '  cgi.assign = ( "" => "" )',
-      `  setenv.set-environment = ( "GIT_PROJECT_ROOT" => ${q(projectRoot)}, "GIT_HTTP_EXPORT_ALL" => "1" )`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const check = await run(bin, ['-tt', '-f', config]);
-  if (check.code !== 0) throw new Error(`lighttpd rejects its config: ${check.stderr.trim()} ${check.stdout.trim()}`);
-  const daemon = startDaemon('lighttpd', bin, ['-D', '-f', config]);
-  try {
-    await waitForPort(port);
-  } catch (err) {
-    await daemon.stop();
-    const log = await fs.readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
-    throw new Error(`lighttpd did not start: ${daemon.output().trim()} ${log.trim()}`, { cause: err });
-  }
-  return { daemon, port };
-}
-
-/** The git protocol version a fetch through `url` speaks (untimed, via GIT_TRACE_PACKET). */
-async function protocolOf(url: string, env: NodeJS.ProcessEnv, cwd: string): Promise<string> {
-  const r = await run('git', ['ls-remote', '--heads', url], { cwd, env: { ...env, GIT_TRACE_PACKET: '1' } });
-  if (r.code !== 0) return '?';
-  return /packet: +[\w-]+< version 2$/m.test(r.stderr) ? 'v2' : 'v0';
-}
-
-async function versionOf(cmd: string, args: readonly string[]): Promise<string> {
-  const r = await run(cmd, args).catch(() => ({ code: 1, stdout: '', stderr: '' }));
-  return `${r.stdout}${r.stderr}`.split('\n')[0]?.trim() ?? '';
+  return samples;
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
   const runId = randomBytes(3).toString('hex');
   const work = await tempDir('solum-bench-transports');
-  let solum: RunningSolum | undefined;
+  const which = (process.env.SOLUM_BENCH_PAYLOADS ?? 'small,large').split(',').filter((p): p is 'small' | 'large' => p === 'small' || p === 'large');
+  const repsOf = (p: 'small' | 'large'): number => Number(process.env.SOLUM_BENCH_REPS ?? (p === 'small' ? 5 : 3));
+  let solum: SolumServer | undefined;
   let identity: SshIdentity | undefined;
   stopDaemonsOnInterrupt(async () => {
     await solum?.stop();
   });
   try {
+    const missing = await ensureAnchorPackages();
+    if (missing.length > 0) throw new Error(`the reference servers are missing: apt-get install -y ${ANCHOR_PACKAGES.join(' ')}`);
     const home = path.join(work, 'home');
     await fs.mkdir(home);
     identity = await makeSshIdentity();
-    // The same client environment for every transport: no system or user git config, no prompts.
+    // One client environment for every target: no system or user git config, no prompts.
     const env: NodeJS.ProcessEnv = { HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: identity.sshCommand };
 
-    const src = path.join(work, 'src');
-    const t0 = Date.now();
-    const repo = await makeSourceRepo(src);
-    console.log(`Source repo: ${COMMITS} commits touching ${FILES} files, ${repo.objects} objects, pack ${repo.packKiB} KiB (made in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    const loadBefore = loadNote();
-    console.log(`Pushed to refs/heads/${BRANCH} (not the deploy branch: no build); ${REPS} repetitions each, fresh bare repo / fresh clone dir each time; medians in seconds.`);
+    const payloads: Payload[] = [];
+    for (const p of which) {
+      const { payload, madeInSeconds } = await ensurePayload(PAYLOADS[p]);
+      payloads.push(payload);
+      console.log(
+        `Payload ${p}: ${payload.spec.commits} commits, ${payload.objects} objects, ${payload.refs} refs, pack ${payload.packMiB.toFixed(1)} MiB (${madeInSeconds > 0 ? `generated in ${madeInSeconds.toFixed(1)} s` : 'reused'}: ${payload.dir})`,
+      );
+    }
 
-    solum = await startSolum();
-    const key = await solum.api('POST', '/v1/users/admin/keys', { name: `bench-${runId}`, publicKey: identity.publicKey });
+    solum = await startSolumServer();
+    const server = solum;
+    const key = await server.api('POST', '/v1/users/admin/keys', { name: `bench-${runId}`, publicKey: identity.publicKey });
     if (key.status !== 201) throw new Error(`registering the SSH key failed: ${key.text}`);
-
+    let appNo = 0;
+    const solumRepo = async (wire: Wire): Promise<string> => {
+      const app = `tb-${runId}-${wire}-${++appNo}`;
+      const created = await server.api('POST', '/v1/apps', { name: app });
+      if (created.status !== 201) throw new Error(`creating ${app}: ${created.text}`);
+      return wire === 'ssh' ? `ssh://git@${LOOPBACK}:${server.sshPort}/${app}.git` : `http://solum:${server.token}@${LOOPBACK}:${server.httpPort}/${app}.git`;
+    };
     // The server-side settings of a Solum repo, copied onto every reference repo.
-    const transports: Transport[] = [solumTransport('a', solum, env, src, runId), solumTransport('b', solum, env, src, runId)];
-    await transports[0]!.freshRepo(0);
-    const config = await solumRepoConfig(path.join(solum.dataDir, 'repos', `${solumApp(runId, 'a', 0)}.git`));
-    const notes: string[] = [];
+    await solumRepo('ssh');
+    const config = await solumRepoConfig(path.join(server.dataDir, 'repos', `tb-${runId}-ssh-1.git`));
 
-    const sshd = await startSshd(work, identity);
     const sshRoot = path.join(work, 'sshd-repos');
-    transports.push({
-      id: 'c',
-      label: '(c) OpenSSH + git-shell',
-      async freshRepo(rep) {
-        const dir = path.join(sshRoot, `r${rep}.git`);
-        await makeBareRepo(dir, config);
-        return `ssh://root@${LOOPBACK}:${sshd.port}${dir}`;
-      },
-    });
-
-    const lighttpdBin = await findBinary(['lighttpd']);
-    if (lighttpdBin) {
-      const projectRoot = path.join(work, 'http-repos');
-      await fs.mkdir(projectRoot);
-      const lighttpd = await startLighttpd(lighttpdBin, work, projectRoot);
-      transports.push({
-        id: 'd',
-        label: '(d) git http-backend',
-        async freshRepo(rep) {
-          await makeBareRepo(path.join(projectRoot, `r${rep}.git`), [...config, ['http.receivepack', 'true']]);
-          return `http://${LOOPBACK}:${lighttpd.port}/git/r${rep}.git`;
+    const httpRoot = path.join(work, 'http-repos');
+    await fs.mkdir(sshRoot);
+    await fs.mkdir(httpRoot);
+    const sshd: Anchor = await startSshd(work, identity);
+    const nginx: HttpAnchor = await startNginx(work, httpRoot);
+    const httpRepo = async (tag: string): Promise<string> => {
+      const dir = path.join(httpRoot, `${tag}.git`);
+      await makeBareRepo(dir, [...config, ['http.receivepack', 'true']]);
+      return dir;
+    };
+    const targets: Target[] = [
+      {
+        wire: 'ssh',
+        side: 'anchor',
+        label: 'OpenSSH + git-shell',
+        async freshRepo(tag) {
+          const dir = path.join(sshRoot, `${tag}.git`);
+          await makeBareRepo(dir, config);
+          return sshd.url(dir);
         },
-      });
-      notes.push(`(d) is git http-backend as a CGI of ${(await versionOf(lighttpdBin, ['-v'])).split(' ')[0] ?? 'lighttpd'} (request bodies buffered, responses streamed) on ${LOOPBACK}:${lighttpd.port}, without authentication (Solum HTTP authenticates every request).`);
-    } else {
-      console.log('!! lighttpd is not installed: skipping (d) git http-backend. Install it with `apt-get install -y lighttpd` to get the Solum HTTP reference.');
-      notes.push('(d) skipped: lighttpd is not installed (apt-get install -y lighttpd).');
-    }
-
-    const fileRoot = path.join(work, 'file-repos');
-    transports.push({
-      id: 'e',
-      label: '(e) file://',
-      async freshRepo(rep) {
-        const dir = path.join(fileRoot, `r${rep}.git`);
-        await makeBareRepo(dir, config);
-        return `file://${dir}`;
       },
-    });
-
-    const results = new Map<TransportId, Result>(transports.map((t) => [t.id, { push: [], clone: [] }]));
-    const cloneUrls = new Map<TransportId, string>();
-    // Interleaved (rep 1 of every transport, then rep 2, ...) so drifting machine load spreads evenly.
-    for (let rep = 1; rep <= REPS; rep++) {
-      for (const t of transports) {
-        const url = await t.freshRepo(rep);
-        results.get(t.id)!.push.push(await timeCommand('git', ['push', '-q', url, `refs/heads/${BRANCH}:refs/heads/${BRANCH}`], { cwd: src, env }));
-        cloneUrls.set(t.id, url);
-      }
-    }
-    const clones = path.join(work, 'clones');
-    await fs.mkdir(clones);
-    for (let rep = 1; rep <= REPS; rep++) {
-      for (const t of transports) {
-        const dest = path.join(clones, `${t.id}${rep}`);
-        results.get(t.id)!.clone.push(await timeCommand('git', ['clone', '-q', '-b', BRANCH, cloneUrls.get(t.id)!, dest], { cwd: clones, env }));
-        await fs.rm(dest, { recursive: true, force: true });
-      }
-    }
-
-    const protocols = new Map<TransportId, string>();
-    for (const t of transports) protocols.set(t.id, await protocolOf(cloneUrls.get(t.id)!, env, src));
-
-    const med = (id: TransportId, what: keyof Result): number => median(results.get(id)?.[what] ?? []);
-    const runs = (xs: readonly number[]): string => xs.map((x) => x.toFixed(3)).join(' ');
-    console.log('');
-    console.log(
-      table(
-        ['transport', 'push median s', 'clone median s', 'fetch protocol', 'push runs s', 'clone runs s'],
-        transports.map((t) => {
-          const r = results.get(t.id)!;
-          return [t.label, seconds(med(t.id, 'push')), seconds(med(t.id, 'clone')), protocols.get(t.id) ?? '?', runs(r.push), runs(r.clone)];
-        }),
-      ),
-    );
-
-    const verdict = (r: number): string => (Number.isFinite(r) ? (r <= TARGET ? 'met' : 'MISSED') : 'n/a');
-    const pairs: Array<readonly [string, TransportId, TransportId]> = [
-      ['Solum SSH / (c) OpenSSH + git-shell', 'a', 'c'],
-      ['Solum HTTP / (d) git http-backend', 'b', 'd'],
+      { wire: 'ssh', side: 'solum', label: 'Solum SSH', freshRepo: () => solumRepo('ssh') },
+      // Solum authenticates every request, and git asks without credentials first: the anchor
+      // does the same behind auth_basic. The one without authentication is printed beside it.
+      { wire: 'http', side: 'anchor', label: 'nginx + http-backend, auth', freshRepo: async (tag) => nginx.authUrl(await httpRepo(tag)) },
+      { wire: 'http', side: 'reference', label: 'nginx + http-backend, no auth', freshRepo: async (tag) => nginx.url(await httpRepo(tag)) },
+      { wire: 'http', side: 'solum', label: 'Solum HTTP', freshRepo: () => solumRepo('http') },
     ];
+    const notes = new Map<Target, string>();
+    const latency = new Map<Target, number>();
+    for (const t of targets) {
+      const probe = await t.freshRepo(`probe-${t.wire}-${t.side}`);
+      notes.set(t, await wireNote(probe, env, work));
+      latency.set(t, await lsRemoteMs(probe, env, work));
+    }
+
+    const loadBefore = loadNote();
+    const rows: string[][] = [];
+    const ratios: string[][] = [];
+    for (const payload of payloads) {
+      const reps = repsOf(payload.spec.name as 'small' | 'large');
+      console.log(`Measuring ${payload.spec.name}: ${reps} repetitions of push (all refs into an empty repo) + mirror clone per target...`);
+      const samples = await benchPayload(payload, reps, targets, server, env, work);
+      const med = (t: Target, what: 'push' | 'clone'): number => median(samples.get(t)?.[what] ?? []);
+      for (const t of targets) {
+        const s = samples.get(t);
+        if (!s) continue;
+        rows.push([
+          `${payload.spec.name} ${t.wire}`,
+          t.label,
+          seconds(med(t, 'push')),
+          seconds(med(t, 'clone')),
+          seconds(med(t, 'push') + med(t, 'clone')),
+          t.side === 'solum' ? `${MiB(s.pushRss)} / ${MiB(s.cloneRss)}` : '—',
+          (latency.get(t) ?? Number.NaN).toFixed(0),
+          notes.get(t) ?? '',
+        ]);
+      }
+      for (const [wire, side] of [['ssh', 'anchor'], ['http', 'anchor'], ['http', 'reference']] as const) {
+        const anchor = targets.find((t) => t.wire === wire && t.side === side);
+        const ours = targets.find((t) => t.wire === wire && t.side === 'solum');
+        if (!anchor || !ours) continue;
+        const p = med(ours, 'push') / med(anchor, 'push');
+        const c = med(ours, 'clone') / med(anchor, 'clone');
+        const total = (med(ours, 'push') + med(ours, 'clone')) / (med(anchor, 'push') + med(anchor, 'clone'));
+        const s = samples.get(ours);
+        const rssOk = s ? Math.max(s.pushRss, s.cloneRss) <= RSS_LIMIT_MIB * 1024 * 1024 : false;
+        const verdict = side === 'anchor' ? (total <= TARGET ? 'met' : 'MISSED') : '(reference)';
+        ratios.push([`${payload.spec.name} ${wire}`, `${ours.label} / ${anchor.label}`, ratio(p), ratio(c), ratio(total), verdict, rssOk ? 'met' : 'MISSED']);
+      }
+    }
+
     console.log('');
-    console.log(
-      table(
-        ['ratio', 'push', 'clone', 'target', 'push target', 'clone target'],
-        pairs.map(([label, x, y]) => {
-          const p = med(x, 'push') / med(y, 'push');
-          const c = med(x, 'clone') / med(y, 'clone');
-          return [label, ratio(p), ratio(c), `≤ ${TARGET.toFixed(2)}×`, verdict(p), verdict(c)];
-        }),
-      ),
-    );
+    console.log(table(['payload', 'server', 'push s', 'clone s', 'push+clone s', 'RSS growth MiB (push / clone)', 'ls-remote ms', 'fetch protocol, SSH cipher'], rows));
+    console.log('');
+    console.log(table(['payload', 'ratio', 'push', 'clone', 'push+clone', `≤ ${TARGET.toFixed(2)}×`, `RSS ≤ ${RSS_LIMIT_MIB} MiB`], ratios));
     console.log('');
     console.log('Notes:');
-    console.log(`- ${await versionOf('git', ['--version'])}; ${await versionOf('ssh', ['-V'])}; Solum started in this process (PGlite).`);
-    console.log('- Solum apps are created before the timed push (through the API, untimed); every reference repo gets the same server-side git config Solum gives its repos:');
+    console.log(`- Medians of the repetitions, seconds of wall clock of the git client. ${await anchorVersions()}.`);
+    console.log('- Push: every branch and tag into a new empty repository (Solum: a new app made through the API, untimed; its pre-receive hook runs');
+    console.log('  and reports each ref "stored without a build"; the reference repos have no hooks). Clone: git clone --mirror of that repository.');
+    console.log('- Every reference repo gets the server-side git config Solum gives its repos:');
     console.log(`  ${config.map(([k, v]) => `${k}=${v}`).join(', ')}.`);
-    console.log('- (c) is OpenSSH sshd restricted to the key exchange Solum negotiates (curve25519-sha256, chacha20-poly1305); ForceCommand git-shell; repos addressed by absolute path.');
-    console.log('- Solum pushes run its pre-receive hook (reports "stored without a build"); the reference repos have no hooks.');
-    for (const n of notes) console.log(`- ${n}`);
+    console.log('- Solum runs as its own process (node dist/src/main.js, PGlite, log level info); the RSS of it and of its git helper process is read');
+    console.log('  from /proc every 25 ms during each transfer. ls-remote ms: median of 7 ls-remotes of an empty repo (connection, authentication,');
+    console.log('  ref advertisement; OpenSSH forks and re-executes sshd for every connection).');
+    console.log('- nginx: one worker, fcgiwrap with 4 children, request and response bodies streamed (fastcgi_request_buffering off, fastcgi_buffering off), gzip off;');
+    console.log('  "auth" is the same location behind auth_basic (git gets a 401 first and repeats with its credentials, as it does with Solum).');
     console.log(`- Total ${((Date.now() - started) / 1000).toFixed(1)} s; ${loadBefore} before the measurements, ${loadNote()} after (other work on the machine makes the figures noisy).`);
   } finally {
     await stopAllDaemons();

@@ -123,6 +123,11 @@ ensure_nftables() {
   command -v nft >/dev/null 2>&1 || apt_install nftables
 }
 
+# The suite's second git implementation (dulwich, pure Python) clones and pushes like a user's would.
+ensure_dulwich() {
+  /usr/bin/python3 -c 'import dulwich' >/dev/null 2>&1 || apt_install python3-dulwich
+}
+
 main() {
   local for_tests=0
   for arg in "$@"; do case "$arg" in --test | --postgres) for_tests=1 ;; esac; done
@@ -135,6 +140,7 @@ main() {
   if [ "$for_tests" = 1 ]; then
     ensure_postgres
     ensure_browser
+    ensure_dulwich
   fi
   return 0
 }

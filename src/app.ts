@@ -15,6 +15,7 @@ import { assembleDomain } from './assembly/domain.js';
 import { assembleEdges } from './assembly/edges.js';
 import { openFoundation } from './assembly/foundation.js';
 import { assembleIntake } from './assembly/intake.js';
+import { loadOrCreateSigningKey } from './supply-chain/signing-key.js';
 
 export interface Solum {
   start(): Promise<{ httpPort: number; sshPort: number; routerPort: number }>;
@@ -31,9 +32,12 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const f = await openFoundation(config, logger, { role: 'server', engine: overrides.engine });
   const addresses = createAddresses(config);
   const metrics = createMetrics({ defaultMetrics: true });
-  const building = await assembleBuilding(f, (id) => addresses.runUrl(id));
+  // Created at first start, like the SSH host key; only its public half is ever shown.
+  const signing = await loadOrCreateSigningKey(config.dataDir);
+  if (signing.created) logger.info({ keyId: signing.key.keyId }, 'created the provenance signing key');
+  const building = await assembleBuilding(f, (id) => addresses.runUrl(id), { signer: signing.key, repoUrl: (app) => `${addresses.api()}/${app}.git` });
   const domain = assembleDomain(f, building, { policy: overrides.policy ?? { createAppsOnPush: config.createAppsOnPush }, runUrl: (id) => addresses.runUrl(id) });
-  const intake = assembleIntake(f, building, domain, { addresses, metrics });
+  const intake = assembleIntake(f, building, domain, { addresses, metrics, signer: signing.key });
   const edges = await assembleEdges(f, building, domain, intake, metrics);
   const { httpServer, ssh } = edges;
 
@@ -44,6 +48,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     // The firewall table and the egress proxy before anything can start a container.
     await f.containers.networks.start();
     const hooks = await domain.repos.reinstallHooks();
+    const staleQuarantines = await domain.repos.removeStaleQuarantines(intake.maxPushIdleMs);
     const hookUrl = await intake.hookServer.start();
     logger.debug({ hookUrl }, 'hook endpoint listening on loopback');
     const routerPort = await domain.router.start();
@@ -62,7 +67,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const httpPort = (httpServer.address() as AddressInfo).port;
     addresses.listening(httpPort);
     const sshPort = await ssh.start();
-    logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: f.db.dialect, repos: hooks, packs: building.registry.packs().map((p) => p.name) }, 'solum started');
+    logger.info({ httpPort, sshPort, routerPort, bind: config.bind, database: f.db.dialect, repos: hooks, staleQuarantines, packs: building.registry.packs().map((p) => p.name) }, 'solum started');
     logger.debug({ installation: f.installation }, 'installation');
     return { httpPort, sshPort, routerPort };
   };
@@ -115,7 +120,10 @@ export async function createSolumWorker(config: Config, logger: Logger, override
   if (!config.databaseUrl) throw new Error("a worker claims builds from the server's PostgreSQL: set DATABASE_URL");
   if (config.buildConcurrency < 1) throw new Error('a worker needs SOLUM_BUILD_CONCURRENCY of 1 or more');
   const f = await openFoundation(config, logger, { role: 'worker', engine: overrides.engine });
-  const building = await assembleBuilding(f, (id) => `${config.serverUrl ?? ''}/v1/pipeline-runs/${id}`);
+  const building = await assembleBuilding(f, (id) => `${config.serverUrl ?? ''}/v1/pipeline-runs/${id}`, {
+    signer: undefined,
+    repoUrl: (app) => (config.serverUrl ? `${config.serverUrl}/${app}.git` : null),
+  });
   const { registry, runner, workerId } = building;
   const worker = createBuildWorker({
     ...building.workerOptions,

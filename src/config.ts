@@ -55,6 +55,8 @@ const schema = z.object({
   SOLUM_HTTP_BODY_IDLE_SECONDS: z.coerce.number().min(1).default(15),
   SOLUM_HTTP_ANONYMOUS_BODY_SECONDS: z.coerce.number().min(1).default(30),
   SOLUM_HTTP_BODY_SECONDS: z.coerce.number().min(1).default(1800),
+  /** Images an app's Dockerfile may start and copy from besides its own DUs (comma-separated, `*` globs). */
+  SOLUM_DOCKERFILE_IMAGES: z.string().default('solum/base:*,solum/lp-*:*'),
   SOLUM_CREATE_APPS_ON_PUSH: z.enum(['true', 'false']).default('true'),
   SOLUM_ROUTER_PORT: port.default(8080),
   SOLUM_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i).default('localhost'),
@@ -74,6 +76,8 @@ const schema = z.object({
     .refine((v) => v.split(',').map((h) => h.trim()).filter((h) => h !== '').every((h) => /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(h)), 'a comma-separated list of host names (a leading *. allows subdomains)'),
   SOLUM_EGRESS_PROXY_PORT: port.default(0),
   SOLUM_APP_EGRESS: z.enum(['true', 'false']).default('false'),
+  /** What an SBOM may read out of a DU (a tenant decides what is in /app). */
+  SOLUM_SBOM_READ_MAX_MB: z.coerce.number().int().min(1).max(16384).default(256),
 });
 
 export interface Config {
@@ -94,6 +98,8 @@ export interface Config {
   readonly serverUrl: string | undefined;
   /** Whether any signed-in user may create an app by pushing to a new name (admins always may). */
   readonly createAppsOnPush: boolean;
+  /** Images an app's Dockerfile may start and copy from besides its own DUs. */
+  readonly dockerfileImages: readonly string[];
   /** How long API request bodies may pause and take (git routes are not bound by it). */
   readonly bodyDeadlines: { readonly idleMs: number; readonly anonymousMs: number; readonly signedInMs: number };
   /** What one user (not an admin) may hold. */
@@ -141,6 +147,8 @@ export interface Config {
     readonly appEgress: boolean;
   };
   /** What builders need to reach package registries from behind a TLS-inspecting proxy (the egress proxy's upstream). */
+  /** Bytes an SBOM reads out of an image at most, in all and per file. */
+  readonly sbom: { readonly maxBytes: number; readonly maxFileBytes: number };
   readonly builderNetwork: {
     readonly caBundle: string | undefined;
     readonly httpProxy: string | undefined;
@@ -173,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     workerToken: e.SOLUM_WORKER_TOKEN,
     serverUrl: e.SOLUM_SERVER_URL?.replace(/\/+$/, ''),
     createAppsOnPush: e.SOLUM_CREATE_APPS_ON_PUSH === 'true',
+    dockerfileImages: Object.freeze(e.SOLUM_DOCKERFILE_IMAGES.split(',').map((s) => s.trim()).filter((s) => s !== '')),
     bodyDeadlines: Object.freeze({ idleMs: e.SOLUM_HTTP_BODY_IDLE_SECONDS * 1000, anonymousMs: e.SOLUM_HTTP_ANONYMOUS_BODY_SECONDS * 1000, signedInMs: e.SOLUM_HTTP_BODY_SECONDS * 1000 }),
     quotas: Object.freeze({ apps: e.SOLUM_QUOTA_APPS, services: e.SOLUM_QUOTA_SERVICES, processes: e.SOLUM_QUOTA_PROCESSES, oneOffRuns: e.SOLUM_QUOTA_ONE_OFF_RUNS }),
     oneOffs: Object.freeze({ timeoutMs: e.SOLUM_ONE_OFF_TIMEOUT_SECONDS * 1000, cronTickMs: e.SOLUM_CRON_TICK_MS }),
@@ -210,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       egressProxyPort: e.SOLUM_EGRESS_PROXY_PORT,
       appEgress: e.SOLUM_APP_EGRESS === 'true',
     }),
+    sbom: Object.freeze({ maxBytes: e.SOLUM_SBOM_READ_MAX_MB * 1024 * 1024, maxFileBytes: Math.min(32, e.SOLUM_SBOM_READ_MAX_MB) * 1024 * 1024 }),
     builderNetwork: Object.freeze({
       caBundle: e.SOLUM_BUILD_CA_BUNDLE,
       httpProxy: e.HTTP_PROXY,

@@ -6,7 +6,7 @@ import { createLogger } from './logger.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  // Git children that Solum does not spawn itself (node-git-server's fetches) inherit this
+  // Whatever Solum starts without an environment of its own (the git helper process) inherits this
   // process's environment: nothing in it may point git at another repository or object store.
   for (const key of Object.keys(process.env)) if (key.startsWith('GIT_')) Reflect.deleteProperty(process.env, key);
   const logger = createLogger(config.logLevel);

@@ -173,6 +173,17 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
    * (`services: [postgres]`, read from the DU's manifest), so the release's config has their URLs.
    */
   const releaseToApp = async (app: App, build: Build, say: (line: string) => void): Promise<string | undefined> => {
+    // A webhook's push event can arrive late or be replayed: it never takes the app back to a
+    // commit the live release already contains (a rollback is a deliberate act, not a delivery).
+    if (build.source === 'webhook') {
+      const live = await stores.releases.activeRelease(app.id);
+      const liveBuild = live?.buildId ? await stores.builds.getBuild(live.buildId) : undefined;
+      if (liveBuild && liveBuild.commit !== build.commit && (await repos.isAncestor(app.name, build.commit, liveBuild.commit))) {
+        const why = `${build.commit.slice(0, 12)} is older than the live release v${live?.version ?? ''} (${liveBuild.commit.slice(0, 12)}): not released`;
+        say(`!     ${why}`);
+        return why;
+      }
+    }
     try {
       const wanted = (build.duId ? (await containers.readDu(build.duId))?.manifest.services : undefined) ?? [];
       if (wanted.length > 0) await services.ensureForApp(app, wanted.map(parseServiceKind), say);

@@ -39,6 +39,8 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     securityRebuilds: i.securityRebuilds,
     cron: d.cron,
     runs: d.runs,
+    attestations: i.attestations,
+    affected: i.affected,
   });
   const commands = createSshCommands({ operations });
   const api = createApiApp({
@@ -50,7 +52,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     pipelines: d.pipelines,
     logger,
     internal: workerArchiveMiddleware({ token: config.workerToken, builds: stores.builds, archivesDir: config.archivesDir }),
-    git: gitHttpMiddleware({ authenticator, access: i.gitAccess, repos: d.repos, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
+    git: gitHttpMiddleware({ authenticator, access: i.gitAccess, logger, onPush: (_app, bytes) => { metrics.push('http', bytes); } }),
     metrics,
     events: b.events,
     rootDir: config.rootDir,

@@ -15,6 +15,7 @@ import { createEnvironmentStore } from '../db/environment-store.js';
 import { createPackStore } from '../db/pack-store.js';
 import { createPipelineStore } from '../db/pipeline-store.js';
 import { createReleaseStore } from '../db/release-store.js';
+import { createSbomStore } from '../db/sbom-store.js';
 import { createServiceStore } from '../db/service-store.js';
 import { createSettingsStore } from '../db/settings-store.js';
 import { createSourceStore } from '../db/source-store.js';
@@ -38,6 +39,7 @@ const storesOf = (db: Database) => ({
   buildpacks: createBuildpackStore(db.knex),
   sources: createSourceStore(db.knex),
   cron: createCronStore(db.knex),
+  sboms: createSbomStore(db.knex),
 });
 
 export interface Foundation {

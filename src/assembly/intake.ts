@@ -14,6 +14,9 @@ import { createWebhooks } from '../build/sources/webhooks.js';
 import { createRetention } from '../build/upkeep/retention.js';
 import { createSecurityRebuilds } from '../build/upkeep/security-rebuilds.js';
 import type { App } from '../db/app-store.js';
+import { createAffected } from '../supply-chain/affected.js';
+import { createAttestations } from '../supply-chain/attestations.js';
+import type { SigningKey } from '../supply-chain/signing-key.js';
 import { createPushHandler } from '../hooks/push-handler.js';
 import { createPushSessions } from '../hooks/push-sessions.js';
 import { createHookServer } from '../http/hook-server.js';
@@ -25,7 +28,7 @@ import type { Foundation } from './foundation.js';
 
 export type Intake = ReturnType<typeof assembleIntake>;
 
-export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addresses: Addresses; metrics: Metrics }) {
+export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addresses: Addresses; metrics: Metrics; signer: SigningKey }) {
   const { config, logger, stores, containers } = f;
   const { events } = b;
   const deployRefHead = (app: App): Promise<string | null> => d.repos.refHead(app.name, `refs/heads/${app.deployBranch}`);
@@ -58,7 +61,11 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     notify: () => { worker.notify(); },
     onQueued: (build) => { events.state({ type: 'build', app: build.app, number: build.number, status: build.status, id: build.id }); },
   });
-  const pushSessions = createPushSessions({ ttlMs: 2 * 60 * 60 * 1000 });
+  const pushTtlMs = 2 * 60 * 60 * 1000;
+  const pushSessions = createPushSessions({ ttlMs: pushTtlMs });
+  // The longest a push's quarantine can sit untouched while its push lives: the hook starts within
+  // the token's lifetime, then waits for the builds queued ahead, its own and its release.
+  const maxPushIdleMs = pushTtlMs + (config.maxQueuedPerApp + 1) * config.buildLimits.timeoutMs + config.deploy.healthTimeoutMs;
   const pushHandler = createPushHandler({
     apps: stores.apps,
     builds: stores.builds,
@@ -107,5 +114,16 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
   // DUs released to an environment count as released too.
   const releasedAnywhere = { ...stores.releases, listReleases: async (id: number) => [...(await stores.releases.listReleases(id)), ...(await stores.environments.releasesOfApp(id))] };
   const retention = createRetention({ containers, apps: stores.apps, builds: stores.builds, releases: releasedAnywhere, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
-  return { tracker, worker, queue, pushHandler, hookServer, gitAccess, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention };
+  const attestations = createAttestations({ builds: buildControl, store: stores.sboms, recorder: b.sboms, containers, signer: o.signer });
+  const affected = createAffected({
+    targets: d.targets,
+    builds: stores.builds,
+    store: stores.sboms,
+    recorder: b.sboms,
+    packs: () => b.registry.packs(),
+    imageId: (ref) => containers.imageId(ref),
+    rebuilds: securityRebuilds,
+    logger,
+  });
+  return { tracker, worker, queue, pushHandler, hookServer, gitAccess, maxPushIdleMs, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention, attestations, affected };
 }

@@ -9,6 +9,7 @@ import { registerDeploys } from './commands/deploys.js';
 import { registerOneOffs } from './commands/one-offs.js';
 import { registerServices } from './commands/services.js';
 import { registerPipelines } from './commands/pipelines.js';
+import { registerSupplyChain } from './commands/supply-chain.js';
 import type { Io } from './context.js';
 import { CliError, ExitStatus, UsageError } from './errors.js';
 import { colourWanted, palette } from './output.js';
@@ -72,6 +73,7 @@ function buildProgram(io: Io): Command {
     });
   registerServices(program, io);
   registerPipelines(program, io);
+  registerSupplyChain(program, io);
   return program;
 }
 

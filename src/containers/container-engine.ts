@@ -1,5 +1,6 @@
 // What the build runner needs from a container engine; docker-engine.ts implements it with Docker.
 import type { Readable } from 'node:stream';
+import type { PathStat } from './bounded-read.js';
 
 export interface BuilderSpec {
   readonly image: string;
@@ -37,6 +38,10 @@ export interface BuilderContainer {
   stop(): Promise<void>;
   /** A tar of a path inside the (stopped) container, or undefined when there is no such path. */
   readArchive(path: string): Promise<Buffer | undefined>;
+  /** The same tar as it streams, for reads that may stop early (bounded-read.ts). */
+  readArchiveStream(path: string): Promise<Readable | undefined>;
+  /** A path's size, mode, mtime and link target without reading it; undefined when absent. */
+  statPath(path: string): Promise<PathStat | undefined>;
   /** Commits the container as an image; returns the image ID. */
   commit(opts: { repo: string; tag: string; changes: readonly string[] }): Promise<string>;
   remove(): Promise<void>;
@@ -133,6 +138,8 @@ export interface ContainerEngine {
   createBuilder(spec: BuilderSpec): Promise<BuilderContainer>;
   /** A tar of a path inside an image (read from a container never started), or undefined when absent. */
   readImagePath(image: string, path: string): Promise<Buffer | undefined>;
+  /** Several paths of an image as streamed tars, from one container never started; close() removes it. */
+  openImageReader(image: string): Promise<{ readArchiveStream(path: string): Promise<Readable | undefined>; statPath(path: string): Promise<PathStat | undefined>; close(): Promise<void> }>;
   /** Containers (running or not) carrying all the given labels, newest first. */
   listContainers(labels: Readonly<Record<string, string>>): Promise<Array<{ id: string; created: number; labels: Readonly<Record<string, string>> }>>;
   /**
@@ -140,7 +147,7 @@ export interface ContainerEngine {
    * `onOutput`; aborting `signal` stops the build. Resolves with the image ID, or rejects with the
    * build's error.
    */
-  buildImage(context: Readable, opts: { tag: string; labels: Readonly<Record<string, string>>; network: string; buildArgs: Readonly<Record<string, string>>; memoryBytes: number; signal: AbortSignal; onOutput: (text: string) => void }): Promise<string>;
+  buildImage(context: Readable, opts: { tag: string; labels: Readonly<Record<string, string>>; network: string; buildArgs: Readonly<Record<string, string>>; memoryBytes: number; nanoCpus?: number; pids?: number; signal: AbortSignal; onOutput: (text: string) => void }): Promise<string>;
   /** Creates a named volume with labels unless it exists. */
   ensureVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
   /** Removes volumes carrying all the given labels; returns how many. */

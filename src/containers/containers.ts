@@ -2,6 +2,7 @@
 // process and image build gets the same settings (installation label, limits, CA bundle, proxies)
 // and DU labels are written through one checked schema. Only the engine below knows Docker.
 import type { Readable } from 'node:stream';
+import { readFilesFrom, type FileRead, type FilesRead, type FileSource } from './bounded-read.js';
 import type { AppContainerSpec, BuilderContainer, ContainerEngine, ContainerState, ExecProcess } from './container-engine.js';
 import { readDuLabels, type DuLabels } from './du-labels.js';
 import { LABEL, type Role } from './labels.js';
@@ -76,7 +77,7 @@ export interface CommitSpec {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-export interface Job {
+export interface Job extends FileSource {
   readonly id: string;
   putArchive(tar: Readable, dir: string): Promise<void>;
   /** Starts the job and resolves when it exits (or was stopped by the signal or the timeout). */
@@ -130,6 +131,9 @@ export interface ImageBuildSpec {
   readonly network: JobNetwork | 'host';
   readonly buildArgs?: Readonly<Record<string, string>>;
   readonly memoryBytes?: number;
+  /** CPU and process limits of the build's RUN steps (an app's build gets a builder's). */
+  readonly nanoCpus?: number;
+  readonly pids?: number;
   readonly signal?: AbortSignal;
   readonly onOutput?: (text: string) => void;
 }
@@ -171,6 +175,8 @@ export interface Containers {
   /** A DU's labels, parsed; undefined when there is no such image or it is no DU. */
   readDu(ref: string): Promise<DuLabels | undefined>;
   readImagePath(image: string, path: string): Promise<Buffer | undefined>;
+  /** Reads an image's files (within each read's limits: the image may be a tenant's) from one container never started. */
+  readImage<T>(image: string, use: (source: FileSource) => Promise<T>): Promise<T>;
   /** Images of this installation carrying all the given labels. */
   listImages(labels: Readonly<Record<string, string>>): Promise<Array<{ id: string; labels: Readonly<Record<string, string>> }>>;
   removeImage(id: string): Promise<void>;
@@ -218,6 +224,8 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
       }
     },
     readArchive: (path) => container.readArchive(path),
+    readFiles: (read: FileRead): Promise<FilesRead> => readFilesFrom((p) => container.readArchiveStream(p), read),
+    stat: (path) => container.statPath(path),
     commit: (c) =>
       container.commit({
         repo: c.repo,
@@ -326,6 +334,8 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
         network: net === 'none' || net === 'host' ? net : net.name,
         buildArgs: { ...Object.fromEntries(Object.entries(egress).filter(([k]) => /PROXY$/i.test(k))), ...(spec.buildArgs ?? {}) },
         memoryBytes: spec.memoryBytes ?? s.jobLimits.memoryBytes,
+        ...(spec.nanoCpus !== undefined ? { nanoCpus: spec.nanoCpus } : {}),
+        ...(spec.pids !== undefined ? { pids: spec.pids } : {}),
         signal: spec.signal ?? new AbortController().signal,
         onOutput: spec.onOutput ?? (() => undefined),
       });
@@ -343,6 +353,14 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
       return readDuLabels(await engine.imageLabels(ref));
     },
     readImagePath: (image, path) => engine.readImagePath(image, path),
+    async readImage(image, use) {
+      const reader = await engine.openImageReader(image);
+      try {
+        return await use({ stat: (p) => reader.statPath(p), readFiles: (read) => readFilesFrom((p) => reader.readArchiveStream(p), read) });
+      } finally {
+        await reader.close();
+      }
+    },
     listImages: (labels) => engine.listImages(mine(labels)),
     removeImage: (id) => engine.removeImage(id),
     removeImages: (labels) => engine.removeImages(mine(labels)),

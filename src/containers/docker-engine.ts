@@ -1,11 +1,40 @@
 // The Docker adapter: the only module that imports dockerode.
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import Docker from 'dockerode';
+import { createBuildCgroup } from './build-cgroup.js';
+import type { PathStat } from './bounded-read.js';
 import type { AppContainerSpec, BuilderContainer, BuilderSpec, ContainerEngine, NetworkEngine } from './container-engine.js';
 
 export function createDockerEngine(options: { dockerHost?: string | undefined }): ContainerEngine & NetworkEngine {
   const docker = connect(options.dockerHost);
 
+  /** A path's tar as it streams (for reads that stop early); undefined when there is no such path. */
+  const archiveStreamOf = async (container: Docker.Container, path: string): Promise<Readable | undefined> => {
+    try {
+      const s = await container.getArchive({ path });
+      return s instanceof Readable ? s : Readable.from(s);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  };
+  /** Docker's X-Docker-Container-Path-Stat header of a HEAD on the archive: no tar is made. */
+  const statOf = async (container: Docker.Container, path: string): Promise<PathStat | undefined> => {
+    let res: { headers?: Record<string, string | string[] | undefined>; resume?: () => void };
+    try {
+      res = (await container.infoArchive({ path })) as typeof res;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+    res.resume?.();
+    const header = res.headers?.['x-docker-container-path-stat'];
+    if (typeof header !== 'string') return undefined;
+    const s = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as Record<string, unknown>;
+    const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+    const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+    return { size: num(s.size), mode: num(s.mode), mtime: str(s.mtime), linkTarget: str(s.linkTarget) };
+  };
   const readArchiveOf = async (container: Docker.Container, path: string): Promise<Buffer | undefined> => {
     let stream: NodeJS.ReadableStream;
     try {
@@ -72,6 +101,8 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
         if (status !== 404 && status !== 409 && status !== 500) throw err;
       }
     },
+    readArchiveStream: (path) => archiveStreamOf(container, path),
+    statPath: (path) => statOf(container, path),
     async commit(opts) {
       // Docker takes each Dockerfile instruction as its own `changes` query parameter.
       const res = (await container.commit({ repo: opts.repo, tag: opts.tag, changes: [...opts.changes] } as Record<string, unknown>)) as { Id: string };
@@ -222,12 +253,23 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
         await c.remove({ force: true, v: true }).catch(() => undefined);
       }
     },
+    async openImageReader(image) {
+      // Like readImagePath: a container that is never started, removed by close().
+      const c = await docker.createContainer({ Image: image, Cmd: ['/nonexistent'], Entrypoint: [], Labels: { 'io.solum.role': 'reader' }, HostConfig: { NetworkMode: 'none' } });
+      return {
+        readArchiveStream: (path) => archiveStreamOf(c, path),
+        statPath: (path) => statOf(c, path),
+        close: () => c.remove({ force: true, v: true }).then(() => undefined, () => undefined),
+      };
+    },
     async listContainers(labels) {
       const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
       const list = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
       return list.map((c) => ({ id: c.Id, created: c.Created, labels: c.Labels })).sort((a, b) => b.created - a.created);
     },
     async buildImage(context, o) {
+      // The RUN steps' processes are counted in a cgroup of the build's own (the build API has no pids limit).
+      const cgroup = o.pids === undefined ? undefined : await createBuildCgroup(o.pids);
       const stream = await docker.buildImage(context, {
         t: o.tag,
         labels: JSON.stringify(o.labels),
@@ -235,10 +277,15 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
         buildargs: JSON.stringify(o.buildArgs),
         memory: o.memoryBytes,
         memswap: o.memoryBytes,
+        ...(o.nanoCpus !== undefined ? { cpuperiod: 100_000, cpuquota: Math.max(1000, Math.round((o.nanoCpus / 1e9) * 100_000)) } : {}),
+        ...(cgroup ? { cgroupparent: cgroup.parent } : {}),
         rm: true,
         forcerm: true,
         pull: false,
-      } as unknown as Docker.ImageBuildOptions);
+      } as unknown as Docker.ImageBuildOptions).catch(async (err: unknown) => {
+        await cgroup?.remove();
+        throw err;
+      });
       const abort = (): void => { (stream as unknown as { destroy(): void }).destroy(); };
       o.signal.addEventListener('abort', abort, { once: true });
       try {
@@ -262,6 +309,7 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
         });
       } finally {
         o.signal.removeEventListener('abort', abort);
+        await cgroup?.remove();
       }
     },
     async ensureVolume(name, labels) {

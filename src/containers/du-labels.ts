@@ -74,7 +74,12 @@ export interface DuLabels {
   readonly s2iScripts: string | null;
   /** For images registered from outside: the image the DU was made from. */
   readonly externalImage: string | null;
+  /** `sha256:<hex>` of the SBOM Solum recorded for this DU (GET /v1/builds/:id/sbom). */
+  readonly sbomDigest: string | null;
 }
+
+/** The label holding a DU's SBOM digest (written at commit time, or by a FROM-only rebuild). */
+export const SBOM_DIGEST_LABEL = 'io.solum.sbom.digest';
 
 const KEYS = {
   languagePackImage: 'io.solum.language-pack.image',
@@ -85,10 +90,11 @@ const KEYS = {
   revision: 'org.opencontainers.image.revision',
   s2iScripts: 'io.solum.s2i.scripts',
   externalImage: 'io.solum.external-image',
+  sbomDigest: SBOM_DIGEST_LABEL,
 } as const;
 
 /** The labels of a DU; optional parts are left out rather than written empty. Pure. */
-export function writeDuLabels(du: Omit<DuLabels, 'buildId' | 'languagePacks' | 'buildpacks' | 'revision' | 's2iScripts' | 'externalImage'> & Partial<DuLabels>): Record<string, string> {
+export function writeDuLabels(du: Omit<DuLabels, 'buildId' | 'languagePacks' | 'buildpacks' | 'revision' | 's2iScripts' | 'externalImage' | 'sbomDigest'> & Partial<DuLabels>): Record<string, string> {
   const labels: Record<string, string> = {
     [LABEL.installation]: du.installation,
     [LABEL.app]: du.app,
@@ -105,6 +111,7 @@ export function writeDuLabels(du: Omit<DuLabels, 'buildId' | 'languagePacks' | '
   if (du.revision) labels[KEYS.revision] = du.revision;
   if (du.s2iScripts) labels[KEYS.s2iScripts] = du.s2iScripts;
   if (du.externalImage) labels[KEYS.externalImage] = du.externalImage;
+  if (du.sbomDigest) labels[KEYS.sbomDigest] = du.sbomDigest;
   return labels;
 }
 
@@ -147,5 +154,6 @@ export function readDuLabels(labels: Readonly<Record<string, string>> | undefine
     revision: labels[KEYS.revision] ?? null,
     s2iScripts: labels[KEYS.s2iScripts] ?? null,
     externalImage: labels[KEYS.externalImage] ?? null,
+    sbomDigest: labels[KEYS.sbomDigest] ?? null,
   };
 }

@@ -13,6 +13,7 @@ import * as services from '../../migrations/0007-services.js';
 import * as pipelines from '../../migrations/0008-pipelines.js';
 import * as packContracts from '../../migrations/0009-pack-contracts.js';
 import * as tenantBounds from '../../migrations/0010-tenant-bounds.js';
+import * as supplyChain from '../../migrations/0011-supply-chain.js';
 import * as releasePhaseAndCron from '../../migrations/0012-release-phase-and-cron.js';
 import { PgLiteClient } from './pglite-client.js';
 
@@ -49,6 +50,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0008-pipelines', pipelines],
   ['0009-pack-contracts', packContracts],
   ['0010-tenant-bounds', tenantBounds],
+  ['0011-supply-chain', supplyChain],
   ['0012-release-phase-and-cron', releasePhaseAndCron],
 ];
 

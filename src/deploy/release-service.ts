@@ -118,17 +118,21 @@ export function createReleaseService(deps: {
       return r;
     },
     async rollback(actor, name, version) {
-      const t = await require(actor, name, 'write');
+      const { app, role } = await deps.apps.require(actor, name, 'write');
+      const t = deps.targets.ofApp(app);
       const target = await t.releases.getRelease(version);
       if (!target) throw notFound(`'${t.name}' has no release v${version}`);
       if (target.status === 'failed') throw badRequest(`v${version} failed to deploy; roll back to a release that ran`);
-      // The app's config follows the release rolled back to, so later changes build on it.
+      // An app admin's rollback brings back that release's config too, so later changes build on
+      // it; config is the admins' alone (it holds secrets), so a write collaborator's rollback
+      // brings back the DU and keeps the config as it is now.
       const current = await t.releases.getConfig();
-      await t.releases.changeConfig(target.config, Object.keys(current).filter((k) => !(k in target.config)));
+      const config = role === 'admin' ? { ...target.config } : current;
+      if (role === 'admin') await t.releases.changeConfig(target.config, Object.keys(current).filter((k) => !(k in target.config)));
       return failIfFailed(
         await release(
           t.app,
-          { buildId: target.buildId, duId: target.duId, duImage: target.duImage, config: { ...target.config }, processTypes: { ...target.processTypes }, description: `Rollback to v${version}`, createdBy: actor?.name ?? null },
+          { buildId: target.buildId, duId: target.duId, duImage: target.duImage, config, processTypes: { ...target.processTypes }, description: `Rollback to v${version}${role === 'admin' ? '' : ' (the DU; config kept)'}`, createdBy: actor?.name ?? null },
           () => undefined,
         ),
       );

@@ -1,54 +1,59 @@
 // Smart-HTTP git transport under Koa. Every git route is authenticated and authorized here, before
-// anything reaches git. Fetches are served by node-git-server; pushes by Solum's own stateless-rpc
-// spawner, because node-git-server cannot give receive-pack the per-push environment its hook needs
-// (see docs/decisions/0002-http-git-transport.md).
+// anything reaches git; then Solum runs `git upload-pack` / `git receive-pack --stateless-rpc`
+// itself, with the client's Git-Protocol (protocol v2) and, for pushes, the per-push environment
+// the hook needs (see docs/decisions/0002-http-git-transport.md and 0011-git-transports-v2-and-speed.md).
 import zlib from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type Koa from 'koa';
-import { Git } from 'node-git-server';
 import type { Authenticator } from '../access/authenticator.js';
 import { AppError } from '../errors.js';
 import { tokenFromHeaders } from '../http/credentials.js';
 import type { Logger } from '../logger.js';
-import { parseRepoPath, type AppName } from '../names.js';
+import type { AppName } from '../names.js';
+import { coalesce } from './coalesce.js';
+import type { GitService } from './exec-command.js';
 import type { GitAccess, GitOperation } from './git-access.js';
-import { spawnGit } from './git-process.js';
+import { startGit, type GitChild } from './git-process.js';
 import { parseGitHttpRoute } from './http-route.js';
-import type { RepoStore } from './repo-store.js';
 
 const pktLine = (s: string): string => `${(s.length + 4).toString(16).padStart(4, '0')}${s}`;
 
-/** How long an upload-pack request may sit unparsed inside node-git-server before we end it. */
-const UPLOAD_PACK_STALL_MS = 30_000;
+/** How much of a failing git's stderr goes into the log. */
+const STDERR_KEPT = 2000;
 
 export interface GitHttpTransportDeps {
   readonly authenticator: Authenticator;
   readonly access: GitAccess;
-  readonly repos: RepoStore;
   readonly logger: Logger;
   /** Counts bytes received by pushes (for metrics and logs). */
   readonly onPush?: (app: AppName, bytes: number) => void;
 }
 
+/**
+ * The request body as git must read it: git compresses large upload-pack requests with gzip
+ * (`Content-Encoding: gzip`); anything but gzip or no encoding is refused before git starts.
+ */
+function requestBody(req: IncomingMessage): Readable {
+  const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  let body: Readable;
+  if (encoding === '' || encoding === 'identity') body = req;
+  else if (encoding === 'gzip' || encoding === 'x-gzip') body = req.pipe(zlib.createGunzip({ chunkSize: 64 * 1024 }));
+  else throw new AppError('bad_request', `unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}: git sends gzip or nothing`);
+  // A body that breaks before git is there to read it (bad gzip) must not end Solum with an
+  // unhandled 'error': serveRpc looks at `errored` when it takes the body over.
+  body.on('error', () => undefined);
+  return body;
+}
+
+function noCache(res: ServerResponse): void {
+  res.setHeader('Cache-Control', 'no-cache, max-age=0, must-revalidate');
+  res.setHeader('Pragma', 'no-cache');
+  res.setHeader('Expires', 'Fri, 01 Jan 1980 00:00:00 GMT');
+}
+
 export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
   const log = deps.logger.child({ component: 'git-http' });
-  // autoCreate off: a fetch must never create a repository.
-  const fetchServer = new Git((repo?: string) => deps.repos.pathOf(parseRepoPath(repo ?? '')), { autoCreate: false });
-  // node-git-server reports spawn failures as 'error' on itself and on per-request emitters; an
-  // unhandled one would kill the process.
-  fetchServer.on('error', (err: unknown) => { log.error({ err }, 'node-git-server error'); });
-  fetchServer.on('info', (dup: { accept(): void; on(e: string, f: (err: unknown) => void): void }) => {
-    dup.on('error', (err) => { log.error({ err }, 'git info/refs failed'); });
-    dup.accept();
-  });
-  fetchServer.on('fetch', (action: { accept(): void; on(e: string, f: (err: unknown) => void): void }) => {
-    action.on('error', (err) => { log.error({ err }, 'git upload-pack failed'); });
-    action.accept();
-  });
-  // Anything but a fetch reaching node-git-server is a bug in our routing: refuse it.
-  for (const ev of ['push', 'tag', 'head']) {
-    fetchServer.on(ev, (action: { reject(code: number, msg: string): void }) => { action.reject(403, 'not served'); });
-  }
 
   return async (ctx, next) => {
     const route = parseGitHttpRoute(ctx.method, ctx.path, ctx.URL.searchParams);
@@ -68,85 +73,81 @@ export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
 
     // Anonymous clones of public apps are an HTTP-only, read-only affair.
     const op = await deps.access.open(user, route.app, route.service, { withHook: route.kind === 'rpc', gitProtocol, publicRead: route.service === 'upload-pack' });
+    let body: Readable | undefined;
+    let child: GitChild;
+    try {
+      if (route.kind === 'rpc') {
+        const type = ctx.get('Content-Type');
+        if (type !== `application/x-git-${route.service}-request`) throw new AppError('bad_request', `a git-${route.service} request has Content-Type application/x-git-${route.service}-request`);
+        body = requestBody(ctx.req);
+      }
+      const args = route.kind === 'rpc' ? ['--stateless-rpc'] : ['--stateless-rpc', '--advertise-refs'];
+      child = await startGit([...op.configArgs, route.service, ...args, op.repoPath], { env: op.env });
+    } catch (err) {
+      op.done();
+      throw err;
+    }
     ctx.respond = false;
     ctx.req.setTimeout(0);
-    if (route.service === 'upload-pack') {
-      op.done();
-      serveFetch(ctx, route.app, route.kind);
-      return;
-    }
-    if (route.kind === 'info-refs') advertiseReceivePack(ctx.res, op);
-    else receivePack(ctx.req, ctx.res, op, (bytes) => deps.onPush?.(route.app, bytes));
+    if (body) serveRpc(child, body, ctx.req, ctx.res, route.service, op);
+    else advertise(child, ctx.res, route.service, op);
   };
 
-  function serveFetch(ctx: Koa.Context, app: AppName, kind: 'info-refs' | 'rpc'): void {
-    // node-git-server maps the URL's repo part through our dirMap again; hand it the canonical one.
-    const rest = kind === 'info-refs' ? `/info/refs${ctx.search}` : '/git-upload-pack';
-    ctx.req.url = `/${app}.git${rest}`;
-    // Koa starts every response as 404; node-git-server never sets a success status itself.
-    ctx.res.statusCode = 200;
-    if (kind === 'rpc') {
-      // node-git-server starts git only once it has parsed a "want" line from the first chunk;
-      // a request it cannot parse would otherwise hang until the client gives up.
-      let started = false;
-      const res = ctx.res;
-      const origWrite = res.write.bind(res);
-      res.write = ((...args: Parameters<typeof res.write>) => {
-        started = true;
-        return origWrite(...args);
-      }) as typeof res.write;
-      ctx.req.once('end', () => {
-        setTimeout(() => {
-          if (!started && !res.writableEnded) {
-            res.statusCode = 400;
-            res.end('unparseable upload-pack request\n');
-          }
-        }, UPLOAD_PACK_STALL_MS).unref();
-      });
-    }
-    fetchServer.handle(ctx.req, ctx.res);
-  }
-
-  function advertiseReceivePack(res: ServerResponse, op: GitOperation): void {
+  /** `GET …/info/refs?service=…`: the ref advertisement (v0/v1) or the capability advertisement (v2). */
+  function advertise(child: GitChild, res: ServerResponse, service: GitService, op: GitOperation): void {
     res.statusCode = 200;
-    res.setHeader('Content-Type', 'application/x-git-receive-pack-advertisement');
-    res.setHeader('Cache-Control', 'no-cache, max-age=0, must-revalidate');
-    res.write(`${pktLine('# service=git-receive-pack\n')}0000`);
-    const child = spawnGit(['receive-pack', '--stateless-rpc', '--advertise-refs', op.repoPath], { env: op.env });
+    res.setHeader('Content-Type', `application/x-git-${service}-advertisement`);
+    noCache(res);
+    // In protocol v2 the capability advertisement is all there is (as git http-backend does it);
+    // receive-pack has no v2 and always gets the smart-HTTP service line.
+    if (service === 'receive-pack' || op.protocolVersion < 2) res.write(`${pktLine(`# service=git-${service}\n`)}0000`);
     child.stdin.end();
-    child.stderr.resume();
-    child.stdout.pipe(res);
-    child.on('error', (err) => {
-      log.error({ err }, 'git receive-pack --advertise-refs failed to start');
-      res.destroy();
-    });
+    run(child, res, op, service, 'advertisement');
   }
 
-  function receivePack(req: IncomingMessage, res: ServerResponse, op: GitOperation, onBytes: (n: number) => void): void {
+  /** `POST …/git-upload-pack` and `…/git-receive-pack`: one stateless request of the service. */
+  function serveRpc(child: GitChild, body: Readable, req: IncomingMessage, res: ServerResponse, service: GitService, op: GitOperation): void {
     res.statusCode = 200;
-    res.setHeader('Content-Type', 'application/x-git-receive-pack-result');
-    res.setHeader('Cache-Control', 'no-cache, max-age=0, must-revalidate');
-    const child = spawnGit(['receive-pack', '--stateless-rpc', op.repoPath], { env: op.env });
+    res.setHeader('Content-Type', `application/x-git-${service}-result`);
+    noCache(res);
     let bytes = 0;
     req.on('data', (c: Buffer) => (bytes += c.length));
-    const body = req.headers['content-encoding'] === 'gzip' ? req.pipe(zlib.createGunzip()) : req;
-    body.on('error', () => child.kill());
+    // A body that does not inflate (or a client gone mid-upload) ends git: what it read is not a request.
+    const broken = (err: Error): void => {
+      log.info({ app: op.appName, service, err: err.message }, 'git request body unreadable');
+      child.kill();
+    };
+    if (body.errored) broken(body.errored);
+    else body.on('error', broken);
     body.pipe(child.stdin);
-    child.stdin.on('error', () => undefined);
-    child.stderr.resume();
-    child.stdout.pipe(res);
-    child.on('error', (err) => {
-      log.error({ err }, 'git receive-pack failed to start');
-      res.destroy();
+    run(child, res, op, service, 'rpc', () => {
+      if (service === 'receive-pack') deps.onPush?.(op.appName, bytes);
+      return bytes;
     });
-    child.on('close', (code) => {
+  }
+
+  /** Streams git's stdout as the response, as it comes (packs are compressed already: no gzip). */
+  function run(child: GitChild, res: ServerResponse, op: GitOperation, service: GitService, kind: 'advertisement' | 'rpc', ended?: () => number): void {
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      if (stderr.length < STDERR_KEPT) stderr += c.slice(0, STDERR_KEPT - stderr.length);
+    });
+    // git writes its pack in sideband packets of a few KiB: merged, they make fewer chunks and syscalls.
+    // The pipe ends the response once everything git wrote has passed.
+    const out = child.stdout.pipe(coalesce({ maxBytes: 64 * 1024, maxDelayMs: 1 }));
+    out.pipe(res);
+    child.on('close', (code, signal) => {
       op.done();
-      onBytes(bytes);
-      log.info({ app: op.appName, code, bytes }, 'http push ended');
+      const bytes = ended?.();
+      if (code === 0) log.debug({ app: op.appName, service, kind, bytes }, 'http git ended');
+      else log.info({ app: op.appName, service, kind, code, signal, bytes, stderr: stderr.trim() }, 'http git failed');
     });
-    // A client that goes away mid-push takes its receive-pack with it.
+    // A client that goes away mid-transfer takes its git with it; what git still writes runs dry.
     res.on('close', () => {
-      if (!res.writableFinished) child.kill();
+      if (res.writableFinished) return;
+      if (child.exitCode === null) child.kill();
+      out.unpipe(res);
+      out.resume();
     });
   }
 }

@@ -13,10 +13,18 @@ export interface RepoStore {
   ensureEmpty(): Promise<string>;
   /** The commit a ref points to, or null when there is no such ref. */
   refHead(app: AppName, ref: string): Promise<string | null>;
+  /** Whether commit `older` is an ancestor of commit `newer` in the app's repository (false when either is unknown). */
+  isAncestor(app: AppName, older: string, newer: string): Promise<boolean>;
   /** Deletes an app's repository (moved aside first, so a half-deleted repo is never served). */
   remove(app: AppName): Promise<void>;
   /** Rewrites the hook of every repo, so a moved install or upgraded hook takes effect. */
   reinstallHooks(): Promise<number>;
+  /**
+   * Removes push quarantines (`objects/tmp_objdir-incoming-*`) untouched for longer than
+   * `olderThanMs` from every repo: what a receive-pack killed mid-push (SIGKILL, power loss)
+   * leaves behind forever. Returns how many were removed.
+   */
+  removeStaleQuarantines(olderThanMs: number): Promise<number>;
 }
 
 // Settings every app repo gets: integrity checks on what is pushed, keep-alives while hooks run.
@@ -29,8 +37,30 @@ const repoConfig: ReadonlyArray<readonly [string, string]> = [
   ['gc.auto', '0'],
 ];
 
-export function createRepoStore(deps: { reposDir: string; hookScript: string }): RepoStore {
+/** The prefix git gives the directory a push's objects wait in until pre-receive accepts them. */
+const QUARANTINE_PREFIX = 'tmp_objdir-incoming-';
+
+/**
+ * The newest mtime anywhere under `dir`: when a quarantine last received anything (index-pack
+ * grows pack/tmp_pack_*, unpack-objects adds loose objects; a quarantine holds a few files only).
+ */
+async function lastTouched(dir: string): Promise<number> {
+  let newest = (await fs.lstat(dir)).mtimeMs;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, entry.name);
+    const t = entry.isDirectory() ? await lastTouched(p).catch(() => 0) : ((await fs.lstat(p).catch(() => undefined))?.mtimeMs ?? 0);
+    if (t > newest) newest = t;
+  }
+  return newest;
+}
+
+export function createRepoStore(deps: { reposDir: string; hookScript: string; now?: () => number }): RepoStore {
+  const now = deps.now ?? Date.now;
   const pathOf = (app: AppName): string => path.join(deps.reposDir, `${app}.git`);
+  const appRepos = async (): Promise<string[]> => {
+    const entries = await fs.readdir(deps.reposDir).catch(() => [] as string[]);
+    return entries.filter((e) => e.endsWith('.git') && !e.startsWith('.')).map((e) => path.join(deps.reposDir, e));
+  };
   const writeHook = async (repo: string): Promise<void> => {
     const hooks = path.join(repo, 'hooks');
     await fs.mkdir(hooks, { recursive: true });
@@ -86,6 +116,10 @@ export function createRepoStore(deps: { reposDir: string; hookScript: string }):
       const r = await runGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: pathOf(app) });
       return r.code === 0 ? r.stdout.trim() : null;
     },
+    async isAncestor(app, older, newer) {
+      if (!/^[0-9a-f]{40}$/.test(older) || !/^[0-9a-f]{40}$/.test(newer)) return false;
+      return (await runGit(['merge-base', '--is-ancestor', older, newer], { cwd: pathOf(app) })).code === 0;
+    },
     async remove(app) {
       const doomed = path.join(deps.reposDir, `.deleted-${app}-${Date.now()}`);
       try {
@@ -97,15 +131,24 @@ export function createRepoStore(deps: { reposDir: string; hookScript: string }):
       await fs.rm(doomed, { recursive: true, force: true });
     },
     async reinstallHooks() {
-      let entries: string[];
-      try {
-        entries = await fs.readdir(deps.reposDir);
-      } catch {
-        return 0;
-      }
-      const repos = entries.filter((e) => e.endsWith('.git') && !e.startsWith('.'));
-      for (const r of repos) await writeHook(path.join(deps.reposDir, r));
+      const repos = await appRepos();
+      for (const r of repos) await writeHook(r);
       return repos.length;
+    },
+    async removeStaleQuarantines(olderThanMs) {
+      let removed = 0;
+      for (const repo of await appRepos()) {
+        const objects = path.join(repo, 'objects');
+        const entries = await fs.readdir(objects, { withFileTypes: true }).catch(() => []);
+        for (const e of entries) {
+          if (!e.isDirectory() || !e.name.startsWith(QUARANTINE_PREFIX)) continue;
+          const dir = path.join(objects, e.name);
+          if (now() - (await lastTouched(dir)) < olderThanMs) continue;
+          await fs.rm(dir, { recursive: true, force: true });
+          removed++;
+        }
+      }
+      return removed;
     },
   };
 }

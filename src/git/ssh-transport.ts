@@ -1,16 +1,21 @@
 // SSH git transport (ssh2): public-key authentication bound only after a verified signature, exec
 // of git-receive-pack / git-upload-pack for one app, and nothing else.
 import type { AddressInfo } from 'node:net';
+import { finished as streamFinished } from 'node:stream/promises';
 import ssh2 from 'ssh2';
 import type { Authenticator } from '../access/authenticator.js';
 import type { User } from '../db/user-store.js';
 import { publicError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { coalesce } from './coalesce.js';
 import { parseGitExec } from './exec-command.js';
-import type { GitAccess } from './git-access.js';
-import { spawnGit } from './git-process.js';
+import { acceptedGitProtocol, type GitAccess } from './git-access.js';
+import { startGit, type GitChild } from './git-process.js';
 import { splitCommand, type SshCommands } from './ssh-commands.js';
 import type { InteractiveSessions, PtyRequest } from './ssh-run.js';
+
+/** How git's output is merged before it is written to a channel (see coalesce.ts). */
+const WRITE_BATCH = { maxBytes: 64 * 1024, maxDelayMs: 1 };
 
 export interface SshTransportOptions {
   readonly hostKey: string;
@@ -57,8 +62,6 @@ export function verifySignature(blob: Buffer, data: Buffer, signature: Buffer, h
   return key.verify(data, signature, hashAlgo) === true;
 }
 
-const GIT_PROTOCOL = /^version=[0-2](:[a-z0-9=._-]+)*$/i;
-
 export function createSshTransport(o: SshTransportOptions): SshTransport {
   const log = o.logger.child({ component: 'ssh' });
   const maxAttempts = o.maxAuthAttempts ?? 6;
@@ -104,7 +107,9 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
     finish(result.code);
   };
 
-  const server = new ssh2.Server({ hostKeys: [o.hostKey], ident: 'Solum' }, (client, info) => {
+  // Packs are zlib-compressed already: compressing them again (a client with `Compression yes`)
+  // costs CPU on both ends and saves nothing, so only "none" is offered.
+  const server = new ssh2.Server({ hostKeys: [o.hostKey], ident: 'Solum', algorithms: { compress: ['none'] } }, (client, info) => {
     clients.add(client);
     const peer = { ip: info.ip, port: info.port };
     let user: User | null = null;
@@ -166,7 +171,7 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
         // whatever ssh2's types say.
         /* eslint-disable @typescript-eslint/no-unnecessary-condition */
         session.on('env', (accept, reject, env) => {
-          if (env.key === 'GIT_PROTOCOL' && GIT_PROTOCOL.test(env.val)) {
+          if (env.key === 'GIT_PROTOCOL' && acceptedGitProtocol(env.val) !== undefined) {
             gitProtocol = env.val;
             accept?.();
           } else reject?.();
@@ -243,22 +248,41 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
               finish(pub.status === 500 ? 1 : 128);
               return;
             }
-            const child = spawnGit([exec.service, op.repoPath], { env: op.env });
+            let child: GitChild;
+            try {
+              child = await startGit([...op.configArgs, exec.service, op.repoPath], { env: op.env });
+            } catch (err) {
+              op.done();
+              log.error({ err }, 'git failed to start');
+              channel.stderr.write('solum: internal error\n');
+              finish(1);
+              return;
+            }
             let received = 0;
             channel.on('data', (c: Buffer) => (received += c.length));
             channel.pipe(child.stdin);
-            child.stdin.on('error', () => undefined);
-            child.stdout.pipe(channel, { end: false });
+            // git writes its pack in sideband packets of a few KiB: merged, they fill SSH packets.
+            const out = child.stdout.pipe(coalesce(WRITE_BATCH));
+            out.pipe(channel, { end: false });
+            const drained = streamFinished(out).catch(() => undefined);
             child.stderr.pipe(channel.stderr, { end: false });
             channel.on('close', () => {
               if (child.exitCode === null) child.kill();
+              // A closed channel never completes a write: let git's output run dry instead, so
+              // git's streams end and the session is accounted for.
+              out.unpipe(channel);
+              out.resume();
+              child.stderr.unpipe(channel.stderr);
+              child.stderr.resume();
             });
-            child.on('error', (err) => { log.error({ err }, 'git failed to start'); });
             child.on('close', (code) => {
-              op.done();
-              if (exec.service === 'receive-pack') o.onPush?.(received);
-              log.info({ ...peer, user: user?.name, app: op.appName, service: exec.service, code }, 'ssh git command ended');
-              finish(code ?? 1);
+              // The exit status goes after the last of git's output, which may still be on its way.
+              void drained.then(() => {
+                op.done();
+                if (exec.service === 'receive-pack') o.onPush?.(received);
+                log.info({ ...peer, user: user?.name, app: op.appName, service: exec.service, code }, 'ssh git command ended');
+                finish(code ?? 1);
+              });
             });
           })();
         });

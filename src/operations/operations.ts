@@ -15,6 +15,8 @@ import type { ReleaseService } from '../deploy/release-service.js';
 import type { RunService } from '../deploy/run-service.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { ServiceManager } from '../backing-services/service-manager.js';
+import type { Affected } from '../supply-chain/affected.js';
+import type { Attestations } from '../supply-chain/attestations.js';
 import { accountOperations } from './accounts.js';
 import { adminOperations } from './admin.js';
 import { appOperations } from './apps.js';
@@ -29,6 +31,7 @@ import { releaseOperations } from './releases.js';
 import { runOperations } from './runs.js';
 import { serviceOperations } from './services.js';
 import { sourceOperations } from './sources.js';
+import { supplyChainOperations } from './supply-chain.js';
 
 /** The services operations use (never a store). */
 export interface OperationDeps {
@@ -48,6 +51,8 @@ export interface OperationDeps {
   readonly securityRebuilds: SecurityRebuilds;
   readonly cron: CronScheduler;
   readonly runs: RunService;
+  readonly attestations: Attestations;
+  readonly affected: Affected;
 }
 
 export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
@@ -64,6 +69,7 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...serviceOperations,
   ...pipelineOperations,
   ...adminOperations,
+  ...supplyChainOperations,
 ];
 
 /** An operation with its implementation: what the transports mount. */

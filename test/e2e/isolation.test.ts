@@ -248,7 +248,8 @@ test.serial('the firewall table lives with Solum and /readyz reports it; removed
   execFileSync(nft, ['delete', 'table', 'inet', table]);
   const notReady = await solum.api('GET', '/readyz');
   t.is(notReady.status, 503);
-  t.regex((notReady.json as { checks: Record<string, string> }).checks.firewall ?? '', /firewall table inet solum-[0-9a-f]+ is missing/);
+  t.is((notReady.json as { checks: Record<string, string> }).checks.firewall, 'failed', 'the probe names the check; its reason goes to the log');
+  t.regex(solum.logs(), /firewall table inet solum-[0-9a-f]+ is missing/);
   const changed = await solum.api('PATCH', `/v1/apps/${app}/config`, { GREETING: 'v2' });
   t.is(changed.status, 409);
   t.regex(changed.text, /release v2 failed: refusing to start a container: the firewall table inet solum-[0-9a-f]+ is missing/);

@@ -301,5 +301,82 @@ for (const database of databaseKinds) {
     t.is((await w.solum.api('DELETE', `/v1/users/mallory/tokens/${tokens[0]!.id}`, undefined, w.mallory.token)).status, 204);
     t.true((await events.ended) < 8000, 'the event stream ended once the token was revoked');
   });
+  // Attack: a Dockerfile that starts from, or copies out of, another tenant's DU, to print its
+  // source into one's own build log; and one that forks without end in a RUN step.
+  test.serial(name("a Dockerfile cannot build from another app's DU, and its RUN steps have a pids limit"), async (t) => {
+    const w = await world(database, t, { SOLUM_BUILD_PIDS: '48' });
+    const secret = `secret-${Date.now()}`;
+    const victim = await makeRepo({ 'build.sh': `echo ${secret} > /app/secret\n`, Procfile: 'web: true\n' });
+    t.is((await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: victim, env: gitEnvFor(w.alice) })).code, 0);
+    const mine = `${w.app}-m`;
+    t.is((await w.solum.api('POST', '/v1/apps', { name: mine }, w.mallory.token)).status, 201);
+    const before = await snapshot(w.solum);
+    for (const dockerfile of [`FROM solum/${w.app}:1\nRUN cat /app/secret\n`, `FROM solum/base:bookworm\nCOPY --from=solum/${w.app}:1 /app/secret /x\nRUN cat /x\n`]) {
+      const repo = await makeRepo({ Dockerfile: dockerfile });
+      const push = await run('git', ['push', urlFor(w.solum, 'http', mine, w.mallory), 'main'], { cwd: repo, env: gitEnvFor(w.mallory) });
+      t.not(push.code, 0);
+      t.regex(push.stderr, new RegExp(`solum/${w.app}:1 is not an image this app may build from`));
+      t.false(push.stderr.includes(secret), "the other tenant's source is not printed");
+    }
+    const after = JSON.parse(await snapshot(w.solum)) as { apps: Record<string, { builds: Array<{ status: string }> }> };
+    t.true(after.apps[mine]!.builds.every((b) => b.status === 'failed'), 'the refused builds failed before anything was built');
+    t.is(JSON.stringify((JSON.parse(before) as { apps: Record<string, unknown> }).apps[w.app]), JSON.stringify(after.apps[w.app]), "the victim's app is unchanged");
+    t.is((await run('docker', ['images', '-q', `solum/${mine}`])).stdout.trim(), '', 'no DU made');
+    // A fork bomb in a RUN step stops at the build's pids limit.
+    const bomb = await makeRepo({ Dockerfile: 'FROM solum/base:bookworm\nRUN n=0; while [ $n -lt 200 ]; do sleep 30 & n=$((n+1)); done; echo started $n\n' });
+    const push = await run('git', ['push', urlFor(w.solum, 'http', mine, w.mallory), 'main'], { cwd: bomb, env: gitEnvFor(w.mallory) });
+    t.regex(push.stderr, /Cannot fork|Resource temporarily unavailable|fork: retry/);
+  });
+  // Attack: a write collaborator rolls back to an old release to bring back the old config (an
+  // old secret the admins rotated, a setting they turned off).
+  test.serial(name("a write collaborator's rollback brings back the DU, never an old config"), async (t) => {
+    const w = await world(database, t);
+    const server = 'exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
+    const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server });
+    const push = await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) });
+    t.is(push.code, 0, push.stderr);
+    t.is((await w.solum.api('PATCH', `/v1/apps/${w.app}/config`, { SECRET: 'old' }, w.alice.token)).status, 200);
+    t.is((await w.solum.api('PATCH', `/v1/apps/${w.app}/config`, { SECRET: 'rotated' }, w.alice.token)).status, 200);
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/collaborators/mallory`, { role: 'write' }, w.alice.token)).status, 204);
+    const back = await w.solum.api('POST', `/v1/apps/${w.app}/releases`, { rollback: 2 }, w.mallory.token);
+    t.is(back.status, 201, back.text);
+    t.like(back.json, { version: 4, description: 'Rollback to v2 (the DU; config kept)' });
+    t.deepEqual((await w.solum.api('GET', `/v1/apps/${w.app}/config`, undefined, w.alice.token)).json, { SECRET: 'rotated' });
+    // The app's admin may bring an old config back.
+    t.is((await w.solum.api('POST', `/v1/apps/${w.app}/releases`, { rollback: 2 }, w.alice.token)).status, 201);
+    t.deepEqual((await w.solum.api('GET', `/v1/apps/${w.app}/config`, undefined, w.alice.token)).json, { SECRET: 'old' });
+  });
+  // Attack: replay (or delay) a signed push delivery of an older commit to take the app back to
+  // code its owners replaced, e.g. before a security fix.
+  test.serial(name('a push event never releases a commit older than the live release'), async (t) => {
+    const w = await world(database, t);
+    const server = 'exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
+    const src = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server, 'version.txt': 'old\n' });
+    const old = (await run('git', ['rev-parse', 'HEAD'], { cwd: src })).stdout.trim();
+    const fixed = await writeAndCommit(src, { 'version.txt': 'fixed\n' }, 'the fix');
+    t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/source`, { url: `file://${src}`, ref: 'main' })).status, 200);
+    const secret = ((await w.solum.api('POST', `/v1/apps/${w.app}/webhook/secret`, undefined, w.alice.token)).json as { secret: string }).secret;
+    const send = async (delivery: string, commit: string) => {
+      const body = JSON.stringify({ ref: 'main', commit, timestamp: new Date().toISOString() });
+      const sig = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+      return fetch(`http://127.0.0.1:${w.solum.httpPort}/v1/apps/${w.app}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-solum-delivery': delivery, 'x-solum-signature-256': sig }, body });
+    };
+    const settled = async (): Promise<Array<{ status: string; release: string | null }>> => {
+      for (let i = 0; i < 300; i++) {
+        const list = (await w.solum.api('GET', `/v1/apps/${w.app}/builds`, undefined, w.alice.token)).json as Array<{ status: string; release: string | null }>;
+        if (list.length > 0 && list.every((b) => b.status !== 'queued' && b.status !== 'running' && b.release !== 'pending' && b.release !== 'releasing')) return list;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error('builds did not settle');
+    };
+    t.is((await send('d-new', fixed)).status, 202);
+    await settled();
+    const live = (await w.solum.api('GET', `/v1/apps/${w.app}/releases`, undefined, w.alice.token)).json as Array<{ version: number; status: string; buildId: number }>;
+    t.like(live, [{ version: 1, status: 'active' }]);
+    t.is((await send('d-old', old)).status, 202);
+    const builds = await settled();
+    t.is(builds.length, 2);
+    t.deepEqual((await w.solum.api('GET', `/v1/apps/${w.app}/releases`, undefined, w.alice.token)).json, live, 'the fixed commit stays live');
+  });
 }
 

@@ -61,3 +61,43 @@ export async function remoteRefs(client: GitClient, app: string, cwd: string): P
   }
   return refs;
 }
+
+/** The protocol version a traced (GIT_TRACE_PACKET=1) git command spoke with the server. */
+export function tracedProtocol(stderr: string): 0 | 1 | 2 {
+  if (/packet: +[\w-]+< version 2$/m.test(stderr)) return 2;
+  if (/packet: +[\w-]+< version 1$/m.test(stderr)) return 1;
+  return 0;
+}
+
+/** How many objects a (partial) clone lacks: those a lazy fetch would have to bring. */
+export async function missingObjects(dir: string): Promise<number> {
+  // With --missing, rev-list never fetches lazily: it reports what is absent.
+  const r = await run('git', ['rev-list', '--objects', '--all', '--missing=print'], { cwd: dir });
+  if (r.code !== 0) throw new Error(`rev-list failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('?')).length;
+}
+
+// dulwich (Debian's python3-dulwich, a git implemented in pure Python): clone, commit, push.
+const DULWICH = `
+import sys
+from dulwich import porcelain
+op = sys.argv[1]
+if op == 'clone':
+    porcelain.clone(sys.argv[2], sys.argv[3], errstream=sys.stderr.buffer)
+elif op == 'commit':
+    repo, path, text = sys.argv[2], sys.argv[3], sys.argv[4]
+    with open(repo + '/' + path, 'w') as f:
+        f.write(text)
+    porcelain.add(repo, [repo + '/' + path])
+    who = b'Dulwich <dulwich@example.invalid>'
+    sys.stdout.write(porcelain.commit(repo, message=b'commit by dulwich', author=who, committer=who).decode() + '\\n')
+elif op == 'push':
+    porcelain.push(sys.argv[2], sys.argv[3], sys.argv[4], errstream=sys.stderr.buffer)
+else:
+    sys.exit('unknown operation ' + op)
+`;
+
+/** Runs one dulwich operation with Debian's python (the package installs for /usr/bin/python3). */
+export function dulwich(op: 'clone' | 'commit' | 'push', args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
+  return run('/usr/bin/python3', ['-c', DULWICH, op, ...args], { env: { PYTHONDONTWRITEBYTECODE: '1', ...env } });
+}

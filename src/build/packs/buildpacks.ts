@@ -27,12 +27,9 @@ export async function fetchBuildpack(url: string, index: number, timeoutMs = 120
   if (registered !== undefined) throw new Error(`buildpack ${url} is a registered archive, not a git URL`);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-buildpack-'));
   try {
-    const clone = runGit(['clone', '--quiet', '--depth', '1', ...(ref ? ['--branch', ref] : []), '--', repo, path.join(dir, 'bp')], { env: gitEnv({}) });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => { reject(new Error(`fetching buildpack ${url} took longer than ${Math.round(timeoutMs / 1000)}s`)); }, timeoutMs);
-    });
-    const r = await Promise.race([clone, timedOut]).finally(() => { clearTimeout(timer); });
+    // Past its deadline the clone is killed with its helpers (git-remote-https, index-pack).
+    const r = await runGit(['clone', '--quiet', '--depth', '1', ...(ref ? ['--branch', ref] : []), '--', repo, path.join(dir, 'bp')], { env: gitEnv({}), timeoutMs });
+    if (r.timedOut) throw new Error(`fetching buildpack ${url} took longer than ${Math.round(timeoutMs / 1000)}s`);
     if (r.code !== 0) throw new Error(`fetching buildpack ${url} failed: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
     const env = gitEnv({ GIT_DIR: path.join(dir, 'bp', '.git') });
     const commit = (await runGit(['rev-parse', 'HEAD'], { env })).stdout.trim();

@@ -74,6 +74,8 @@ export interface BuildWorkerOptions {
    * server; a worker on another machine fetches it (remote-archive.ts). `done` removes the copy.
    */
   readonly archiveOf?: (build: Build) => Promise<{ readonly path: string; done(): Promise<void> }>;
+  /** Records what the build made (provenance; supply-chain/provenance-recorder.ts) before its end is. Never throws. */
+  readonly attest?: (i: { build: Build; outcome: BuildOutcome; startedOn: Date; log: { line(text: string): void } }) => Promise<void>;
 }
 
 /** The DU manifest kept in the database: what the DU's labels say it was built with. Pure. */
@@ -165,6 +167,7 @@ export function createBuildWorker(o: BuildWorkerOptions): BuildWorker {
       clearTimeout(timeout);
       stoppers.delete(build.id);
     }
+    await o.attest?.({ build, outcome, startedOn: build.startedAt ?? new Date(started), log: buildLog });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (outcome.status === 'succeeded') {
       buildLog.line(`-----> Build #${build.number} succeeded in ${seconds}s`);

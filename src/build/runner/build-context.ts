@@ -7,6 +7,7 @@ import { writeDuLabels, type DuManifest } from '../../containers/du-labels.js';
 import { LABEL } from '../../containers/labels.js';
 import type { BuildLog } from '../queue/build-log.js';
 import type { LanguagePack } from '../packs/language-packs.js';
+import type { SbomRecorder } from '../../supply-chain/sbom-recorder.js';
 import type { AppManifest } from './app-manifest.js';
 
 /** Why a build is being stopped early. */
@@ -49,6 +50,8 @@ export interface BuildContext extends BuildRunInput {
    * first use and removed when the build ends; 'none' for packs without network.
    */
   readonly networkFor: (packs: ReadonlyArray<Pick<LanguagePack, 'network'>>) => Promise<JobNetwork>;
+  /** Records the DU's SBOM before its commit (absent: no SBOMs, as in the engine's unit tests). */
+  readonly sbom?: SbomRecorder;
 }
 
 /** The DU's labels for this build, built from `packImage` and the kind's extras. */

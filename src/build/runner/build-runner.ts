@@ -3,6 +3,7 @@
 import type { App } from '../../db/app-store.js';
 import type { Build, BuildOutcome } from '../../db/build-store.js';
 import type { BuildNetwork, Containers } from '../../containers/containers.js';
+import type { SbomRecorder } from '../../supply-chain/sbom-recorder.js';
 import { fetchBuildpack } from '../packs/buildpacks.js';
 import { detectPack, resolvePacks, type LanguagePack } from '../packs/language-packs.js';
 import { parseAppJson } from './app-json.js';
@@ -20,12 +21,15 @@ export { duRepository, type BuildRunInput, type StopReason } from './build-conte
 export interface BuildRunnerOptions {
   readonly containers: Containers;
   readonly packs: () => readonly LanguagePack[];
+  /** Images an app's Dockerfile may start and copy from besides its own DUs (patterns, `*` globs). */
+  readonly dockerfileImages: readonly string[];
   /** The app's config vars: the buildpack pack writes them into ENV_DIR for bin/compile. */
   readonly configOf?: (appId: number) => Promise<Readonly<Record<string, string>>>;
   /** Fetches buildpack `index` as a tar under buildpackDir(index) (default: a shallow git clone here). */
   readonly fetchBuildpack?: (url: string, index: number) => Promise<{ tar: Buffer; commit: string }>;
   /** The app's newest successful build before this one (S2I incremental builds). */
   readonly previousBuild?: (app: App, build: Build) => Promise<Build | undefined>;
+  readonly sbom?: SbomRecorder;
 }
 
 export type BuildRunner = (input: BuildRunInput) => Promise<BuildOutcome>;
@@ -59,7 +63,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
   const runKind = async (c: BuildContext, dockerfile: string | null): Promise<BuildOutcome> => {
     const { chosen, pack, log, app, build } = c;
     log.line(`-----> Building ${app.name} #${build.number} (${build.commit.slice(0, 12)} on ${build.ref}) with language pack${chosen.length > 1 ? 's' : ''} ${chosen.map((p) => p.name).join(', ')}`);
-    if (pack.kind === 'dockerfile') return buildWithDockerfile(c, dockerfile);
+    if (pack.kind === 'dockerfile') return buildWithDockerfile(c, dockerfile, opts.dockerfileImages);
 
     const images: string[] = [];
     for (const p of chosen) {
@@ -131,6 +135,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
         network ??= opts.containers.networks.forBuild({ app: app.name, buildId: build.id });
         return network;
       },
+      ...(opts.sbom ? { sbom: opts.sbom } : {}),
     };
     try {
       return await runKind(c, summary.dockerfile);

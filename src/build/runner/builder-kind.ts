@@ -124,13 +124,14 @@ async function buildIn(c: BuildContext, d: BuilderKindDeps, packImage: string, u
       if (web !== undefined) processTypes.set('web', web);
       c.log.line(`-----> Process types: ${[...processTypes.keys()].join(', ') || '(none)'}`);
     }
+    const sbomDigest = (await c.sbom?.fromJob(c, job, uses)) ?? null;
     c.log.line('-----> Committing deployment unit');
     const duId = await job.commit({
       repo: duRepository(c.app.name),
       tag: String(c.build.number),
       workingDir: '/app',
       cmd: ['/bin/sh', '-c', processTypes.get('web') ?? NO_WEB],
-      labels: duLabelsOf(c, packImage, { languagePacks: uses, ...(usesBuildpacks ? { buildpacks: fetched } : {}) }),
+      labels: duLabelsOf(c, packImage, { languagePacks: uses, sbomDigest, ...(usesBuildpacks ? { buildpacks: fetched } : {}) }),
     });
     return succeeded(c, duId, packImage, uses);
   } finally {

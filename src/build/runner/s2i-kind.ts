@@ -50,12 +50,13 @@ export async function buildWithS2i(c: BuildContext, d: S2iKindDeps, s2iImage: st
     if (artifacts) await job.putArchive(Readable.from([artifacts]), '/');
     const ended = await runStep(c, job, s2iImage, uses);
     if (ended) return ended;
+    const sbomDigest = (await c.sbom?.fromJob(c, job, uses)) ?? null;
     c.log.line('-----> Committing deployment unit');
     const duId = await job.commit({
       repo: duRepository(c.app.name),
       tag: String(c.build.number),
       cmd: web === run ? [run] : ['/bin/sh', '-c', web],
-      labels: duLabelsOf(c, s2iImage, { languagePacks: uses, s2iScripts: scripts }),
+      labels: duLabelsOf(c, s2iImage, { languagePacks: uses, s2iScripts: scripts, sbomDigest }),
     });
     return succeeded(c, duId, s2iImage, uses);
   } finally {

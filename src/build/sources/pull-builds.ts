@@ -48,6 +48,13 @@ export function sourceScheme(url: string): Scheme {
   throw badRequest('source URLs are https://, http://, ssh:// (or user@host:path) or file://');
 }
 
+/** Why a fetch failed, for the caller: git's fsck finding when there is one, else git's last line. Pure. */
+export function fetchFailure(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const fsck = lines.map((l) => /^error: object [0-9a-f]+: (\w+: .*)$/.exec(l)?.[1]).find((m) => m !== undefined);
+  return fsck ? `an object does not pass git's checks (${fsck.slice(0, 200)})` : (lines.at(-1) ?? '');
+}
+
 const REF = /^(?!.*\.\.)(?!.*\/\/)(?!\/)[A-Za-z0-9._/-]{1,200}(?<![./])$/;
 /** A branch name (`main`, `refs/heads/main`) or a pull request head (`refs/pull/7/head`), checked. Pure. */
 export const sourceRefName = (ref: string): string => {
@@ -81,7 +88,8 @@ export function createPullBuilds(deps: {
     if (!source.url) throw conflict(`'${app.name}' has no source: set one first (PATCH /v1/apps/${app.name}/source)`);
     const scheme = sourceScheme(source.url);
     const { remote, local } = refspec(ref);
-    const allow = ['-c', 'protocol.allow=never', '-c', `protocol.${scheme}.allow=always`];
+    // Only the source's own scheme, and every object checked before it lands next to pushed ones.
+    const allow = ['-c', 'protocol.allow=never', '-c', `protocol.${scheme}.allow=always`, '-c', 'fetch.fsckObjects=true'];
     const env: Record<string, string> = { GIT_DIR: deps.repoPath(app) };
     let keyDir: string | undefined;
     if (scheme === 'ssh' && source.deployKey) {
@@ -91,13 +99,10 @@ export function createPullBuilds(deps: {
       env.GIT_SSH_COMMAND = `ssh -i ${keyFile} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${deps.knownHostsFile}`;
     }
     try {
-      const fetch = runGit([...allow, 'fetch', '--no-tags', '--quiet', '--', source.url, `+${remote}:${local}`], { env: gitEnv(env) });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => { reject(new AppError('bad_request', `fetching ${source.url} took longer than ${deps.fetchTimeoutMs / 1000}s`)); }, deps.fetchTimeoutMs);
-      });
-      const r = await Promise.race([fetch, timeout]).finally(() => { clearTimeout(timer); });
-      if (r.code !== 0) throw new AppError('bad_request', `fetching ${ref} from the source failed: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+      // A fetch past its deadline is killed with its helpers (ssh, git-remote-https, index-pack).
+      const r = await runGit([...allow, 'fetch', '--no-tags', '--quiet', '--', source.url, `+${remote}:${local}`], { env: gitEnv(env), timeoutMs: deps.fetchTimeoutMs });
+      if (r.timedOut) throw new AppError('bad_request', `fetching ${source.url} took longer than ${deps.fetchTimeoutMs / 1000}s`);
+      if (r.code !== 0) throw new AppError('bad_request', `fetching ${ref} from the source failed: ${fetchFailure(r.stderr)}`);
     } finally {
       if (keyDir) await fs.rm(keyDir, { recursive: true, force: true });
     }

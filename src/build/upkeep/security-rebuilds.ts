@@ -2,7 +2,7 @@
 // live DU was built from an older image of its language pack, and report them or rebuild the same
 // commits with the current image. DUs Solum cannot rebuild are listed for their owners.
 import type { AppStore, App } from '../../db/app-store.js';
-import type { Build, BuildStore } from '../../db/build-store.js';
+import type { Build, BuildStore, PackUse } from '../../db/build-store.js';
 import type { ReleaseStore } from '../../db/release-store.js';
 import type { User } from '../../db/user-store.js';
 import { forbidden } from '../../errors.js';
@@ -28,6 +28,11 @@ export interface RebuildCandidate {
 
 export interface SecurityRebuilds {
   run(actor: User | null, options: { pack?: string | undefined; rebuild: boolean }): Promise<RebuildCandidate[]>;
+  /**
+   * Queues a rebuild of a build's commit with the packs it ran (security:affected uses it too);
+   * answers the new build's number. The caller decides that a rebuild is wanted.
+   */
+  queue(app: App, build: Build): Promise<number>;
 }
 
 /**
@@ -78,7 +83,16 @@ export function createSecurityRebuilds(deps: {
   repoPath: (app: App) => string;
 }): SecurityRebuilds {
   const sameBuild = (recorded: ReadonlyArray<{ name: string }>, main: string): boolean => recorded.length <= 1 || rebuildsSame(deps.packs(), recorded, main);
+  const recordedPacks = (build: Build | undefined): PackUse[] =>
+    build && build.languagePacks.length > 0 ? [...build.languagePacks] : build?.languagePack ? [{ name: build.languagePack, image: build.languagePackImage }] : [];
+  const queue = async (app: App, build: Build): Promise<number> => {
+    const recorded = recordedPacks(build);
+    const archivePath = deps.queue.newArchivePath();
+    await snapshotCommit({ commit: build.commit, env: gitEnv({ GIT_DIR: deps.repoPath(app) }), dest: archivePath });
+    return (await deps.queue.enqueue({ app, ref: build.ref, commit: build.commit, archivePath, source: 'rebuild', ...(build.languagePack && sameBuild(recorded, build.languagePack) ? { languagePack: build.languagePack } : {}), ...(build.buildpacks.length > 0 ? { buildpacks: build.buildpacks } : {}) })).number;
+  };
   return {
+    queue,
     async run(actor, options) {
       if (!actor?.isAdmin) throw forbidden('security rebuilds are an operator task: admins only');
       const out: RebuildCandidate[] = [];
@@ -87,7 +101,7 @@ export function createSecurityRebuilds(deps: {
         if (!app) continue;
         const build = release.buildId === null ? undefined : await deps.builds.getBuild(release.buildId);
         // Every pack the build ran (older builds recorded only their one pack).
-        const recorded = build && build.languagePacks.length > 0 ? build.languagePacks : build?.languagePack ? [{ name: build.languagePack, image: build.languagePackImage }] : [];
+        const recorded = recordedPacks(build);
         if (options.pack && !recorded.some((u) => u.name === options.pack)) continue;
         const used = await Promise.all(
           recorded.map(async (u) => {
@@ -100,11 +114,7 @@ export function createSecurityRebuilds(deps: {
         const current = used.at(-1)?.current ?? null;
         const verdict = used.length > 1 ? judgeAll(build, used) : judge(build, pack, current);
         let queued: number | null = null;
-        if (options.rebuild && verdict.state === 'rebuild' && build) {
-          const archivePath = deps.queue.newArchivePath();
-          await snapshotCommit({ commit: build.commit, env: gitEnv({ GIT_DIR: deps.repoPath(app) }), dest: archivePath });
-          queued = (await deps.queue.enqueue({ app, ref: build.ref, commit: build.commit, archivePath, source: 'rebuild', ...(build.languagePack && sameBuild(recorded, build.languagePack) ? { languagePack: build.languagePack } : {}), ...(build.buildpacks.length > 0 ? { buildpacks: build.buildpacks } : {}) })).number;
-        }
+        if (options.rebuild && verdict.state === 'rebuild' && build) queued = await queue(app, build);
         out.push({
           app: app.name,
           release: release.version,

@@ -64,6 +64,8 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
       const c: BuilderContainer = {
         id: 'c1',
         readArchive: () => Promise.resolve(undefined),
+        readArchiveStream: () => Promise.resolve(undefined),
+        statPath: () => Promise.resolve(undefined),
         async putArchive(stream) {
           if (behaviour.failPut) throw new Error('disk full');
           rec.archive = await entries(stream);
@@ -88,6 +90,7 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
       return Promise.resolve(c);
     },
     readImagePath: () => Promise.resolve(undefined),
+    openImageReader: () => Promise.resolve({ readArchiveStream: () => Promise.resolve(undefined), statPath: () => Promise.resolve(undefined), close: () => Promise.resolve() }),
     listContainers: () => Promise.resolve([]),
     buildImage: () => Promise.reject(new Error('not used')),
     ensureVolume: (name) => {
@@ -126,6 +129,7 @@ const runnerWith = (engine: ContainerEngine) =>
       processMemoryBytes: 1 << 29,
     }),
     packs: () => packs,
+    dockerfileImages: [],
   });
 
 test('a good build: metadata appended, forged .solum dropped, limits and build-only env set, DU committed with CMD and labels', async (t) => {
