@@ -70,9 +70,11 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
       if (tty) stream.pipe(sink);
       else docker.modem.demuxStream(stream, sink, sink);
       if (stdin) {
-        // The end of the input half-closes the connection, which closes the container's stdin (StdinOnce).
-        stdin.on('error', () => { stream.end(); });
-        stdin.pipe(stream);
+        // The end of the input half-closes the connection, which closes the container's stdin
+        // (StdinOnce). A terminal's end of input is a byte in it (^D), and Docker drops a tty's
+        // output when its attach is half-closed: the input of a tty is never ended.
+        stdin.on('error', () => { if (!tty) stream.end(); });
+        stdin.pipe(stream, { end: !tty });
       }
       const waited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
       await container.start();

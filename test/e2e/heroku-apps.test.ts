@@ -184,6 +184,10 @@ test.serial('one-off commands and scheduled jobs: run over SSH (exit status, std
   const r3 = await ssh(admin, solum, `run ${app} -- tty; echo "term=$TERM"`, { tty: true });
   t.is(r3.code, 0, r3.stderr);
   t.regex(r3.stdout, /\/dev\/pts\/\d+\r?\nterm=\S+/);
+  // A terminal whose input ends at once (ssh -tt < /dev/null) still gets the command's output.
+  const r3b = await ssh(admin, solum, `run ${app} -- tty`, { tty: true, input: '' });
+  t.is(r3b.code, 0, r3b.stderr);
+  t.regex(r3b.stdout, /\/dev\/pts\/\d+/);
   // Without a terminal, tty says so: a pty is only given when asked.
   t.regex((await ssh(admin, solum, `run ${app} -- tty`)).stdout, /not a tty/);
   const bad = await ssh(admin, solum, 'run nosuchapp -- true');
@@ -278,4 +282,52 @@ test.serial('monorepo: the build sees only the base directory; a push changing n
   const p4 = await client.git(['push', client.url(app), 'main'], repo);
   t.regex(p4.stderr, /the base directory apps\/api\/ is not in the pushed tree/);
   t.regex((await solum.viaRouter(app)).text, /of v2$/);
+});
+
+test.serial('app.json env and formation: a required var stops the build until set; a generated secret is set once; the first release starts with the formation; a worker startup check', async (t) => {
+  const { solum, app } = await solumWithApp(t, 'appjs', { env: { SOLUM_HEALTH_TIMEOUT_SECONDS: '60' } });
+  const client = await gitClient(solum, 'http');
+  const appJson = {
+    env: { NEEDED: { description: 'set me first' }, SECRET_KEY: { generator: 'secret' }, GREETING: { value: 'from app.json' }, OPTIONAL: { required: false } },
+    formation: { web: { quantity: 2 }, worker: { quantity: 1 } },
+    healthchecks: { worker: [{ type: 'startup', name: 'stays up', uptime: 2 }] },
+  };
+  const repo = await makeRepo({
+    'package.json': plainPkg,
+    'server.js': server,
+    'Procfile': 'web: node server.js\nworker: node -e "setInterval(() => {}, 1000)"\n',
+    'app.json': JSON.stringify(appJson),
+  });
+  const p1 = await client.git(['push', client.url(app), 'main'], repo);
+  t.not(p1.code, 0);
+  t.regex(p1.stderr, /app\.json: env NEEDED is required and not set: set it first \(config:set .* NEEDED=…\), then push again/);
+  t.notRegex(p1.stderr, /Launching/);
+
+  t.is((await solum.api('PATCH', `/v1/apps/${app}/config`, { NEEDED: 'yes' })).status, 200);
+  const p2 = await client.git(['push', client.url(app), 'main'], repo);
+  t.is(p2.code, 0, p2.stderr);
+  t.regex(p2.stderr, /remote: +env: app\.json NEEDED \(required\), SECRET_KEY \(generated secret\), GREETING\s/);
+  t.regex(p2.stderr, /remote: -----> Generated SECRET_KEY \(app\.json env, generator: secret\)/);
+  t.regex(p2.stderr, /remote: -----> Formation from app\.json: web=2 worker=1/);
+  t.regex(p2.stderr, /Launching v\d+: web=2 worker=1/);
+  t.regex(p2.stderr, /1 worker process passed "stays up" \(app\.json healthchecks\)/);
+  const config = (await solum.api('GET', `/v1/apps/${app}/config`)).json as Record<string, string>;
+  t.regex(config.SECRET_KEY ?? '', /^[0-9a-f]{64}$/);
+  t.is(config.NEEDED, 'yes');
+  t.is(config.GREETING, undefined, 'a default is not a config var');
+  const procs = async () => ((await solum.api('GET', `/v1/apps/${app}/processes`)).json as Array<{ type: string; state: string }>).filter((p) => p.state === 'up').map((p) => p.type).sort();
+  t.deepEqual(await procs(), ['web', 'web', 'worker']);
+  // The default reaches the processes; the secret is what config says.
+  const res = await fetch(`http://127.0.0.1:${solum.httpPort}/v1/apps/${app}/runs`, { method: 'POST', headers: { authorization: `Bearer ${solum.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ command: 'echo "$GREETING $SECRET_KEY"' }) });
+  const out = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { output?: string }).map((l) => l.output ?? '').join('');
+  t.is(out, `from app.json ${config.SECRET_KEY ?? ''}\n`);
+
+  // Later pushes keep the secret and the formation the app has now.
+  t.is((await solum.api('PATCH', `/v1/apps/${app}/formation`, { web: 1 })).status, 200);
+  await writeAndCommit(repo, { 'README': 'again\n' }, 'again');
+  const p3 = await client.git(['push', client.url(app), 'main'], repo);
+  t.is(p3.code, 0, p3.stderr);
+  t.notRegex(p3.stderr, /Generated SECRET_KEY|Formation from app\.json/);
+  t.regex(p3.stderr, /Launching v\d+: web=1 worker=1/);
+  t.is(((await solum.api('GET', `/v1/apps/${app}/config`)).json as Record<string, string>).SECRET_KEY, config.SECRET_KEY);
 });
