@@ -17,6 +17,9 @@ import type { InteractiveSessions, PtyRequest } from './ssh-run.js';
 /** How git's output is merged before it is written to a channel (see coalesce.ts). */
 const WRITE_BATCH = { maxBytes: 64 * 1024, maxDelayMs: 1 };
 
+/** How long a pty request waits for the exec that says whether it is a session (`run`) that may have one. */
+const PTY_ANSWER_MS = 250;
+
 export interface SshTransportOptions {
   readonly hostKey: string;
   readonly bind: string;
@@ -177,17 +180,27 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
           } else reject?.();
         });
         // A pty is answered once the command is known (replies go in order): accepted for an
-        // interactive session only, refused for everything else, as before.
-        let pty: { info: PtyRequest; accept: (() => void) | undefined; reject: (() => void) | undefined } | undefined;
+        // interactive session only, refused for everything else, as before. OpenSSH sends its
+        // exec right behind the pty request; a client that waits for the answer first (ssh2's
+        // shell()) is refused after a moment instead of waiting for ever.
+        let pty: { info: PtyRequest; accept: (() => void) | undefined; reject: (() => void) | undefined; timer: NodeJS.Timeout } | undefined;
         const refusePty = (): void => {
-          pty?.reject?.();
+          if (!pty) return;
+          clearTimeout(pty.timer);
+          const { reject } = pty;
           pty = undefined;
+          // The channel may be gone by then (a client that gave up): nothing to answer.
+          try {
+            reject?.();
+          } catch {
+            /* closed */
+          }
         };
         const resized = new Set<(cols: number, rows: number) => void>();
         if (o.interactive) {
           session.on('pty', (accept, reject, info) => {
             refusePty();
-            pty = { info: { term: info.term, cols: info.cols, rows: info.rows }, accept, reject };
+            pty = { info: { term: info.term, cols: info.cols, rows: info.rows }, accept, reject, timer: setTimeout(refusePty, PTY_ANSWER_MS).unref() };
           });
           session.on('window-change', (accept, _reject, info) => {
             accept?.();
@@ -205,8 +218,10 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
         session.on('exec', (accept, _reject, execInfo) => {
           const interactive = o.interactive?.wants(execInfo.command) === true ? o.interactive : undefined;
           const granted = interactive && pty ? pty.info : undefined;
-          if (granted) pty?.accept?.();
-          else refusePty();
+          if (granted && pty) {
+            clearTimeout(pty.timer);
+            pty.accept?.();
+          } else refusePty();
           pty = undefined;
           const channel = accept();
           sessions++;
