@@ -18,6 +18,8 @@ const layers = [
       'src/git/exec-command.ts', 'src/git/http-route.ts',
       'src/pipelines/definition.ts',
       'src/build/queue/release-rules.ts', 'src/build/runner/procfile.ts',
+      'src/build/runner/app-manifest.ts', 'src/build/runner/app-json.ts', 'src/build/runner/deploy-settings.ts',
+      'src/deploy/cron-schedule.ts', 'src/deploy/process-command.ts',
       'src/containers/labels.ts', 'src/containers/du-labels.ts',
       'src/backing-services/service-kinds.ts',
       'src/supply-chain/debian-version.ts', 'src/supply-chain/pep440.ts', 'src/supply-chain/version-match.ts', 'src/supply-chain/package-databases.ts',

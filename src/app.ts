@@ -57,7 +57,9 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const routerPort = await edge.start();
     await domain.instances.adopt();
     await domain.advancer.recover();
+    await domain.oneOffs.recover();
     await domain.deployer.adopt(await domain.targets.active());
+    await domain.cron.start();
     await intake.worker.start();
     await intake.tracker.start();
     intake.retention.start();
@@ -78,6 +80,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
   const stopAll = async (): Promise<void> => {
     // New work stops first; running builds finish and their pushes get their answer; then the rest.
     intake.retention.stop();
+    await domain.cron.stop();
     await ssh.stop();
     const closed = new Promise<void>((resolve) => httpServer.close(() => { resolve(); }));
     httpServer.closeIdleConnections();

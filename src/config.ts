@@ -48,6 +48,12 @@ const schema = z.object({
   SOLUM_QUOTA_APPS: z.coerce.number().int().min(0).default(50),
   SOLUM_QUOTA_SERVICES: z.coerce.number().int().min(0).default(10),
   SOLUM_QUOTA_PROCESSES: z.coerce.number().int().min(0).default(40),
+  /** One-off commands (run, cron:run) one user runs at once. */
+  SOLUM_QUOTA_ONE_OFF_RUNS: z.coerce.number().int().min(0).default(3),
+  /** How long a one-off container of a release (release phase, postdeploy, scheduled job, run) may run. */
+  SOLUM_ONE_OFF_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
+  /** How often the scheduler looks for due jobs. */
+  SOLUM_CRON_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** API request bodies: longest pause between chunks, and longest whole body without / with credentials. */
   SOLUM_HTTP_BODY_IDLE_SECONDS: z.coerce.number().min(1).default(15),
   SOLUM_HTTP_ANONYMOUS_BODY_SECONDS: z.coerce.number().min(1).default(30),
@@ -117,7 +123,9 @@ export interface Config {
   /** How long API request bodies may pause and take (git routes are not bound by it). */
   readonly bodyDeadlines: { readonly idleMs: number; readonly anonymousMs: number; readonly signedInMs: number };
   /** What one user (not an admin) may hold. */
-  readonly quotas: { readonly apps: number; readonly services: number; readonly processes: number };
+  readonly quotas: { readonly apps: number; readonly services: number; readonly processes: number; readonly oneOffRuns: number };
+  /** One-off containers of releases (release phase, postdeploy, scheduled jobs, run) and the scheduler's pace. */
+  readonly oneOffs: { readonly timeoutMs: number; readonly cronTickMs: number };
   readonly logLevel: string;
   readonly languagePacksDir: string;
   /** The installation's own files (dashboard assets). */
@@ -215,7 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     createAppsOnPush: e.SOLUM_CREATE_APPS_ON_PUSH === 'true',
     dockerfileImages: Object.freeze(e.SOLUM_DOCKERFILE_IMAGES.split(',').map((s) => s.trim()).filter((s) => s !== '')),
     bodyDeadlines: Object.freeze({ idleMs: e.SOLUM_HTTP_BODY_IDLE_SECONDS * 1000, anonymousMs: e.SOLUM_HTTP_ANONYMOUS_BODY_SECONDS * 1000, signedInMs: e.SOLUM_HTTP_BODY_SECONDS * 1000 }),
-    quotas: Object.freeze({ apps: e.SOLUM_QUOTA_APPS, services: e.SOLUM_QUOTA_SERVICES, processes: e.SOLUM_QUOTA_PROCESSES }),
+    quotas: Object.freeze({ apps: e.SOLUM_QUOTA_APPS, services: e.SOLUM_QUOTA_SERVICES, processes: e.SOLUM_QUOTA_PROCESSES, oneOffRuns: e.SOLUM_QUOTA_ONE_OFF_RUNS }),
+    oneOffs: Object.freeze({ timeoutMs: e.SOLUM_ONE_OFF_TIMEOUT_SECONDS * 1000, cronTickMs: e.SOLUM_CRON_TICK_MS }),
     logLevel: e.SOLUM_LOG_LEVEL,
     // dist/src/config.js → ../../language-packs
     rootDir: path.resolve(here, '..', '..'),

@@ -34,3 +34,51 @@ export function printableLine(text: string): string {
   const last = clean.includes('\r') ? (clean.split('\r').filter((s) => s !== '').pop() ?? '') : clean;
   return maskUrlCredentials(last.replace(CONTROLS, ''));
 }
+
+export interface LineSink {
+  /** Raw output; split into lines, a partial last line kept until more arrives or end(). */
+  output(chunk: Buffer | string): void;
+  /** Hands over a partial last line. */
+  end(): void;
+}
+
+/** A line longer than this is cut into pieces rather than held in memory whole. */
+const MAX_LINE = 64 * 1024;
+
+/**
+ * Output of a container as lines that are safe to show: cleaned with printableLine, long lines cut,
+ * and nothing beyond `maxBytes` (one note says so, the output is dropped, the container goes on).
+ */
+export function lineSink(o: { readonly maxBytes: number; readonly line: (text: string) => void; readonly truncated: string }): LineSink {
+  let bytes = 0;
+  let truncated = false;
+  let partial = '';
+  const decoder = new TextDecoder('utf-8');
+  const line = (raw: string): void => { o.line(printableLine(raw)); };
+  return {
+    output(chunk) {
+      if (truncated) return;
+      bytes += chunk.length;
+      if (bytes > o.maxBytes) {
+        truncated = true;
+        partial = '';
+        o.line(o.truncated);
+        return;
+      }
+      partial += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      let nl;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        line(partial.slice(0, nl));
+        partial = partial.slice(nl + 1);
+      }
+      while (partial.length > MAX_LINE) {
+        line(partial.slice(0, MAX_LINE));
+        partial = partial.slice(MAX_LINE);
+      }
+    },
+    end() {
+      if (partial) line(partial);
+      partial = '';
+    },
+  };
+}

@@ -7,6 +7,7 @@ import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import type { RepoStore } from '../git/repo-store.js';
 import { parseAppName, type AppName } from '../names.js';
 import { checkBuildpackUrls } from '../buildpack-url.js';
+import { repoDirProblem, watchPathProblem } from '../hooks/push-plan.js';
 import type { AppRole } from '../roles.js';
 
 export interface AppService {
@@ -77,6 +78,10 @@ export function createAppService(deps: {
     if (changes.buildpacks) checkBuildpackUrls(changes.buildpacks, actor?.isAdmin ?? false);
     if (changes.buildTimeoutSeconds != null && (changes.buildTimeoutSeconds < 1 || changes.buildTimeoutSeconds > 86_400)) throw badRequest('build timeouts are 1 to 86400 seconds');
     if (changes.buildMemoryMb != null && (changes.buildMemoryMb < 64 || changes.buildMemoryMb > 65_536)) throw badRequest('build memory is 64 to 65536 MB');
+    const dirProblem = changes.baseDir != null ? repoDirProblem(changes.baseDir) : undefined;
+    if (dirProblem) throw badRequest(`baseDir: ${dirProblem}`);
+    const pathProblem = changes.watchPaths?.map(watchPathProblem).find((p) => p !== undefined);
+    if (pathProblem) throw badRequest(`watchPaths: ${pathProblem}`);
     const updated = await deps.apps.update(app.id, changes);
     if (!updated) throw notFound(`app '${app.name}' does not exist`);
     return updated;

@@ -7,6 +7,7 @@ import { newWorkerId, type BuildWorkerOptions } from '../build/queue/build-worke
 import { createBuildpackArchives, type BuildpackArchives } from '../build/packs/buildpack-archives.js';
 import { loadStockPacks } from '../build/packs/language-packs.js';
 import { createPackRegistry, type PackRegistry } from '../build/packs/pack-registry.js';
+import { withBaseDirectory } from '../build/runner/base-directory.js';
 import { createBuildRunner, type BuildRunner } from '../build/runner/build-runner.js';
 import { environmentEnsurer, type EnsureEnvironment } from '../pipelines/pipeline-environments.js';
 import { pipelineBuilds } from '../pipelines/pipeline-builds.js';
@@ -20,7 +21,7 @@ export interface Building {
   readonly registry: PackRegistry;
   /** Buildpacks admins upload live on the server's disk: a worker elsewhere builds only with git URLs. */
   readonly buildpackArchives: BuildpackArchives;
-  /** The build runner with the app's pipeline around it (tree tests first, the build stage recorded). */
+  /** The build runner with the app's pipeline around it (tree tests first, the build stage recorded), on the app's base directory. */
   readonly runner: BuildRunner;
   readonly ensureEnvironment: EnsureEnvironment;
   readonly events: BuildEvents;
@@ -92,7 +93,8 @@ export async function assembleBuilding(
     sboms,
     registry,
     buildpackArchives,
-    runner: withPipeline(baseRunner),
+    // A monorepo app's base directory is its tree for the pipeline's tree tests and the build alike.
+    runner: withBaseDirectory(withPipeline(baseRunner)),
     ensureEnvironment,
     events,
     workerId,

@@ -9,13 +9,18 @@ import { createServiceManager } from '../backing-services/service-manager.js';
 import { LABEL } from '../containers/labels.js';
 import type { App } from '../db/app-store.js';
 import type { Build } from '../db/build-store.js';
+import type { NetworkRef } from '../containers/containers.js';
+import { createCronScheduler } from '../deploy/cron-scheduler.js';
 import { createDeployer, WEB_ALIAS } from '../deploy/deployer.js';
+import { createOneOffs } from '../deploy/one-off.js';
+import { createReleaseSteps } from '../deploy/release-steps.js';
+import { createRunQuota, createRunService } from '../deploy/run-service.js';
 import { createPortAllocator, fixedPorts, ISOLATED_WEB_PORT } from '../deploy/ports.js';
 import { createReleaseFlow } from '../deploy/release-flow.js';
 import { createReleaseService } from '../deploy/release-service.js';
 import { createDomainService } from '../edge/domain-service.js';
 import type { Edge } from './edge.js';
-import { createTargets } from '../deploy/target.js';
+import { createTargets, type DeployTarget } from '../deploy/target.js';
 import { createRepoStore } from '../git/repo-store.js';
 import { hookScript } from '../hooks/hook-installer.js';
 import { createPipelineService } from '../pipelines/pipeline-service.js';
@@ -36,6 +41,8 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
   const ports = createPortAllocator(config.deploy.ports);
   const isolated = containers.networks.mode === 'isolated';
   const instances = createServiceInstances({ store: stores.services, containers, ports, logger, nanoCpus: config.deploy.serviceNanoCpus });
+  // Services linked to an app are on its network before any container of its releases starts (environments have no links).
+  const joinServices = (target: DeployTarget, network: NetworkRef): Promise<void> => (target.environment ? Promise.resolve() : instances.joinApp(target.app.id, network));
   const deployer = createDeployer({
     containers,
     router,
@@ -43,17 +50,9 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     logger,
     graceMs: config.deploy.graceMs,
     healthTimeoutMs: config.deploy.healthTimeoutMs,
-    // Services linked to an app are on its network before its processes start (environments have no links).
-    beforeStart: (target, network) => (target.environment ? Promise.resolve() : instances.joinApp(target.app.id, network)),
+    beforeStart: joinServices,
   });
   const targets = createTargets({ appReleases: stores.releases, environmentReleases: stores.environments.releases, appById: (id) => stores.apps.findAppById(id), environmentById: (id) => stores.environments.byId(id) });
-  const flow = createReleaseFlow({
-    deployer,
-    url: (name) => router.url(name),
-    logger,
-    // Only an app's own releases are announced: environments are a pipeline's to report.
-    onRelease: (target, r) => { if (!target.environment) b.events.state({ type: 'release', app: target.app.name, number: r.version, status: r.status }); },
-  });
   const removeCaches = (app: string): Promise<number> => containers.removeVolumes({ [LABEL.app]: app, [LABEL.role]: 'build-cache' });
   const accounts = createAccountService({ users: stores.users, policy: o.policy, ownedApps: async (id) => (await stores.apps.listOwnedBy(id)).map((a) => a.name) });
   const apps = createAppService({
@@ -71,6 +70,56 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
       await removeCaches(app);
     },
   });
+  const processQuota = {
+    max: config.quotas.processes,
+    // The formations of the owner's apps (environments have their own; they are the app admins' to scale).
+    used: async (ownerId: number) => {
+      let n = 0;
+      for (const a of await stores.apps.listOwnedBy(ownerId)) n += Object.values(await stores.releases.getFormation(a.id)).reduce((x, y) => x + y, 0);
+      return n;
+    },
+    ownerIsAdmin: async (ownerId: number) => (await stores.users.findUserById(ownerId))?.isAdmin ?? false,
+  };
+  // One-off containers of releases: the release phase, postdeploy, scheduled jobs and `run`.
+  const oneOffs = createOneOffs({ containers, beforeStart: joinServices, logger });
+  const runQuota = createRunQuota(config.quotas.oneOffRuns);
+  const cron = createCronScheduler({
+    store: stores.cron,
+    apps,
+    appById: (id) => stores.apps.findAppById(id),
+    targets,
+    containers,
+    oneOffs,
+    quota: runQuota,
+    timeoutMs: config.oneOffs.timeoutMs,
+    tickMs: config.oneOffs.cronTickMs,
+    logger,
+  });
+  const steps = createReleaseSteps({
+    containers,
+    oneOffs,
+    timeoutMs: config.oneOffs.timeoutMs,
+    logMaxBytes: config.buildLogMaxBytes,
+    // app.json's formation counts against the owner's process quota like scaling does (environments are not counted).
+    formationAllowed: async (target, before, after) => {
+      const sum = (f: Readonly<Record<string, number>>): number => Object.values(f).reduce((a, n) => a + n, 0);
+      const more = sum(after) - sum(before);
+      if (target.environment || more <= 0 || (await processQuota.ownerIsAdmin(target.app.ownerId))) return undefined;
+      const used = await processQuota.used(target.app.ownerId);
+      return used + more > processQuota.max ? `the apps of ${target.name}'s owner would run ${used + more} processes, more than the ${processQuota.max} a user may` : undefined;
+    },
+    onLive: (target, release, manifest, say) => cron.sync(target, release, manifest, say),
+    logger,
+  });
+  const flow = createReleaseFlow({
+    deployer,
+    url: (name) => router.url(name),
+    logger,
+    steps,
+    // Only an app's own releases are announced: environments are a pipeline's to report.
+    onRelease: (target, r) => { if (!target.environment) b.events.state({ type: 'release', app: target.app.name, number: r.version, status: r.status }); },
+  });
+  const runs = createRunService({ apps, targets, oneOffs, quota: runQuota, timeoutMs: config.oneOffs.timeoutMs, maxOutputBytes: config.buildLogMaxBytes });
   const releases = createReleaseService({
     apps,
     targets,
@@ -78,16 +127,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     deployer,
     processTypesOf: async (duId) => (await containers.readDu(duId))?.processTypes,
     url: (name) => router.url(name),
-    processQuota: {
-      max: config.quotas.processes,
-      // The formations of the owner's apps (environments have their own; they are the app admins' to scale).
-      used: async (ownerId) => {
-        let n = 0;
-        for (const a of await stores.apps.listOwnedBy(ownerId)) n += Object.values(await stores.releases.getFormation(a.id)).reduce((x, y) => x + y, 0);
-        return n;
-      },
-      ownerIsAdmin: async (ownerId) => (await stores.users.findUserById(ownerId))?.isAdmin ?? false,
-    },
+    processQuota,
   });
   const services = createServiceManager({
     store: stores.services,
@@ -165,5 +205,5 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     return run ? pipelines.advance(run.id, say) : releaseToApp(app, build, say);
   };
   const domains = createDomainService({ apps, store: stores.domains, router, certificates: o.edge.certificates, routerDomain: config.router.domain, allowed: config.router.customDomains });
-  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, targets, accounts, apps, releases, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches };
+  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, targets, accounts, apps, releases, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches, oneOffs, cron, runs };
 }

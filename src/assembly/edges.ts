@@ -7,6 +7,7 @@ import { createAuthenticator } from '../access/authenticator.js';
 import { loadOrCreateHostKey } from '../git/host-key.js';
 import { gitHttpMiddleware } from '../git/http-transport.js';
 import { createSshCommands } from '../git/ssh-commands.js';
+import { createSshSessions } from '../git/ssh-run.js';
 import { createSshTransport } from '../git/ssh-transport.js';
 import { createApiApp } from '../http/api.js';
 import { bindOperations } from '../operations/operations.js';
@@ -39,6 +40,8 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     retention: i.retention,
     securityRebuilds: i.securityRebuilds,
     domains: d.domains,
+    cron: d.cron,
+    runs: d.runs,
     attestations: i.attestations,
     affected: i.affected,
     notifier: d.notifier,
@@ -91,6 +94,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     logger,
     onPush: (bytes) => { metrics.push('ssh', bytes); },
     stillHolds: (user, app, need) => d.apps.require(user, app, need).then(() => true, () => false),
+    interactive: createSshSessions(operations, logger),
   });
   metrics.gauge('solum_build_queue_depth', 'Builds waiting to start', () => stores.builds.queuedCount());
   metrics.gauge('solum_builds_running', 'Builds running', () => stores.builds.runningCount());

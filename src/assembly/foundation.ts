@@ -9,6 +9,7 @@ import { hostNetworks, isolatedNetworks } from '../containers/networks.js';
 import { createAppStore } from '../db/app-store.js';
 import { createBuildStore } from '../db/build-store.js';
 import { createBuildpackStore } from '../db/buildpack-store.js';
+import { createCronStore } from '../db/cron-store.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { createEnvironmentStore } from '../db/environment-store.js';
 import { createPackStore } from '../db/pack-store.js';
@@ -41,6 +42,7 @@ const storesOf = (db: Database) => ({
   sources: createSourceStore(db.knex),
   domains: createDomainStore(db.knex),
   notifications: createNotificationStore(db.knex),
+  cron: createCronStore(db.knex),
   sboms: createSbomStore(db.knex),
 });
 

@@ -38,9 +38,10 @@ export class ApiClient {
     return (await this.send('GET', path)).text();
   }
 
-  /** An operation that keeps answering (followed logs): its body as it arrives. */
+  /** An operation that keeps answering (followed logs, a run's JSON lines): its body as it arrives. */
   async *stream<Op extends Contract>(op: Op, input: InputOf<Op>): AsyncGenerator<string> {
-    const res = await this.send('GET', requestOf(op, input).path);
+    const r = requestOf(op, input);
+    const res = await this.send(r.method, r.path, r.body);
     if (!res.body) return;
     // undici types the body loosely; the bytes of a fetch body are Uint8Arrays.
     const body = res.body as ReadableStream<Uint8Array>;

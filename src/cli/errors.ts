@@ -9,3 +9,11 @@ export class UsageError extends Error {
 export class CliError extends Error {
   override readonly name = 'CliError';
 }
+
+/** The command ran and ended with this status, which the CLI exits with (`solum run`). */
+export class ExitStatus extends Error {
+  override readonly name = 'ExitStatus';
+  constructor(readonly code: number) {
+    super(`exited with status ${code}`);
+  }
+}

@@ -7,11 +7,12 @@ import { registerAccount } from './commands/account.js';
 import { registerApps } from './commands/apps.js';
 import { registerDeploys } from './commands/deploys.js';
 import { registerDomains } from './commands/domains.js';
+import { registerOneOffs } from './commands/one-offs.js';
 import { registerServices } from './commands/services.js';
 import { registerPipelines } from './commands/pipelines.js';
 import { registerSupplyChain } from './commands/supply-chain.js';
 import type { Io } from './context.js';
-import { CliError, UsageError } from './errors.js';
+import { CliError, ExitStatus, UsageError } from './errors.js';
 import { colourWanted, palette } from './output.js';
 
 const EXIT_OK = 0;
@@ -63,6 +64,7 @@ function buildProgram(io: Io): Command {
   registerApps(program, io);
   registerDeploys(program, io);
   registerDomains(program, io);
+  registerOneOffs(program, io);
   program
     .command('worker')
     .description('Run a build worker on this machine: claims builds from the server\'s PostgreSQL (DATABASE_URL) and builds with the local Docker engine; SOLUM_SERVER_URL and SOLUM_WORKER_TOKEN let it fetch sources from a server on another machine')
@@ -91,6 +93,8 @@ function report(error: unknown, io: Io): number {
     say(error.message);
     return EXIT_USAGE;
   }
+  // A command that ran (solum run) passes its own status on, unannounced.
+  if (error instanceof ExitStatus) return error.code;
   if (error instanceof ApiError) {
     say(error.message);
     if (error.status === 401) io.stderr.write(`${c.dim('log in again with solum login, or check SOLUM_TOKEN')}\n`);

@@ -16,13 +16,24 @@ export interface BuilderSpec {
   readonly readOnlyMounts: ReadonlyArray<readonly [string, string]>;
   /** named volume → container path, read-write (build caches) */
   readonly volumes: ReadonlyArray<readonly [string, string]>;
+  /** Capabilities given back after all are dropped; default: what package managers need (builders). */
+  readonly capAdd?: readonly string[];
+  /** The container's own environment (one-off containers, which are never committed). */
+  readonly env?: readonly string[];
+  /** Standard input kept open for the one client that attaches; with `tty`, a terminal (output not multiplexed). */
+  readonly interactive?: { readonly tty: boolean };
 }
 
 export interface BuilderContainer {
   readonly id: string;
   putArchive(tar: Readable, dir: string): Promise<void>;
-  /** Starts the container and resolves when it exits; output arrives through `onOutput`. */
-  run(onOutput: (chunk: Buffer) => void): Promise<{ exitCode: number; oomKilled: boolean }>;
+  /**
+   * Starts the container and resolves when it exits; output arrives through `onOutput`. `stdin`
+   * (interactive containers) is piped to the container; its end closes the container's input.
+   */
+  run(onOutput: (chunk: Buffer) => void, stdin?: Readable): Promise<{ exitCode: number; oomKilled: boolean }>;
+  /** A terminal's new size (interactive containers with a tty, while they run). */
+  resize(cols: number, rows: number): Promise<void>;
   /** Stops a running builder (SIGTERM, SIGKILL after a moment); run() then resolves. */
   stop(): Promise<void>;
   /** A tar of a path inside the (stopped) container, or undefined when there is no such path. */

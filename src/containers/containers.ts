@@ -62,6 +62,8 @@ export interface JobOutcome {
 
 export interface RunOptions {
   readonly onOutput: (chunk: Buffer) => void;
+  /** Piped to an interactive container's standard input; its end closes it. */
+  readonly stdin?: Readable;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
 }
@@ -84,7 +86,26 @@ export interface Job extends FileSource {
   readArchive(path: string): Promise<Buffer | undefined>;
   /** Commits the container as a DU image; returns its image ID. */
   commit(spec: CommitSpec): Promise<string>;
+  /** A terminal's new size (an interactive one-off with a tty, while it runs). */
+  resize(cols: number, rows: number): Promise<void>;
   remove(): Promise<void>;
+}
+
+/**
+ * A container of a release that runs one command to its exit (release phase, postdeploy, a scheduled
+ * job, `run`): an app process in all but its lifetime, so it gets a process's limits, no capabilities
+ * and its target's network, never a builder's.
+ */
+export interface OneOffSpec {
+  readonly image: string;
+  readonly cmd: readonly string[];
+  /** The container's environment (the release's config among it; one-offs are never committed). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Labels naming what it is for (app, target, release, kind); the installation and role are added. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly network: NetworkRef;
+  /** Standard input open (and a terminal when `tty`): `run` with a user at the other end. */
+  readonly interactive?: { readonly tty: boolean };
 }
 
 export interface ProcessSpec {
@@ -130,6 +151,8 @@ export interface Containers {
   addressOf(id: string, ref: NetworkRef): Promise<string | undefined>;
   /** Creates a job container (not started); the caller must remove() it. */
   createJob(spec: JobSpec): Promise<Job>;
+  /** Creates a one-off container of a release (not started); the caller must remove() it (or keep it for its logs). */
+  createOneOff(spec: OneOffSpec): Promise<Job>;
   /** Creates a job, puts `archive` in, runs it to its exit and removes it, whatever happens. */
   runToExit(spec: JobSpec & RunOptions & { readonly archive?: { readonly tar: () => Readable; readonly dir: string } }): Promise<JobOutcome>;
   /** Creates and starts a long-running container (app process, backing service); returns its ID. */
@@ -171,6 +194,9 @@ export interface Containers {
  */
 export const quote = (v: string): string => JSON.stringify(v).replace(/\$/g, '\\$');
 
+/** The pids limit of app processes and of one-offs of their releases. */
+const PROCESS_PIDS = 512;
+
 export function createContainers(engine: ContainerEngine, s: ContainerSettings): Containers {
   const networks = s.networks ?? hostNetworks(s.egress);
   const mine = (labels: Readonly<Record<string, string>>): Record<string, string> => ({ ...labels, [LABEL.installation]: s.installation });
@@ -178,7 +204,7 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
   const job = (container: BuilderContainer): Job => ({
     id: container.id,
     putArchive: (tar, dir) => container.putArchive(tar, dir),
-    async run({ onOutput, signal, timeoutMs }) {
+    async run({ onOutput, signal, timeoutMs, stdin }) {
       let timedOut = false;
       const stop = (): void => {
         container.stop().catch(() => undefined);
@@ -190,7 +216,7 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
       if (signal?.aborted) stop();
       signal?.addEventListener('abort', stop, { once: true });
       try {
-        const { exitCode, oomKilled } = await container.run(onOutput);
+        const { exitCode, oomKilled } = await container.run(onOutput, stdin);
         return { exitCode, oomKilled, timedOut, aborted: signal?.aborted ?? false };
       } finally {
         clearTimeout(timer);
@@ -211,6 +237,7 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
           ...Object.entries(c.labels).map(([k, v]) => `LABEL ${k}=${quote(v)}`),
         ],
       }),
+    resize: (cols, rows) => container.resize(cols, rows),
     remove: () => container.remove(),
   });
 
@@ -245,6 +272,29 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
       return (await engine.inspectContainer(id))?.addresses?.[ref.name];
     },
     createJob,
+    async createOneOff(spec) {
+      await networks.guard();
+      // An app target's network may egress (SOLUM_APP_EGRESS): its one-offs then get the proxy too.
+      const egress = spec.network.kind === 'target' && spec.network.egress ? networks.egressEnv(spec.network) : {};
+      return job(
+        await engine.createBuilder({
+          image: spec.image,
+          cmd: spec.cmd,
+          // The DU's own working directory (/app for built DUs), as its processes have.
+          workingDir: '',
+          labels: mine({ ...spec.labels, [LABEL.role]: 'one-off' }),
+          network: spec.network.name,
+          memoryBytes: s.processMemoryBytes,
+          nanoCpus: s.processNanoCpus ?? 0,
+          pids: PROCESS_PIDS,
+          capAdd: [],
+          env: Object.entries({ ...egress, ...spec.env }).map(([k, v]) => `${k}=${v}`),
+          readOnlyMounts: [],
+          volumes: [],
+          ...(spec.interactive ? { interactive: spec.interactive } : {}),
+        }),
+      );
+    },
     async runToExit(spec) {
       const j = await createJob(spec);
       try {
@@ -268,7 +318,7 @@ export function createContainers(engine: ContainerEngine, s: ContainerSettings):
         ...(spec.aliases ? { aliases: spec.aliases } : {}),
         nanoCpus: spec.nanoCpus ?? s.processNanoCpus ?? 0,
         memoryBytes: spec.memoryBytes ?? s.processMemoryBytes,
-        pids: 512,
+        pids: PROCESS_PIDS,
         ...(spec.volumes ? { volumes: spec.volumes } : {}),
       };
       return engine.runApp(app);

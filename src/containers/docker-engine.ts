@@ -47,14 +47,14 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
     for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
     return Buffer.concat(chunks);
   };
-  const wrap = (container: Docker.Container): BuilderContainer => ({
+  const wrap = (container: Docker.Container, tty = false): BuilderContainer => ({
     id: container.id,
     async putArchive(tar: Readable, dir: string) {
       await container.putArchive(tar, { path: dir });
     },
-    async run(onOutput) {
+    async run(onOutput, stdin) {
       // Attach and wait before start, so no output and no exit can be missed.
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true, ...(stdin ? { stdin: true, hijack: true } : {}) });
       const sink = new Writable({
         write(chunk: Buffer, _enc, cb) {
           onOutput(chunk);
@@ -66,7 +66,16 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
         stream.on('close', resolve);
         stream.on('error', () => { resolve(); });
       });
-      docker.modem.demuxStream(stream, sink, sink);
+      // A terminal's output is one raw stream; otherwise stdout and stderr come multiplexed.
+      if (tty) stream.pipe(sink);
+      else docker.modem.demuxStream(stream, sink, sink);
+      if (stdin) {
+        // The end of the input half-closes the connection, which closes the container's stdin
+        // (StdinOnce). A terminal's end of input is a byte in it (^D), and Docker drops a tty's
+        // output when its attach is half-closed: the input of a tty is never ended.
+        stdin.on('error', () => { if (!tty) stream.end(); });
+        stdin.pipe(stream, { end: !tty });
+      }
       const waited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
       await container.start();
       const { StatusCode } = await waited;
@@ -84,6 +93,15 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
     },
     async readArchive(path) {
       return readArchiveOf(container, path);
+    },
+    async resize(cols, rows) {
+      try {
+        await container.resize({ w: cols, h: rows });
+      } catch (err) {
+        // Not running (yet, or any more): the next size change will do.
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status !== 404 && status !== 409 && status !== 500) throw err;
+      }
     },
     readArchiveStream: (path) => archiveStreamOf(container, path),
     statPath: (path) => statOf(container, path),
@@ -196,16 +214,20 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
       }
     },
     async createBuilder(spec: BuilderSpec) {
+      const interactive = spec.interactive !== undefined;
       const container = await docker.createContainer({
         Image: spec.image,
         Cmd: [...spec.cmd],
         Entrypoint: [],
         WorkingDir: spec.workingDir,
         Labels: { ...spec.labels },
+        ...(spec.env ? { Env: [...spec.env] } : {}),
         AttachStdout: true,
         AttachStderr: true,
-        Tty: false,
-        OpenStdin: false,
+        AttachStdin: interactive,
+        Tty: spec.interactive?.tty ?? false,
+        OpenStdin: interactive,
+        StdinOnce: interactive,
         HostConfig: {
           NetworkMode: spec.network,
           Memory: spec.memoryBytes,
@@ -214,14 +236,16 @@ export function createDockerEngine(options: { dockerHost?: string | undefined })
           PidsLimit: spec.pids,
           CapDrop: ['ALL'],
           // What package managers running as root need to unpack files; nothing network- or kernel-facing.
-          CapAdd: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID'],
+          CapAdd: [...(spec.capAdd ?? ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID'])],
           SecurityOpt: ['no-new-privileges'],
           Binds: [...spec.readOnlyMounts.map(([host, inside]) => `${host}:${inside}:ro`), ...spec.volumes.map(([name, inside]) => `${name}:${inside}:rw`)],
           AutoRemove: false,
           Privileged: false,
+          // Kept scheduled jobs' output is read back like app logs: rotated like theirs.
+          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
         },
       });
-      return wrap(container);
+      return wrap(container, spec.interactive?.tty ?? false);
     },
     async readImagePath(image, path) {
       const c = await docker.createContainer({ Image: image, Cmd: ['/nonexistent'], Entrypoint: [], Labels: { 'io.solum.role': 'reader' }, HostConfig: { NetworkMode: 'none' } });

@@ -5,15 +5,52 @@ import { LABEL } from './labels.js';
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-/** The part of solum.yaml a DU carries for deploys (the full manifest is parsed at build time). */
+/** A startup check of one process type (Dokku's app.json healthchecks, normalized at build time). */
+const checkSchema = z.object({
+  name: z.string(),
+  path: z.string().optional(),
+  content: z.string().optional(),
+  port: z.number().int().optional(),
+  headers: z.array(z.object({ name: z.string(), value: z.string() })).default([]),
+  command: z.array(z.string()).optional(),
+  uptime: z.number().int().optional(),
+  listening: z.boolean().optional(),
+  attempts: z.number().int().min(1),
+  timeout: z.number().int().min(1),
+  wait: z.number().int().min(0),
+  initialDelay: z.number().int().min(0),
+  warn: z.boolean().default(false),
+});
+
+/** A command a release runs once, and the file and key it came from (`Procfile release`). */
+const scriptSchema = z.object({ command: z.string(), source: z.string() });
+
+/**
+ * What a DU carries for deploys: the part of solum.yaml deploys read, and what app.json and the
+ * Procfile's `release:` add (docs/decisions/0016), merged at build time with solum.yaml winning.
+ */
 const manifestSchema = z
   .object({
     run: z.string().optional(),
     healthcheck: z.object({ path: z.string(), timeout: z.number().int().min(1).max(600) }).optional(),
     env: z.record(z.string().regex(ENV_KEY), z.string()).default({}),
     services: z.array(z.string()).optional(),
+    /** Commands run once in a container of a new release before any of its processes start, in order. */
+    releasePhase: z.array(scriptSchema).optional(),
+    /** Commands run once after a release went live; `once` ones only after the app's first. */
+    postdeploy: z.array(scriptSchema.extend({ once: z.boolean() })).optional(),
+    /** Startup checks by process type. */
+    healthchecks: z.record(z.string(), z.array(checkSchema)).optional(),
+    /** Process counts the app starts with (its first release). */
+    formation: z.record(z.string(), z.number().int().min(0)).optional(),
+    /** Scheduled jobs: each runs in a one-off container of the live release. */
+    cron: z.array(z.object({ id: z.string(), schedule: z.string(), command: z.string() })).optional(),
+    /** Config vars Solum generates (a secret) when the app has none of that name. */
+    generate: z.array(z.string().regex(ENV_KEY)).optional(),
   })
   .loose();
+
+export type HealthCheckSpec = z.infer<typeof checkSchema>;
 
 export type DuManifest = z.infer<typeof manifestSchema>;
 

@@ -14,6 +14,11 @@ export const LABEL = {
   deploy: 'io.solum.deploy',
   processType: 'io.solum.process-type',
   processIndex: 'io.solum.process-index',
+  /** What a one-off container of a release is for: release, postdeploy, cron or run. */
+  oneOff: 'io.solum.one-off',
+  /** A scheduled job's ID (its one-off containers), and the run it is. */
+  cronJob: 'io.solum.cron-job',
+  cronRun: 'io.solum.cron-run',
   port: 'io.solum.port',
   service: 'io.solum.service',
   serviceKind: 'io.solum.service-kind',
@@ -31,6 +36,7 @@ export type Role =
   | 'builder'
   | 'deployment-unit'
   | 'process'
+  | 'one-off'
   | 'pipeline-test'
   | 'build-cache'
   | 'service'

@@ -20,6 +20,10 @@ export interface App {
   readonly languagePacks: readonly string[];
   /** Whether webhooks of pull requests build it (off unless an app admin turns it on). */
   readonly pullRequestBuilds: boolean;
+  /** The directory of the repository the app is built from (monorepos); null: the whole tree. */
+  readonly baseDir: string | null;
+  /** Paths a push of the deploy branch must change to build; empty: every push builds. */
+  readonly watchPaths: readonly string[];
   readonly createdAt: Date;
 }
 
@@ -31,6 +35,8 @@ export interface AppChanges {
   readonly buildpacks?: readonly string[];
   readonly languagePacks?: readonly string[];
   readonly pullRequestBuilds?: boolean;
+  readonly baseDir?: string | null;
+  readonly watchPaths?: readonly string[];
 }
 
 export interface Collaborator {
@@ -52,6 +58,8 @@ interface AppRow {
   buildpacks: unknown;
   language_packs: unknown;
   pull_request_builds: boolean;
+  base_dir: string | null;
+  watch_paths: unknown;
   created_at: Date;
 }
 
@@ -73,6 +81,8 @@ const toApp = (r: AppRow): App => ({
   buildpacks: stringList(r.buildpacks),
   languagePacks: stringList(r.language_packs),
   pullRequestBuilds: r.pull_request_builds,
+  baseDir: r.base_dir,
+  watchPaths: stringList(r.watch_paths),
   createdAt: r.created_at,
 });
 
@@ -134,6 +144,8 @@ export function createAppStore(knex: Knex): AppStore {
       if (changes.buildpacks !== undefined) row0.buildpacks = JSON.stringify(changes.buildpacks);
       if (changes.languagePacks !== undefined) row0.language_packs = JSON.stringify(changes.languagePacks);
       if (changes.pullRequestBuilds !== undefined) row0.pull_request_builds = changes.pullRequestBuilds;
+      if (changes.baseDir !== undefined) row0.base_dir = changes.baseDir;
+      if (changes.watchPaths !== undefined) row0.watch_paths = JSON.stringify(changes.watchPaths);
       const [row] = await knex<AppRow>('apps').where({ id }).update(row0).returning('*');
       return row && toApp(row);
     },

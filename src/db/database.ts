@@ -14,6 +14,7 @@ import * as pipelines from '../../migrations/0008-pipelines.js';
 import * as packContracts from '../../migrations/0009-pack-contracts.js';
 import * as tenantBounds from '../../migrations/0010-tenant-bounds.js';
 import * as supplyChain from '../../migrations/0011-supply-chain.js';
+import * as releasePhaseAndCron from '../../migrations/0012-release-phase-and-cron.js';
 import * as edge from '../../migrations/0013-edge.js';
 import * as notifications from '../../migrations/0014-notifications.js';
 import { PgLiteClient } from './pglite-client.js';
@@ -52,6 +53,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0009-pack-contracts', packContracts],
   ['0010-tenant-bounds', tenantBounds],
   ['0011-supply-chain', supplyChain],
+  ['0012-release-phase-and-cron', releasePhaseAndCron],
   ['0013-edge', edge],
   ['0014-notifications', notifications],
 ];

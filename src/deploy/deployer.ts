@@ -5,13 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Containers, ContainerSummary, NetworkRef } from '../containers/containers.js';
-import type { DuManifest } from '../containers/du-labels.js';
+import type { DuManifest, HealthCheckSpec } from '../containers/du-labels.js';
 import { LABEL } from '../containers/labels.js';
 import type { App } from '../db/app-store.js';
 import type { Formation, Release } from '../db/release-store.js';
 import type { Logger } from '../logger.js';
 import { printableLine } from '../terminal-text.js';
-import { waitHealthy } from './health-check.js';
+import { runStartupCheck, waitHealthy, type ProcessProbe } from './health-check.js';
+import { processCommand, releaseEnv } from './process-command.js';
 import type { PortAllocator } from './ports.js';
 import type { Backend, Router } from './router.js';
 import type { DeployTarget } from './target.js';
@@ -110,15 +111,14 @@ export function createDeployer(o: DeployerOptions): Deployer {
   };
 
   /** Starts the release's processes into `started` (the caller's, so a failure half-way still removes them). */
-  const startProcesses = async (target: DeployTarget, release: Release, formation: Formation, manifest: DuManifest, deployId: string, started: Started[]): Promise<void> => {
-    const network = await networkOf(target);
+  const startProcesses = async (target: DeployTarget, release: Release, formation: Formation, manifest: DuManifest, deployId: string, started: Started[], network: NetworkRef): Promise<void> => {
     await o.beforeStart?.(target, network);
     for (const [type, count] of Object.entries(formation)) {
       const command = release.processTypes[type];
       if (count <= 0 || command === undefined) continue;
       for (let index = 1; index <= count; index++) {
         const port = type === 'web' ? await o.ports.allocate() : null;
-        const env: Record<string, string> = { ...manifest.env, ...release.config, SOLUM_APP: target.name, SOLUM_RELEASE: `v${release.version}`, SOLUM_PROCESS: `${type}.${index}` };
+        const env = releaseEnv(manifest.env, release.config, { target: target.name, version: release.version, process: `${type}.${index}` });
         if (port !== null) env.PORT = String(port);
         try {
           const id = await o.containers.startProcess({
@@ -127,8 +127,9 @@ export function createDeployer(o: DeployerOptions): Deployer {
             role: 'process',
             network,
             ...(type === 'web' ? { aliases: [WEB_ALIAS] } : {}),
-            // An empty command means the DU's own CMD (a Dockerfile-built DU without a Procfile).
-            cmd: command === '' ? undefined : ['/bin/sh', '-c', command],
+            // An empty command means the DU's own CMD (a Dockerfile-built DU without a Procfile);
+            // any other runs after the DU's .profile.d scripts, as on Heroku.
+            cmd: command === '' ? undefined : processCommand(command),
             env,
             labels: {
               [LABEL.app]: target.app.name,
@@ -170,6 +171,40 @@ export function createDeployer(o: DeployerOptions): Deployer {
     return waitHealthy({ host: backend.host, port: backend.port, path: hc?.path, timeoutMs: hc ? hc.timeout * 1000 : o.healthTimeoutMs, died: died(id, name) });
   };
 
+  /** What app.json's startup checks need of one process. */
+  const probeOf = (id: string, network: NetworkRef, port: number | null): ProcessProbe => ({
+    host: () => o.containers.addressOf(id, network),
+    port,
+    async exec(cmd, timeoutMs) {
+      const p = await o.containers.exec(id, { cmd });
+      p.stdout.resume();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => { p.stdout.destroy(); reject(new Error('timeout')); }, timeoutMs); });
+      try {
+        return (await Promise.race([p.done, timeout])).exitCode;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    state: async () => {
+      const st = await o.containers.inspect(id);
+      return st && { running: st.running, restartCount: st.restartCount };
+    },
+    died: died(id, ''),
+  });
+
+  /** Runs app.json's startup checks of one started process; resolves why it failed (warn-only checks just say so). */
+  const startupChecks = async (s: Started, checks: readonly HealthCheckSpec[], network: NetworkRef, say: (line: string) => void): Promise<string | undefined> => {
+    const name = `${s.type}.${s.index}`;
+    const probe = { ...probeOf(s.id, network, s.port), died: died(s.id, name) };
+    const results = await Promise.all(checks.map(async (c) => ({ c, failure: await runStartupCheck(c, probe) })));
+    for (const { c, failure } of results) {
+      if (failure && c.warn) say(`!     ${name}: check "${c.name}" failed (warn only): ${failure}`);
+    }
+    const failed = results.find((r) => r.failure !== undefined && !r.c.warn);
+    return failed ? `${name}: check "${failed.c.name}" failed: ${failed.failure ?? ''}` : undefined;
+  };
+
   const deployLocked = async (target: DeployTarget, release: Release, say: (line: string) => void): Promise<string | undefined> => {
     let manifest: DuManifest | undefined;
     try {
@@ -185,13 +220,26 @@ export function createDeployer(o: DeployerOptions): Deployer {
     say(`-----> Launching v${release.version}: ${types.length === 0 ? 'no processes' : types.map(([t, n]) => `${t}=${n}`).join(' ')}`);
     const started: Started[] = [];
     try {
-      await startProcesses(target, release, formation, manifest, deployId, started);
+      const network = await networkOf(target);
+      await startProcesses(target, release, formation, manifest, deployId, started, network);
       const web = started.flatMap((s) => (s.backend ? [{ ...s, backend: s.backend }] : []));
-      const failures = await Promise.all(web.map((w) => healthy(w.backend, w.id, `web.${w.index}`, manifest)));
+      const checks = manifest.healthchecks ?? {};
+      // app.json's checks for a type replace the default web check; solum.yaml's healthcheck was kept over them at build time.
+      const failures = await Promise.all(
+        started.map((s) => {
+          const own = checks[s.type];
+          if (own && own.length > 0) return startupChecks(s, own, network, say);
+          return s.backend ? healthy(s.backend, s.id, `web.${s.index}`, manifest) : Promise.resolve(undefined);
+        }),
+      );
       const failure = failures.find((f) => f !== undefined);
       if (failure) throw new Error(`health check failed: ${failure}`);
       const hc = manifest.healthcheck;
-      if (web.length > 0) say(`       ${web.length} web process${web.length > 1 ? 'es' : ''} healthy${hc ? ` (GET ${hc.path})` : ' (TCP)'}`);
+      if (web.length > 0 && !checks.web?.length) say(`       ${web.length} web process${web.length > 1 ? 'es' : ''} healthy${hc ? ` (GET ${hc.path})` : ' (TCP)'}`);
+      for (const [type, list] of Object.entries(checks)) {
+        const n = started.filter((s) => s.type === type).length;
+        if (n > 0 && list.length > 0) say(`       ${n} ${type} process${n > 1 ? 'es' : ''} passed ${list.map((c) => `"${c.name}"`).join(', ')} (app.json healthchecks)`);
+      }
       await o.router.setBackends(target, web.map((w) => ({ ...w.backend, release: release.version })));
       live.set(target.key, deployId);
       retire(before);
@@ -274,6 +322,8 @@ export function createDeployer(o: DeployerOptions): Deployer {
       for (const [key, name] of keys) {
         await serialized(key, () => stopAllLocked({ key, name }, all.filter((c) => c.labels[LABEL.target] === key)));
       }
+      // One-offs of the app (a scheduled job's kept output, a run still going) go with it.
+      for (const c of await o.containers.list({ [LABEL.app]: app.name, [LABEL.role]: 'one-off' })) await o.containers.remove(c.id);
       // The app is going: its targets' networks go too (services linked to it are detached).
       for (const n of await o.containers.networks.targetNetworks()) {
         if (n.app === app.name) await serialized(n.key, () => o.containers.networks.removeTarget(n.key));
@@ -298,12 +348,14 @@ export function createDeployer(o: DeployerOptions): Deployer {
     },
     async logs(target, options) {
       const out = new PassThrough();
-      const list = await containersOf(target);
+      // Scheduled jobs' kept containers are read like processes (their output is the app's logs too).
+      const list = [...(await containersOf(target)), ...(await o.containers.list({ [LABEL.target]: target.key, [LABEL.role]: 'one-off', [LABEL.oneOff]: 'cron' }))];
       let open = list.length;
       if (open === 0) out.end();
       const sources: Array<{ destroy(): void }> = [];
       for (const c of list) {
-        const prefix = `v${c.labels[LABEL.release] ?? '?'} ${c.labels[LABEL.processType] ?? '?'}.${c.labels[LABEL.processIndex] ?? '?'} | `;
+        const index = c.labels[LABEL.processIndex];
+        const prefix = `v${c.labels[LABEL.release] ?? '?'} ${c.labels[LABEL.processType] ?? '?'}${index === undefined ? '' : `.${index}`} | `;
         const src = await o.containers.logs(c.id, options);
         sources.push(src);
         let partial = '';

@@ -1,8 +1,10 @@
-// Makes a release on a deploy target: creates it, deploys it unless the target is stopped, and ends
-// it active or failed, telling the pusher what happened. Apps and their environments share it.
+// Makes a release on a deploy target: creates it, runs its release phase, deploys it unless the
+// target is stopped, and ends it active or failed, telling the pusher what happened; postdeploy
+// follows once it is live. Apps and their environments share it.
 import type { Release } from '../db/release-store.js';
 import type { Logger } from '../logger.js';
 import type { Deployer } from './deployer.js';
+import type { ReleaseSteps } from './release-steps.js';
 import type { DeployTarget, ReleaseBook } from './target.js';
 
 export type ReleaseInput = Parameters<ReleaseBook['createRelease']>[0];
@@ -20,21 +22,29 @@ export function createReleaseFlow(d: {
   deployer: Deployer;
   url: (name: string) => string;
   logger: Logger;
+  /** What the DU's settings ask around the deploy (release phase, postdeploy); none: deploy only. */
+  steps?: ReleaseSteps;
   /** Told when a release ends active or failed. */
   onRelease?: (target: DeployTarget, release: Release) => void;
 }): ReleaseFlow {
   const log = d.logger.child({ component: 'releases' });
   return {
-    async release(target, input, say) {
+    async release(target, given, say) {
       const book = target.releases;
-      const created = await book.createRelease(input);
+      const prepared = d.steps ? await d.steps.prepare(target, given, say) : { input: given };
+      const created = await book.createRelease(prepared.input);
       const name = releaseName(target, created.version);
-      if (!target.environment && (await book.isStopped())) {
+      const first = !(await book.listReleases()).some((r) => r.id !== created.id && (r.status === 'active' || r.status === 'superseded'));
+      // The release phase runs before any process of the release starts, stopped app or not.
+      const early = prepared.error ?? (await d.steps?.releasePhase(target, created, say));
+      if (!early && !target.environment && (await book.isStopped())) {
         await book.activate(created.id);
         say(`-----> Released ${name} (the app is stopped: start it to run it)`);
-        return (await book.getRelease(created.version)) ?? created;
+        const final = (await book.getRelease(created.version)) ?? created;
+        await d.steps?.afterLive(target, final, say, { first, running: false });
+        return final;
       }
-      const error = await d.deployer.deploy(target, created, say);
+      const error = early ?? (await d.deployer.deploy(target, created, say));
       if (error) {
         await book.fail(created.id, error);
         const live = await book.activeRelease();
@@ -48,6 +58,7 @@ export function createReleaseFlow(d: {
         log.info({ target: target.name, version: created.version }, 'release live');
       }
       const final = (await book.getRelease(created.version)) ?? created;
+      if (!error) await d.steps?.afterLive(target, final, say, { first, running: true });
       d.onRelease?.(target, final);
       return final;
     },

@@ -10,6 +10,7 @@ import type { User } from '../db/user-store.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import type { Deployer, ProcessInfo } from './deployer.js';
 import type { ReleaseFlow } from './release-flow.js';
+import { RESERVED_ENV } from './process-command.js';
 import type { DeployTarget, Targets } from './target.js';
 
 export interface ReleaseService {
@@ -40,7 +41,7 @@ export interface ReleaseService {
 
 const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const PROCESS_TYPE = /^[A-Za-z0-9_-]{1,63}$/;
-const RESERVED = new Set(['PORT', 'SOLUM_APP', 'SOLUM_RELEASE', 'SOLUM_PROCESS']);
+const RESERVED = RESERVED_ENV;
 const MAX_PER_TYPE = 20;
 
 export function parseConfigChanges(set: Record<string, string>, unset: readonly string[]): void {

@@ -117,6 +117,8 @@ export function createSshCommands(deps: SshCommandDeps) {
       if (name === 'help' || name === '--help') return { code: 0, stdout: helpText, stderr: '' };
       const cmd = commands.get(name);
       if (!cmd) return { code: 2, stdout: '', stderr: `solum: unknown command ${JSON.stringify(name.slice(0, 60))}; try: help\n` };
+      // Sessions (run) are the transport's to hold (ssh-run.ts); they never reach the word parser.
+      if (cmd.ssh.interactive) return { code: 2, stdout: '', stderr: `solum: ${name} needs an SSH session of its own: ssh … ${cmd.ssh.usage}\n` };
       try {
         const p = parseArgs(rest, valueOptions, shortSwitches);
         const b = cmd.ssh;

@@ -14,9 +14,13 @@ import { parseGitExec } from './exec-command.js';
 import { acceptedGitProtocol, type GitAccess } from './git-access.js';
 import { startGit, type GitChild } from './git-process.js';
 import { splitCommand, type SshCommands } from './ssh-commands.js';
+import type { InteractiveSessions, PtyRequest } from './ssh-run.js';
 
 /** How git's output is merged before it is written to a channel (see coalesce.ts). */
 const WRITE_BATCH = { maxBytes: 64 * 1024, maxDelayMs: 1 };
+
+/** How long a pty request waits for the exec that says whether it is a session (`run`) that may have one. */
+const PTY_ANSWER_MS = 250;
 
 export interface SshTransportOptions {
   readonly hostKey: string;
@@ -34,6 +38,8 @@ export interface SshTransportOptions {
   readonly onPush?: (bytes: number) => void;
   /** Whether a user still holds a role on an app (asked every second while a stream such as `logs -f` flows). */
   readonly stillHolds?: (user: User, app: string, need: AppRole) => Promise<boolean>;
+  /** Interactive command sessions (`run`): the only ones that may get a pty. */
+  readonly interactive?: InteractiveSessions;
 }
 
 export interface SshTransport {
@@ -185,14 +191,50 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
             accept?.();
           } else reject?.();
         });
+        // A pty is answered once the command is known (replies go in order): accepted for an
+        // interactive session only, refused for everything else, as before. OpenSSH sends its
+        // exec right behind the pty request; a client that waits for the answer first (ssh2's
+        // shell()) is refused after a moment instead of waiting for ever.
+        let pty: { info: PtyRequest; accept: (() => void) | undefined; reject: (() => void) | undefined; timer: NodeJS.Timeout } | undefined;
+        const refusePty = (): void => {
+          if (!pty) return;
+          clearTimeout(pty.timer);
+          const { reject } = pty;
+          pty = undefined;
+          // The channel may be gone by then (a client that gave up): nothing to answer.
+          try {
+            reject?.();
+          } catch {
+            /* closed */
+          }
+        };
+        const resized = new Set<(cols: number, rows: number) => void>();
+        if (o.interactive) {
+          session.on('pty', (accept, reject, info) => {
+            refusePty();
+            pty = { info: { term: info.term, cols: info.cols, rows: info.rows }, accept, reject, timer: setTimeout(refusePty, PTY_ANSWER_MS).unref() };
+          });
+          session.on('window-change', (accept, _reject, info) => {
+            accept?.();
+            for (const r of resized) r(info.cols, info.rows);
+          });
+        }
         /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-        for (const ev of ['pty', 'shell', 'subsystem', 'x11', 'auth-agent'] as const) {
+        for (const ev of [...(o.interactive ? [] : ['pty' as const]), 'shell', 'subsystem', 'x11', 'auth-agent'] as const) {
           session.on(ev as 'pty', (_accept: unknown, reject?: () => void) => {
+            refusePty();
             log.info({ ...peer, request: ev }, 'ssh request refused');
             reject?.();
           });
         }
         session.on('exec', (accept, _reject, execInfo) => {
+          const interactive = o.interactive?.wants(execInfo.command) === true ? o.interactive : undefined;
+          const granted = interactive && pty ? pty.info : undefined;
+          if (granted && pty) {
+            clearTimeout(pty.timer);
+            pty.accept?.();
+          } else refusePty();
+          pty = undefined;
           const channel = accept();
           sessions++;
           let finished = false;
@@ -210,6 +252,11 @@ export function createSshTransport(o: SshTransportOptions): SshTransport {
               channel.stderr.write('solum: your key is no longer registered\n');
               finish(1);
               client.end();
+              return;
+            }
+            if (interactive) {
+              const io = { input: channel, output: channel, errors: channel.stderr, pty: granted, onResize: (r: (cols: number, rows: number) => void) => resized.add(r), onClose: (f: () => void) => channel.on('close', f) };
+              finish(await interactive.run(user, command, io).catch(() => 1));
               return;
             }
             if (!/^git[- ]/.test(command)) {

@@ -9,12 +9,12 @@ import { AppError } from '../errors.js';
 import { snapshotCommit } from '../build/runner/archive.js';
 import type { BuildEvents } from '../build/queue/build-events.js';
 import type { BuildQueue } from '../build/queue/build-queue.js';
-import { gitEnv } from '../git/git-process.js';
+import { gitEnv, runGitOk } from '../git/git-process.js';
 import type { Logger } from '../logger.js';
 import type { HookRequest } from './hook-protocol.js';
 import { parsePushOptions } from './push-options.js';
 import { checkBuildpackUrls } from '../buildpack-url.js';
-import { isValidUpdate, planPush, refusedUpdates } from './push-plan.js';
+import { isValidUpdate, planPush, refusedUpdates, touchesWatchPaths } from './push-plan.js';
 import type { PushSession } from './push-sessions.js';
 
 export interface PushOutput {
@@ -104,6 +104,17 @@ export function createPushHandler(deps: {
         }
       }
 
+      const env = gitEnv({ GIT_DIR: session.repoPath, ...(await quarantineEnv(session.repoPath, request.quarantine)) });
+      // Monorepos: a push that changes nothing the app watches is stored without a build. A new
+      // branch (nothing to compare with) always builds.
+      if (app.watchPaths.length > 0 && !/^0+$/.test(plan.build.oldSha)) {
+        const changed = (await runGitOk(['diff', '--name-only', '-z', '--no-renames', plan.build.oldSha, plan.build.newSha], { env })).split('\0').filter((f) => f !== '');
+        if (touchesWatchPaths(changed, app.watchPaths) === undefined) {
+          out.line(`-----> ${plan.build.ref}: stored without a build (${changed.length} file${changed.length === 1 ? '' : 's'} changed, none under the watch paths ${app.watchPaths.join(', ')})`);
+          return 0;
+        }
+      }
+
       // Queue discipline: one build per app runs at a time; a few may wait; more are refused
       // rather than piling up behind each other (docs/decisions/0005-build-queue.md).
       const waiting = (await deps.builds.activeBuilds(app.id)).filter((b) => b.status === 'queued');
@@ -111,7 +122,6 @@ export function createPushHandler(deps: {
         out.line(`!     ${waiting.length} builds of ${app.name} are already waiting (#${waiting.map((b) => b.number).join(', #')}): push again when they are done`);
         return 1;
       }
-      const env = gitEnv({ GIT_DIR: session.repoPath, ...(await quarantineEnv(session.repoPath, request.quarantine)) });
       const archivePath = deps.queue.newArchivePath();
       await snapshotCommit({ commit: plan.build.newSha, env, dest: archivePath });
 

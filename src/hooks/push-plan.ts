@@ -43,3 +43,48 @@ export function planPush(updates: readonly RefUpdate[], deployBranch: string): P
   }
   return { build, stored };
 }
+
+const DIR = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+const WATCH = /^[A-Za-z0-9._*-]+(\/[A-Za-z0-9._*-]+)*$/;
+
+/** Why a directory inside the repository (a base directory) is not one, or undefined. Pure. */
+export function repoDirProblem(dir: string): string | undefined {
+  if (dir.length > 255 || !DIR.test(dir) || dir.split('/').some((p) => p === '.' || p === '..')) {
+    return `${JSON.stringify(dir.slice(0, 80))} is not a directory of the repository: give a relative path like apps/web (letters, digits, . _ -, no .. and no leading /)`;
+  }
+  return undefined;
+}
+
+/** Why a watch path is not one, or undefined: a relative path, `*` within a name, `**` across directories. Pure. */
+export function watchPathProblem(p: string): string | undefined {
+  if (p.length > 255 || !WATCH.test(p.replace(/\/$/, '')) || p.split('/').some((s) => s === '.' || s === '..')) {
+    return `${JSON.stringify(p.slice(0, 80))} is not a watch path: give a relative path or pattern like apps/web, libs/**/*.ts or *.md`;
+  }
+  return undefined;
+}
+
+/** Stands for `**` while a pattern is turned into a regular expression (no path holds it). */
+const GLOBSTAR = '@@GLOBSTAR@@';
+
+const patternOf = (p: string): RegExp => {
+  const body = p
+    .replace(/\/$/, '')
+    .split('/')
+    .map((seg) => (seg === '**' ? GLOBSTAR : seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')))
+    .join('/')
+    .replaceAll(`${GLOBSTAR}/`, '(?:[^/]+/)*')
+    .replace(new RegExp(`/${GLOBSTAR}$`), '(?:/.*)?')
+    .replaceAll(GLOBSTAR, '.*');
+  // A path names itself and everything under it (a directory watches its whole tree).
+  return new RegExp(`^${body}(?:/.*)?$`);
+};
+
+/** The watch paths a changed file falls under (a directory covers its tree; * and ** as in .gitignore). Pure. */
+export function touchesWatchPaths(files: readonly string[], watchPaths: readonly string[]): string | undefined {
+  const res = watchPaths.map((p) => [p, patternOf(p)] as const);
+  for (const f of files) {
+    const hit = res.find(([, re]) => re.test(f));
+    if (hit) return f;
+  }
+  return undefined;
+}

@@ -73,7 +73,9 @@ async function handle(route: Route, ctx: Context, watch: WatchDeps): Promise<voi
   const input = http.body === 'fields' ? { ...rest, ...(body as Record<string, unknown>) } : http.body ? { ...rest, [http.body.into]: body } : rest;
   const out = await op.handler.run(ctx.state.user, input);
   if (out instanceof Readable) {
-    ctx.req.on('close', () => {
+    // The response's close: the caller went away (or the answer is complete). The request's own close
+    // comes as soon as a POST body was read, which is no reason to stop an answer that keeps coming.
+    ctx.res.on('close', () => {
       out.destroy();
     });
     // A followed log flows only while the caller may read it.
@@ -82,7 +84,7 @@ async function handle(route: Route, ctx: Context, watch: WatchDeps): Promise<voi
       out.destroy();
       ctx.res.end();
     });
-    ctx.type = http.produces === 'binary' ? 'application/octet-stream' : 'text/plain; charset=utf-8';
+    ctx.type = http.produces === 'binary' ? 'application/octet-stream' : http.produces === 'ndjson' ? 'application/x-ndjson' : 'text/plain; charset=utf-8';
     const name = http.attachment ? input[http.attachment.from] : undefined;
     if (typeof name === 'string' && http.attachment) ctx.set('Content-Disposition', `attachment; filename="${name}${http.attachment.suffix}"`);
     ctx.set('Cache-Control', 'no-store');

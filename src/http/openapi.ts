@@ -11,7 +11,7 @@ export interface RouteDoc {
   /** A non-JSON request body. */
   readonly rawBody?: string;
   /** text/plain or text/event-stream answers. */
-  readonly produces?: 'text' | 'event-stream' | 'prometheus' | 'binary';
+  readonly produces?: 'text' | 'event-stream' | 'prometheus' | 'binary' | 'ndjson';
   /** Routes that need no token. */
   readonly public?: boolean;
   /** Who may call it (the operation's access rule), shown as `x-solum-access`. */
@@ -42,7 +42,9 @@ export function openApiDocument(routes: readonly RouteInfo[], docs: Readonly<Rec
             ? { 'text/plain; version=0.0.4': { schema: { type: 'string' } } }
             : doc.produces === 'binary'
               ? { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } }
-              : { 'application/json': { schema: {} } };
+              : doc.produces === 'ndjson'
+                ? { 'application/x-ndjson': { schema: { type: 'string' } } }
+                : { 'application/json': { schema: {} } };
     const op: Record<string, unknown> = {
       summary: doc.summary,
       operationId: `${r.method.toLowerCase()}${r.path.replace(/[/:{}-](\w)/g, (_, c: string) => c.toUpperCase()).replace(/[^\w]/g, '')}`,

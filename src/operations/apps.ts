@@ -27,6 +27,10 @@ const changes = z
     languagePacks: z.array(z.string()).optional(),
     /** Whether pull-request webhooks build the app (off unless an app admin turns it on). */
     pullRequestBuilds: z.boolean().optional(),
+    /** Monorepos: the directory the app is built from (null: the whole tree). */
+    baseDir: z.string().nullable().optional(),
+    /** Monorepos: paths a push must change to build ([]: every push builds). */
+    watchPaths: z.array(z.string()).max(20).optional(),
   })
   .strict();
 
@@ -96,7 +100,7 @@ export const appInfo = defineOperation(
 export const updateApp = defineOperation(
   {
     name: 'apps:update',
-    summary: 'App settings: public, pinned language pack or ordered languagePacks, buildpacks (git URLs), build limits',
+    summary: 'App settings: public, pinned language pack or ordered languagePacks, buildpacks (git URLs), build limits, baseDir and watchPaths (monorepos)',
     access: { app: 'admin' },
     input: changes,
     http: { method: 'PATCH', path: '/v1/apps/:app', body: 'fields' },
@@ -125,26 +129,27 @@ export const publishApp = defineOperation(
   }),
 );
 
-const SETTINGS = { 'language-pack': 'languagePack', 'build-timeout': 'buildTimeoutSeconds', 'build-memory': 'buildMemoryMb' } as const;
+const SETTINGS = { 'language-pack': 'languagePack', 'build-timeout': 'buildTimeoutSeconds', 'build-memory': 'buildMemoryMb', 'base-dir': 'baseDir', 'watch-paths': 'watchPaths' } as const;
 
 export const setApp = defineOperation(
   {
     name: 'apps:set',
-    summary: "Pin a language pack or set the app's build limits ('-' resets to the default)",
+    summary: "Pin a language pack, set the app's build limits or its base directory and watch paths ('-' resets to the default)",
     access: { app: 'admin' },
     input: changes,
     ssh: {
-      usage: 'apps:set APP language-pack=NAME|- build-timeout=SECONDS|- build-memory=MB|-',
+      usage: 'apps:set APP language-pack=NAME|- build-timeout=SECONDS|- build-memory=MB|- base-dir=DIR|- watch-paths=PATH,PATH|-',
       args: ['app'],
-      rest: { into: 'settings', max: 3 },
+      rest: { into: 'settings', max: 5 },
       map({ settings, ...w }) {
         const out: Record<string, unknown> = { ...w };
         for (const word of wordsOf(settings)) {
           const [k, v] = parseAssignment(word) ?? usage(`expected KEY=VALUE, got ${JSON.stringify(word.slice(0, 40))}`);
-          if (!(k in SETTINGS)) usage(`unknown setting ${k}: use language-pack, build-timeout or build-memory`);
+          if (!(k in SETTINGS)) usage(`unknown setting ${k}: use language-pack, build-timeout, build-memory, base-dir or watch-paths`);
           const key = SETTINGS[k as keyof typeof SETTINGS];
-          if (v === '-') out[key] = null;
-          else if (key === 'languagePack') out[key] = v;
+          if (key === 'watchPaths') out[key] = v === '-' ? [] : v.split(',').filter((p) => p !== '');
+          else if (v === '-') out[key] = null;
+          else if (key === 'languagePack' || key === 'baseDir') out[key] = v;
           else out[key] = parseWholeNumber(v, 999_999) ?? usage(`${k} takes a whole number or -`);
         }
         return out;
@@ -153,7 +158,8 @@ export const setApp = defineOperation(
   },
   (d: Deps) => ({
     run: update(d),
-    text: (a) => `${a.name}: language pack ${a.languagePack ?? '(detected)'}, build timeout ${a.buildTimeoutSeconds ?? 'default'}, build memory ${a.buildMemoryMb ?? 'default'}\n`,
+    text: (a) =>
+      `${a.name}: language pack ${a.languagePack ?? '(detected)'}, build timeout ${a.buildTimeoutSeconds ?? 'default'}, build memory ${a.buildMemoryMb ?? 'default'}, base directory ${a.baseDir ?? '(the whole tree)'}, watch paths ${a.watchPaths.join(',') || '(every push builds)'}\n`,
   }),
 );
 

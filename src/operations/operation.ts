@@ -47,8 +47,8 @@ export interface HttpBinding {
    * request that fits neither is refused with `refuse`.
    */
   readonly raw?: { readonly into: string; readonly types?: readonly string[]; readonly refuse?: string };
-  /** A success that is not JSON: the operation answers a stream. */
-  readonly produces?: 'text' | 'binary';
+  /** A success that is not JSON: the operation answers a stream (ndjson: one JSON object a line). */
+  readonly produces?: 'text' | 'binary' | 'ndjson';
   /** A download: its file name is input key `from` plus `suffix`. */
   readonly attachment?: { readonly from: string; readonly suffix: string };
 }
@@ -72,6 +72,12 @@ export interface SshBinding {
   readonly self?: string;
   /** Standard input as text, or as a stream (binary, any size), under this input key. */
   readonly stdin?: { readonly text: string } | { readonly stream: string };
+  /**
+   * A session rather than a command (`run APP -- CMD`): the SSH transport hands it the raw command
+   * line, its channel as standard input and the terminal the client asked for, and returns the
+   * exit status it ends with; the command parser never sees it.
+   */
+  readonly interactive?: true;
   /** When the words do not map one to one: the words, gathered as above, to the input. */
   map?(words: SshWords): Record<string, unknown>;
 }

@@ -10,7 +10,9 @@ import type { PullBuilds } from '../build/sources/pull-builds.js';
 import type { Webhooks } from '../build/sources/webhooks.js';
 import type { Retention } from '../build/upkeep/retention.js';
 import type { SecurityRebuilds } from '../build/upkeep/security-rebuilds.js';
+import type { CronScheduler } from '../deploy/cron-scheduler.js';
 import type { ReleaseService } from '../deploy/release-service.js';
+import type { RunService } from '../deploy/run-service.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { ServiceManager } from '../backing-services/service-manager.js';
 import type { DomainService } from '../edge/domain-service.js';
@@ -23,12 +25,14 @@ import { appOperations } from './apps.js';
 import { buildOperations } from './builds.js';
 import { collaboratorOperations } from './collaborators.js';
 import { domainOperations } from './domains.js';
+import { cronOperations } from './cron.js';
 import type { Contract, Handler, Input, Operation } from './operation.js';
 import { notificationOperations } from './notifications.js';
 import { packOperations } from './packs.js';
 import { pipelineOperations } from './pipelines.js';
 import { processOperations } from './processes.js';
 import { releaseOperations } from './releases.js';
+import { runOperations } from './runs.js';
 import { serviceOperations } from './services.js';
 import { sourceOperations } from './sources.js';
 import { supplyChainOperations } from './supply-chain.js';
@@ -50,6 +54,8 @@ export interface OperationDeps {
   readonly retention: Retention;
   readonly securityRebuilds: SecurityRebuilds;
   readonly domains: DomainService;
+  readonly cron: CronScheduler;
+  readonly runs: RunService;
   readonly attestations: Attestations;
   readonly affected: Affected;
   readonly notifier: Notifier;
@@ -63,6 +69,8 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...releaseOperations,
   ...domainOperations,
   ...processOperations,
+  ...runOperations,
+  ...cronOperations,
   ...sourceOperations,
   ...packOperations,
   ...serviceOperations,

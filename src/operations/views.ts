@@ -12,6 +12,7 @@ import type { EnvironmentInfo } from '../pipelines/pipeline-service.js';
 import type { ServiceInfo } from '../backing-services/service-manager.js';
 import type { AppRole } from '../roles.js';
 import { maskUrlCredentials } from '../terminal-text.js';
+import type { CronJobInfo } from '../deploy/cron-scheduler.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -35,6 +36,10 @@ export const appView = (a: App) => ({
   buildpacks: a.buildpacks.map(maskUrlCredentials),
   languagePacks: a.languagePacks,
   pullRequestBuilds: a.pullRequestBuilds,
+  /** The directory of the repository the app builds from (null: the whole tree). */
+  baseDir: a.baseDir,
+  /** A push of the deploy branch builds only when it changes one of these (empty: always). */
+  watchPaths: a.watchPaths,
   createdAt: iso(a.createdAt),
 });
 
@@ -151,6 +156,23 @@ export const pipelineRunView = (r: PipelineRun, url: string) => ({
   stages: r.stages.map(pipelineStageView),
 });
 
+/** A scheduled job of an app: its schedule, its next time, and how its runs went. */
+export const cronJobView = (j: CronJobInfo) => ({
+  id: j.job,
+  schedule: j.schedule,
+  zone: j.zone,
+  command: j.command,
+  nextAt: iso(j.nextAt),
+  running: j.runningSince !== null,
+  runningSince: iso(j.runningSince),
+  runs: j.runs,
+  /** Slots (and runs by hand) skipped because a run was still going. */
+  skipped: j.skipped,
+  lastStartedAt: iso(j.lastStartedAt),
+  lastFinishedAt: iso(j.lastFinishedAt),
+  lastExitCode: j.lastExitCode,
+});
+
 export const environmentView = (e: EnvironmentInfo) => ({ name: e.name, url: e.url, release: e.release ? releaseView(e.release) : null });
 
 // The names the CLI reads these shapes by.
@@ -162,6 +184,7 @@ export type AppInfoJson = ReturnType<typeof appInfoView>;
 export type CollaboratorJson = ReturnType<typeof collaboratorView>;
 export type BuildJson = ReturnType<typeof buildView>;
 export type ReleaseJson = ReturnType<typeof releaseView>;
+export type CronJobJson = ReturnType<typeof cronJobView>;
 export type ProcessJson = ReturnType<typeof processView>;
 export type ServiceJson = ReturnType<typeof serviceView>;
 export type PipelineRunJson = ReturnType<typeof pipelineRunView>;

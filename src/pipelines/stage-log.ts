@@ -1,7 +1,7 @@
 // A pipeline stage's output: into its stored log and to whoever follows the run (the push), bounded.
 import type { Logger } from '../logger.js';
 import type { PipelineStage, PipelineStore } from '../db/pipeline-store.js';
-import { printableLine } from '../terminal-text.js';
+import { lineSink, printableLine } from '../terminal-text.js';
 
 export interface StageLog {
   line(text: string): void;
@@ -13,8 +13,6 @@ export interface StageLog {
 
 const FLUSH_MS = 250;
 const FLUSH_BYTES = 64 * 1024;
-/** A line longer than this is cut into pieces rather than held in memory whole. */
-const MAX_LINE = 64 * 1024;
 
 /**
  * A stage's log, bounded like a build's: output beyond `maxBytes` is dropped with one note (the
@@ -26,10 +24,6 @@ export function createStageLog(store: Pick<PipelineStore, 'appendLog'>, stage: P
   let pending: string[] = [];
   let pendingBytes = 0;
   let timer: NodeJS.Timeout | undefined;
-  let outputBytes = 0;
-  let truncated = false;
-  let partial = '';
-  const decoder = new TextDecoder('utf-8');
   const flush = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = undefined;
@@ -49,31 +43,12 @@ export function createStageLog(store: Pick<PipelineStore, 'appendLog'>, stage: P
     if (pendingBytes >= FLUSH_BYTES) void flush();
     else timer ??= setTimeout(() => void flush(), FLUSH_MS);
   };
+  const sink = lineSink({ maxBytes, line, truncated: `!     output truncated: more than ${maxBytes} bytes; the stage goes on` });
   return {
     line,
-    output(chunk) {
-      if (truncated) return;
-      outputBytes += chunk.length;
-      if (outputBytes > maxBytes) {
-        truncated = true;
-        partial = '';
-        line(`!     output truncated: more than ${maxBytes} bytes; the stage goes on`);
-        return;
-      }
-      partial += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-      let nl;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        line(partial.slice(0, nl));
-        partial = partial.slice(nl + 1);
-      }
-      while (partial.length > MAX_LINE) {
-        line(partial.slice(0, MAX_LINE));
-        partial = partial.slice(MAX_LINE);
-      }
-    },
+    output: (chunk) => { sink.output(chunk); },
     async close() {
-      if (partial) line(partial);
-      partial = '';
+      sink.end();
       await flush();
     },
   };

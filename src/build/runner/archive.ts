@@ -38,9 +38,11 @@ export interface ArchiveSummary {
   readonly dockerfile: string | null;
   /** The root solum-pack.json's text (a language pack's own tree), when there is one. */
   readonly packManifest: string | null;
+  /** The root app.json's text (Heroku's and Dokku's app manifest), when there is one. */
+  readonly appJson: string | null;
 }
 
-const CAPTURED = new Set(['Procfile', 'solum.yaml', 'Dockerfile', 'solum-pack.json']);
+const CAPTURED = new Set(['Procfile', 'solum.yaml', 'Dockerfile', 'solum-pack.json', 'app.json']);
 
 const CAPTURE_LIMIT = 64 * 1024;
 
@@ -65,7 +67,32 @@ export async function inspectArchive(file: string): Promise<ArchiveSummary> {
     }
   });
   await pipeline(createReadStream(file), extract);
-  return { rootNames, procfile: captured.get('Procfile') ?? null, manifest: captured.get('solum.yaml') ?? null, dockerfile: captured.get('Dockerfile') ?? null, packManifest: captured.get('solum-pack.json') ?? null };
+  return { rootNames, procfile: captured.get('Procfile') ?? null, manifest: captured.get('solum.yaml') ?? null, dockerfile: captured.get('Dockerfile') ?? null, packManifest: captured.get('solum-pack.json') ?? null, appJson: captured.get('app.json') ?? null };
+}
+
+/**
+ * Writes the entries of `file` under `dir` (a directory inside the tree, no leading or trailing
+ * slash) to `dest`, renamed to start at its root: a monorepo app's build sees only its own tree.
+ * Resolves how many entries there were; none means the tree has no such directory.
+ */
+export async function extractSubtree(file: string, dir: string, dest: string): Promise<number> {
+  const prefix = `${dir}/`;
+  const pack = tar.pack();
+  const extract = tar.extract();
+  let count = 0;
+  extract.on('entry', (header, stream, next) => {
+    const name = header.name.replace(/^\.\//, '');
+    if (!name.startsWith(prefix) || name === prefix) {
+      stream.on('end', next);
+      stream.resume();
+      return;
+    }
+    count++;
+    stream.pipe(pack.entry({ ...header, name: name.slice(prefix.length) }, next));
+  });
+  extract.on('finish', () => { pack.finalize(); });
+  await Promise.all([pipeline(createReadStream(file), extract), pipeline(pack, createWriteStream(dest, { mode: 0o600 }))]);
+  return count;
 }
 
 /** The archive's entries followed by `extra` files (path → content), as one tar stream. */

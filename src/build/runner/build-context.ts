@@ -3,7 +3,7 @@
 import type { App } from '../../db/app-store.js';
 import type { Build, BuildOutcome } from '../../db/build-store.js';
 import type { Containers, JobNetwork, Limits } from '../../containers/containers.js';
-import { writeDuLabels } from '../../containers/du-labels.js';
+import { writeDuLabels, type DuManifest } from '../../containers/du-labels.js';
 import { LABEL } from '../../containers/labels.js';
 import type { BuildLog } from '../queue/build-log.js';
 import type { LanguagePack } from '../packs/language-packs.js';
@@ -29,6 +29,8 @@ export interface BuildRunInput {
 export interface BuildContext extends BuildRunInput {
   readonly containers: Containers;
   readonly manifest: AppManifest;
+  /** What the DU asks of its deploys: solum.yaml merged with app.json and the Procfile's release: (deploy-settings.ts). */
+  readonly settings: DuManifest;
   /** Every pack this build runs, dependencies first; `pack` is the last (the one the DU is named after). */
   readonly chosen: readonly LanguagePack[];
   readonly pack: LanguagePack;
@@ -61,12 +63,16 @@ export function duLabelsOf(c: BuildContext, packImage: string, extra: Partial<Pa
     buildId: c.build.id,
     languagePack: c.pack.name,
     languagePackImage: packImage,
-    processTypes: Object.fromEntries(c.processTypes),
-    manifest: c.manifest,
+    // `release` is the release phase (Heroku's convention), never a process type to scale.
+    processTypes: Object.fromEntries([...c.processTypes].filter(([type]) => type !== RELEASE_TYPE)),
+    manifest: c.settings,
     revision: c.build.commit,
     ...extra,
   });
 }
+
+/** The Procfile type that is the release phase rather than a process. */
+export const RELEASE_TYPE = 'release';
 
 export const builderLabels = (app: App, build: Build): Record<string, string> => ({
   [LABEL.app]: app.name,

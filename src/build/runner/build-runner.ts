@@ -6,9 +6,11 @@ import type { BuildNetwork, Containers } from '../../containers/containers.js';
 import type { SbomRecorder } from '../../supply-chain/sbom-recorder.js';
 import { fetchBuildpack } from '../packs/buildpacks.js';
 import { detectPack, resolvePacks, type LanguagePack } from '../packs/language-packs.js';
+import { parseAppJson } from './app-json.js';
 import { parseAppManifest, type AppManifest } from './app-manifest.js';
 import { inspectArchive } from './archive.js';
-import { builderLabels, failed, type BuildContext, type BuildRunInput } from './build-context.js';
+import { builderLabels, failed, RELEASE_TYPE, type BuildContext, type BuildRunInput } from './build-context.js';
+import { deploySettings, type DeploySettings } from './deploy-settings.js';
 import { buildWithBuilder } from './builder-kind.js';
 import { buildWithDockerfile } from './dockerfile-kind.js';
 import { parseProcfile } from './procfile.js';
@@ -77,10 +79,25 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
   return async ({ build, app, archive, log, signal, limits }) => {
     const summary = await inspectArchive(archive);
     let manifest: AppManifest;
+    let settings: DeploySettings;
+    const procfile = parseProcfile(summary.procfile ?? '');
     try {
       manifest = parseAppManifest(summary.manifest);
+      settings = deploySettings(manifest, parseAppJson(summary.appJson), procfile.get(RELEASE_TYPE));
     } catch (err) {
       return failed(undefined, (err as Error).message);
+    }
+    if (settings.sources.length > 0) {
+      log.line('-----> App settings');
+      for (const s of settings.sources) log.line(`       ${s}`);
+    }
+    // A pull request's build never goes live and gets no config: it needs none of the app's.
+    if (settings.required.length > 0 && build.source !== 'pull-request') {
+      const config = await kinds.configOf(app.id);
+      const missing = settings.required.filter((k) => !(k in config));
+      if (missing.length > 0) {
+        return failed(undefined, `app.json: env ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required and not set: set ${missing.length > 1 ? 'them' : 'it'} first (config:set ${app.name} ${missing.map((k) => `${k}=…`).join(' ')}), then push again`);
+      }
     }
     const buildpackUrls = build.buildpacks.length > 0 ? build.buildpacks : app.buildpacks;
     let wanted: readonly string[];
@@ -95,7 +112,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
     if (chosen.length > 1 && chosen.some((p) => p.kind === 'dockerfile' || p.kind === 's2i')) {
       return failed({ pack }, `dockerfile and s2i packs build alone, not with other packs (${chosen.map((p) => p.name).join(', ')})`);
     }
-    const processTypes = new Map(parseProcfile(summary.procfile ?? ''));
+    const processTypes = new Map([...procfile].filter(([type]) => type !== RELEASE_TYPE));
     let network: Promise<BuildNetwork> | undefined;
     const c: BuildContext = {
       containers: opts.containers,
@@ -106,6 +123,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
       signal,
       limits,
       manifest,
+      settings: settings.manifest,
       chosen,
       pack,
       processTypes,

@@ -7,7 +7,7 @@ import type { AppName, UserName } from '../../../src/names.js';
 
 const user = (id: number, isAdmin = false): User => ({ id, name: `u${id}` as UserName, isAdmin, createdAt: new Date() });
 
-const app = (ownerId: number, isPublic = false): App => ({ id: 9, name: 'hello' as AppName, ownerId, deployBranch: 'main', languagePack: null, public: isPublic, buildTimeoutSeconds: null, buildMemoryMb: null, buildpacks: [], languagePacks: [], pullRequestBuilds: false, createdAt: new Date() });
+const app = (ownerId: number, isPublic = false): App => ({ id: 9, name: 'hello' as AppName, ownerId, deployBranch: 'main', languagePack: null, public: isPublic, buildTimeoutSeconds: null, buildMemoryMb: null, buildpacks: [], languagePacks: [], pullRequestBuilds: false, baseDir: null, watchPaths: [], createdAt: new Date() });
 
 const settings = { createAppsOnPush: true };
 

@@ -10,7 +10,7 @@ const created: string[] = [];
 const apps = fake<AppService>({
   create: (_actor, name) => {
     created.push(name);
-    return Promise.resolve({ id: 1, name: parseAppName(name), ownerId: 1, deployBranch: 'main', languagePack: null, public: false, buildTimeoutSeconds: null, buildMemoryMb: null, buildpacks: [], languagePacks: [], pullRequestBuilds: false, createdAt: new Date() } satisfies App);
+    return Promise.resolve({ id: 1, name: parseAppName(name), ownerId: 1, deployBranch: 'main', languagePack: null, public: false, buildTimeoutSeconds: null, buildMemoryMb: null, buildpacks: [], languagePacks: [], pullRequestBuilds: false, baseDir: null, watchPaths: [], createdAt: new Date() } satisfies App);
   },
 });
 

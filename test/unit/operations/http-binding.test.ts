@@ -28,6 +28,8 @@ const app = (name: string): App => ({
   buildpacks: [],
   languagePacks: [],
   pullRequestBuilds: false,
+  baseDir: null,
+  watchPaths: [],
   createdAt: new Date('2024-05-01T12:00:00.000Z'),
 });
 

@@ -77,6 +77,7 @@ function fakeEngine(behaviour: { exitCode?: number; failPut?: boolean; output?: 
         stop() {
           return Promise.resolve();
         },
+        resize: () => Promise.resolve(),
         commit(opts) {
           rec.commit = opts;
           return Promise.resolve('sha256:du');
