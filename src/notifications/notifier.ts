@@ -86,9 +86,12 @@ export function createNotifier(deps: {
 
   const sendDue = async (): Promise<number> => {
     const due = await deps.store.due(now(), 50);
+    // A batch often holds several deliveries to one subscriber: each subscription is read once.
+    const subscriptions = new Map<number, Promise<Subscription | undefined>>();
+    for (const d of due) if (!subscriptions.has(d.subscriptionId)) subscriptions.set(d.subscriptionId, deps.store.get(d.subscriptionId));
     await Promise.all(
       due.map(async (d) => {
-        const s = await deps.store.get(d.subscriptionId);
+        const s = await subscriptions.get(d.subscriptionId);
         if (s) await send(d, s);
       }),
     );

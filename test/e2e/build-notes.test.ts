@@ -1,18 +1,16 @@
 // Results written back to git: after a push, `git fetch` of refs/notes/solum and `git log
 // --notes=solum` show each commit's build and, once it is live, its release; branches untouched.
 import test from 'ava';
-import { solumWithApp, waitFor } from '../support/fixtures.js';
+import { okWebServer, solumWithApp, waitFor } from '../support/fixtures.js';
 import { gitClient, makeRepo, remoteRefs, transports, writeAndCommit } from '../support/git.js';
 import { databaseKinds } from '../support/database.js';
-
-const server = 'exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
 
 for (const database of databaseKinds) {
   for (const transport of transports) {
     test.serial(`a build's number, status, DU and release are noted on its commit under refs/notes/solum [${transport}, ${database}]`, async (t) => {
       const { solum, app } = await solumWithApp(t, 'notes', { database });
       const client = await gitClient(solum, transport);
-      const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server, 'build.sh': 'echo built\n' });
+      const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': okWebServer, 'build.sh': 'echo built\n' });
       const pushed = await client.git(['push', client.url(app), 'main'], repo);
       t.is(pushed.code, 0, pushed.stderr);
       const good = (await client.git(['rev-parse', 'HEAD'], repo)).stdout.trim();

@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { solumWithApp, waitFor } from '../support/fixtures.js';
+import { okWebServer, solumWithApp, waitFor } from '../support/fixtures.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { databaseKinds } from '../support/database.js';
 import { snapshot } from '../support/snapshot.js';
@@ -17,8 +17,6 @@ interface Received {
   readonly signature: string;
   readonly body: string;
 }
-
-const server = 'exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
 
 for (const database of databaseKinds) {
   test.serial(`builds and releases reach subscribers signed; failures are retried and logged; Slack payloads [${database}]`, async (t) => {
@@ -62,7 +60,7 @@ for (const database of databaseKinds) {
     t.false((await solum.api('GET', `/v1/apps/${app}/notifications`)).text.includes(secret), 'the secret is shown once');
 
     const client = await gitClient(solum, 'http');
-    const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server, 'build.sh': 'echo built\n' });
+    const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': okWebServer, 'build.sh': 'echo built\n' });
     t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
     await writeAndCommit(repo, { 'build.sh': 'exit 1\n' }, 'broken');
     t.not((await client.git(['push', client.url(app), 'main'], repo)).code, 0);

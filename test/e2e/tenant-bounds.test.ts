@@ -8,7 +8,7 @@ import net, { type AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import test from 'ava';
 import tar from 'tar-stream';
-import { solumWithApp } from '../support/fixtures.js';
+import { okWebServer, solumWithApp } from '../support/fixtures.js';
 import { databaseKinds, type DatabaseKind } from '../support/database.js';
 import { containersLabelled } from '../support/docker.js';
 import { makeRepo, writeAndCommit } from '../support/git.js';
@@ -345,7 +345,7 @@ for (const database of databaseKinds) {
   // key is removed, and goes on reading the app's output.
   test.serial(name('SSH logs -f ends when the role is removed or the key is'), async (t) => {
     const w = await world(database, t);
-    const server = '(while true; do echo tick; sleep 0.5; done) & exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
+    const server = `(while true; do echo tick; sleep 0.5; done) & ${okWebServer}`;
     const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server });
     const push = await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) });
     t.is(push.code, 0, push.stderr);
@@ -406,8 +406,7 @@ for (const database of databaseKinds) {
   // old secret the admins rotated, a setting they turned off).
   test.serial(name("a write collaborator's rollback brings back the DU, never an old config"), async (t) => {
     const w = await world(database, t);
-    const server = 'exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
-    const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server });
+        const repo = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': okWebServer });
     const push = await run('git', ['push', urlFor(w.solum, 'http', w.app, w.alice), 'main'], { cwd: repo, env: gitEnvFor(w.alice) });
     t.is(push.code, 0, push.stderr);
     t.is((await w.solum.api('PATCH', `/v1/apps/${w.app}/config`, { SECRET: 'old' }, w.alice.token)).status, 200);
@@ -425,8 +424,7 @@ for (const database of databaseKinds) {
   // code its owners replaced, e.g. before a security fix.
   test.serial(name('a push event never releases a commit older than the live release'), async (t) => {
     const w = await world(database, t);
-    const server = 'exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
-    const src = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': server, 'version.txt': 'old\n' });
+        const src = await makeRepo({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': okWebServer, 'version.txt': 'old\n' });
     const old = (await run('git', ['rev-parse', 'HEAD'], { cwd: src })).stdout.trim();
     const fixed = await writeAndCommit(src, { 'version.txt': 'fixed\n' }, 'the fix');
     t.is((await w.solum.api('PUT', `/v1/apps/${w.app}/source`, { url: `file://${src}`, ref: 'main' })).status, 200);
