@@ -125,7 +125,10 @@ export function createNotificationStore(knex: Knex): NotificationStore {
       return rows.map(subscription).filter((s) => s.events.includes('*') || s.events.includes(event));
     },
     async enqueue(subscriptionId, event, payload) {
-      await deliveries().insert({ subscription_id: subscriptionId, event, payload });
+      // Due at once by the notifier's clock. The column's default, the database's now(), carries
+      // microseconds a JavaScript Date does not, so a delivery asked for within the same
+      // millisecond would otherwise look not yet due.
+      await deliveries().insert({ subscription_id: subscriptionId, event, payload, next_attempt_at: new Date() });
     },
     async due(now, limit) {
       return (await deliveries().where({ status: 'pending' }).andWhere('next_attempt_at', '<=', now).orderBy('id').limit(limit)).map(delivery);
