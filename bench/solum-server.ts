@@ -74,7 +74,7 @@ export async function rssOf(pid: number): Promise<number> {
 }
 
 /** Solum's processes: the server and the small helper it starts git from (git-spawner-program). */
-async function solumPids(pid: number): Promise<number[]> {
+export async function solumPids(pid: number): Promise<number[]> {
   const pids = [pid];
   for (const entry of await fs.readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
@@ -88,19 +88,18 @@ async function solumPids(pid: number): Promise<number[]> {
 }
 
 /**
- * Samples the RSS of Solum's processes (server + git helper; the gits themselves are the same as
- * the references') every `everyMs` until stopped; returns the growth above the first sample.
+ * Samples the summed RSS of `pids` every `everyMs` until stopped; returns the growth above the
+ * first sample. Find the pids untimed beforehand (walking /proc costs CPU), and sample every
+ * side of a comparison alike, so that the sampler weighs on each the same.
  */
-export function sampleRss(pid: number, everyMs = 25): { stop(): Promise<number> } {
+export function sampleRss(pids: readonly number[], everyMs = 25): { stop(): Promise<number> } {
   let baseline = Number.NaN;
   let peak = 0;
   const state = { running: true };
-  const total = async (pids: readonly number[]): Promise<number> => (await Promise.all(pids.map(rssOf))).reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
-  const pidsOnce = solumPids(pid);
+  const total = async (): Promise<number> => (await Promise.all(pids.map(rssOf))).reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
   const loop = (async () => {
-    const pids = await pidsOnce;
     while (state.running) {
-      const rss = await total(pids);
+      const rss = await total();
       if (Number.isNaN(baseline)) baseline = rss;
       if (rss > peak) peak = rss;
       await new Promise((r) => setTimeout(r, everyMs));
@@ -110,8 +109,7 @@ export function sampleRss(pid: number, everyMs = 25): { stop(): Promise<number> 
     async stop() {
       state.running = false;
       await loop;
-      const last = await total(await pidsOnce);
-      return Math.max(peak, last) - baseline;
+      return Math.max(peak, await total()) - baseline;
     },
   };
 }

@@ -7,7 +7,7 @@ import { makeSshIdentity, run, type SshIdentity } from '../test/support/solum.js
 import { ANCHOR_PACKAGES, anchorVersions, ensureAnchorPackages, startNginx, startSshd, type Anchor, type HttpAnchor } from './anchors.js';
 import { LOOPBACK, loadNote, median, mustRun, ratio, seconds, stopAllDaemons, stopDaemonsOnInterrupt, table, tempDir } from './lib.js';
 import { PAYLOADS, ensurePayload, type Payload } from './payloads.js';
-import { sampleRss, startSolumServer, type SolumServer } from './solum-server.js';
+import { sampleRss, solumPids, startSolumServer, type SolumServer } from './solum-server.js';
 
 /** The issue's targets: Solum within 5 % of its anchor, server RSS growth within 50 MiB during a transfer. */
 const TARGET = 1.05;
@@ -24,6 +24,8 @@ interface Target {
   readonly wire: Wire;
   readonly side: Side;
   readonly label: string;
+  /** The server's processes, whose RSS is sampled during each transfer (reported for Solum only). */
+  readonly pids: readonly number[];
   /** A fresh, empty server-side repository (made untimed); returns its URL. */
   freshRepo(tag: string): Promise<string>;
 }
@@ -52,9 +54,9 @@ async function makeBareRepo(dir: string, config: ReadonlyArray<readonly [string,
   for (const [k, v] of config) await mustRun('git', ['config', '--replace-all', k, v], { cwd: dir });
 }
 
-/** Wall-clock seconds of one git command (which must succeed), with Solum's RSS growth meanwhile when `pid` is given. */
-async function timed(args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }, pid?: number): Promise<{ seconds: number; rss: number }> {
-  const sampler = pid === undefined ? undefined : sampleRss(pid);
+/** Wall-clock seconds of one git command (which must succeed), with the RSS growth of `pids` meanwhile. */
+async function timed(args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }, pids?: readonly number[]): Promise<{ seconds: number; rss: number }> {
+  const sampler = pids === undefined ? undefined : sampleRss(pids);
   const t0 = performance.now();
   const r = await run('git', args, opts);
   const s = (performance.now() - t0) / 1000;
@@ -80,7 +82,7 @@ async function lsRemoteMs(url: string, env: NodeJS.ProcessEnv, cwd: string): Pro
 
 const MiB = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 1024 / 1024).toFixed(1) : '—');
 
-async function benchPayload(payload: Payload, reps: number, targets: readonly Target[], solum: SolumServer, env: NodeJS.ProcessEnv, work: string): Promise<Map<Target, Sample>> {
+async function benchPayload(payload: Payload, reps: number, targets: readonly Target[], env: NodeJS.ProcessEnv, work: string): Promise<Map<Target, Sample>> {
   const samples = new Map<Target, Sample>(targets.map((t) => [t, { push: [], clone: [], pushRss: 0, cloneRss: 0 }]));
   const clones = path.join(work, `clones-${payload.spec.name}`);
   await fs.mkdir(clones, { recursive: true });
@@ -90,12 +92,11 @@ async function benchPayload(payload: Payload, reps: number, targets: readonly Ta
       const s = samples.get(t);
       if (!s) continue;
       const url = await t.freshRepo(`${payload.spec.name}${rep}-${t.wire}-${t.side}`);
-      const pid = t.side === 'solum' ? solum.daemon.pid : undefined;
-      const push = await timed(['push', '-q', url, ...PUSH_REFSPECS], { cwd: payload.dir, env }, pid);
+      const push = await timed(['push', '-q', url, ...PUSH_REFSPECS], { cwd: payload.dir, env }, t.pids);
       s.push.push(push.seconds);
       s.pushRss = Math.max(s.pushRss, push.rss);
       const dest = path.join(clones, `${t.wire}-${t.side}-${rep}.git`);
-      const clone = await timed(['clone', '-q', '--mirror', url, dest], { cwd: clones, env }, pid);
+      const clone = await timed(['clone', '-q', '--mirror', url, dest], { cwd: clones, env }, t.pids);
       s.clone.push(clone.seconds);
       s.cloneRss = Math.max(s.cloneRss, clone.rss);
       // Untimed: the mirror holds every ref (a broken transport must not look fast).
@@ -162,24 +163,30 @@ async function main(): Promise<void> {
       await makeBareRepo(dir, [...config, ['http.receivepack', 'true']]);
       return dir;
     };
+    const pidsOf = (anchor: Anchor): number[] => anchor.daemons.map((d) => d.pid);
+    const solumSide = await solumPids(server.daemon.pid);
     const targets: Target[] = [
       {
         wire: 'ssh',
         side: 'anchor',
         label: 'OpenSSH + git-shell',
+        pids: pidsOf(sshd),
         async freshRepo(tag) {
           const dir = path.join(sshRoot, `${tag}.git`);
           await makeBareRepo(dir, config);
           return sshd.url(dir);
         },
       },
-      { wire: 'ssh', side: 'solum', label: 'Solum SSH', freshRepo: () => solumRepo('ssh') },
+      { wire: 'ssh', side: 'solum', label: 'Solum SSH', pids: solumSide, freshRepo: () => solumRepo('ssh') },
       // Solum authenticates every request, and git asks without credentials first: the anchor
       // does the same behind auth_basic. The one without authentication is printed beside it.
-      { wire: 'http', side: 'anchor', label: 'nginx + http-backend, auth', freshRepo: async (tag) => nginx.authUrl(await httpRepo(tag)) },
-      { wire: 'http', side: 'reference', label: 'nginx + http-backend, no auth', freshRepo: async (tag) => nginx.url(await httpRepo(tag)) },
-      { wire: 'http', side: 'solum', label: 'Solum HTTP', freshRepo: () => solumRepo('http') },
+      { wire: 'http', side: 'anchor', label: 'nginx + http-backend, auth', pids: pidsOf(nginx), freshRepo: async (tag) => nginx.authUrl(await httpRepo(tag)) },
+      { wire: 'http', side: 'reference', label: 'nginx + http-backend, no auth', pids: pidsOf(nginx), freshRepo: async (tag) => nginx.url(await httpRepo(tag)) },
+      { wire: 'http', side: 'solum', label: 'Solum HTTP', pids: solumSide, freshRepo: () => solumRepo('http') },
     ];
+    // SOLUM_BENCH_WIRES=ssh or =http measures one transport alone (default: both).
+    const wires = new Set((process.env.SOLUM_BENCH_WIRES ?? 'ssh,http').split(','));
+    targets.splice(0, targets.length, ...targets.filter((t) => wires.has(t.wire)));
     const notes = new Map<Target, string>();
     const latency = new Map<Target, number>();
     for (const t of targets) {
@@ -194,7 +201,7 @@ async function main(): Promise<void> {
     for (const payload of payloads) {
       const reps = repsOf(payload.spec.name as 'small' | 'large');
       console.log(`Measuring ${payload.spec.name}: ${reps} repetitions of push (all refs into an empty repo) + mirror clone per target...`);
-      const samples = await benchPayload(payload, reps, targets, server, env, work);
+      const samples = await benchPayload(payload, reps, targets, env, work);
       const med = (t: Target, what: 'push' | 'clone'): number => median(samples.get(t)?.[what] ?? []);
       for (const t of targets) {
         const s = samples.get(t);
