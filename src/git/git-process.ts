@@ -1,8 +1,6 @@
 // Spawning git: always an argument vector, never a shell; output collected or streamed; a run with
-// a deadline takes its whole process group down when the deadline passes. `startGit` (through the
-// small helper process of git-spawner.ts) is the cheap way; `spawnGit` forks Solum itself.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+// a deadline takes its whole process group down when the deadline passes. git starts from the
+// small helper process of git-spawner.ts (`startGit`), never by forking Solum itself.
 import { startGit } from './git-spawner.js';
 
 export { startGit, type GitChild, type StartOptions } from './git-spawner.js';
@@ -28,18 +26,6 @@ export interface GitRunOptions {
 
 /** How long a timed-out git gets between SIGTERM (it removes its lock files) and SIGKILL. */
 const KILL_GRACE_MS = 2000;
-
-/** Forks Solum to run git (30-60 ms with PGlite's memory in it): for callers that need a synchronous start. */
-export function spawnGit(
-  args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): ChildProcessByStdio<Writable, Readable, Readable> {
-  return spawn('git', [...args], {
-    cwd: options.cwd,
-    env: options.env ?? gitEnv({}),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-}
 
 /** The environment git runs with: ours minus anything that would redirect it to another repo. */
 export function gitEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

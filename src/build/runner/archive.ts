@@ -6,12 +6,14 @@ import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { spawnGit } from '../../git/git-process.js';
+import { startGit } from '../../git/git-process.js';
 
 /** Writes `git archive` of `commit` to `dest`; `env` carries GIT_DIR and, in pre-receive, the quarantine. */
 export async function snapshotCommit(opts: { commit: string; env: NodeJS.ProcessEnv; dest: string }): Promise<void> {
   await fs.mkdir(path.dirname(opts.dest), { recursive: true });
-  const child = spawnGit(['archive', '--format=tar', opts.commit], { env: opts.env });
+  // Started from the git helper process: forking Solum itself (PGlite's memory and all) in the
+  // middle of a push costs tens of milliseconds.
+  const child = await startGit(['archive', '--format=tar', opts.commit], { env: opts.env });
   child.stdin.end();
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c.slice(0, 2000)));
