@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     console.log('- Every reference repo gets the server-side git config Solum gives its repos:');
     console.log(`  ${config.map(([k, v]) => `${k}=${v}`).join(', ')}.`);
     console.log('- Solum runs as its own process (node dist/src/main.js, PGlite, log level info); the RSS of it and of its git helper process is read');
-    console.log('  from /proc every 25 ms during each transfer. ls-remote ms: median of 7 ls-remotes of an empty repo (connection, authentication,');
+    console.log('  from /proc every 25 ms during each transfer (the reference servers\' daemons are sampled alike). ls-remote ms: median of 7 ls-remotes of an empty repo (connection, authentication,');
     console.log('  ref advertisement; OpenSSH forks and re-executes sshd for every connection).');
     console.log('- nginx: one worker, fcgiwrap with 4 children, request and response bodies streamed (fastcgi_request_buffering off, fastcgi_buffering off), gzip off;');
     console.log('  "auth" is the same location behind auth_basic (git gets a 401 first and repeats with its credentials, as it does with Solum).');
