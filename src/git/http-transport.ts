@@ -132,9 +132,10 @@ export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
     child.stderr.setEncoding('utf8').on('data', (c: string) => {
       if (stderr.length < STDERR_KEPT) stderr += c.slice(0, STDERR_KEPT - stderr.length);
     });
-    // git writes its pack in sideband packets of a few KiB: merged, they make fewer chunks and syscalls.
-    // The pipe ends the response once everything git wrote has passed.
-    const out = child.stdout.pipe(coalesce({ maxBytes: 64 * 1024, maxDelayMs: 1 }));
+    // git writes its pack in sideband packets of at most 64 KiB: merged, they make fewer chunks and
+    // syscalls. Batches of 256 KiB cloned 7-9 % faster than 64 KiB, paired on one machine
+    // (decision 0011). The pipe ends the response once everything git wrote has passed.
+    const out = child.stdout.pipe(coalesce({ maxBytes: 256 * 1024, maxDelayMs: 1 }));
     out.pipe(res);
     child.on('close', (code, signal) => {
       op.done();
