@@ -58,6 +58,8 @@ export function createCanaryService(d: {
   failuresToAbort: number;
 }): CanaryService {
   const log = d.logger.child({ component: 'canaries' });
+  /** Canaries whose processes are still starting (and health-checked by the start): not probed yet. */
+  const launching = new Set<number>();
   const view = (c: Canary): CanaryView => ({ version: c.version, percent: c.percent, since: c.startedAt });
 
   const target = async (actor: User | null, name: string, need: 'read' | 'write'): Promise<DeployTarget> => d.targets.ofApp((await d.apps.require(actor, name, need)).app);
@@ -88,7 +90,8 @@ export function createCanaryService(d: {
       const other = await d.store.running(t.key);
       throw conflict(`v${other?.version ?? '?'} is already the canary of '${t.name}': promote or abort it first`);
     }
-    const error = await d.deployer.canary(t, release, percent, say);
+    launching.add(c.id);
+    const error = await d.deployer.canary(t, release, percent, say).finally(() => launching.delete(c.id));
     if (error) {
       await d.store.end(c.id, 'aborted', `did not start: ${error}`);
       if (release.status === 'pending') await t.releases.fail(release.id, `canary did not start: ${error}`);
@@ -104,6 +107,7 @@ export function createCanaryService(d: {
   let checking = false;
   const checkAll = async (): Promise<void> => {
     for (const c of await d.store.allRunning()) {
+      if (launching.has(c.id)) continue;
       const id = /^app-(\d+)$/.exec(c.targetKey)?.[1];
       const app = id === undefined ? undefined : await d.appById(Number(id));
       if (!app) continue;

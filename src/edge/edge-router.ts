@@ -149,7 +149,7 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
     registers: [o.registry],
     collect: () => fold(),
   });
-  const errors = new Counter({ name: 'solum_router_errors_total', help: 'Requests to web processes that failed (5xx answers and broken responses), by target and release', labelNames: ['target', 'name', 'release'], registers: [o.registry] });
+  const errors = new Counter({ name: 'solum_router_errors_total', help: 'Requests to web processes that failed (5xx answers and broken responses), by target and release', labelNames: ['target', 'name', 'release'], registers: [o.registry], collect: () => folding });
   /** Counter values already counted, per `backend/server` (reset when a reload starts a new worker). */
   const seen = new Map<string, { requests: Record<string, number>; errors: number }>();
 
