@@ -7,6 +7,7 @@ import test from 'ava';
 import { databaseKinds } from '../support/database.js';
 import { solumWithApp, waitFor } from '../support/fixtures.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
+import { makeSshIdentity, run } from '../support/solum.js';
 import { createUser } from '../support/users.js';
 
 const server = (greeting: string, breakAfterMs = 0): string => `
@@ -116,5 +117,55 @@ for (const database of databaseKinds) {
     t.is(v4.status, 'failed');
     t.regex(v4.error, /health check failed 3 times in a row/);
     for (let i = 0; i < 10; i++) t.regex((await get(port2, app)).text, /of v2$/);
+  });
+
+  test.serial(`a collaborator without deploy rights cannot start a canary on someone else's app; over SSH the owner starts, re-shares and aborts one on an earlier release; a mistyped solum.canary rejects the push [${database}]`, async (t) => {
+    const { solum, app } = await solumWithApp(t, 'canten', { database });
+    const identity = await makeSshIdentity();
+    const client = await gitClient(solum, 'ssh', identity);
+    const ssh = (cmd: string, who = identity) => run('ssh', [...who.sshCommand.split(' ').slice(1), '-p', String(solum.sshPort), 'git@127.0.0.1', cmd]);
+    const repo = await makeRepo({ 'package.json': pkg, 'server.js': server('hello v1'), 'solum.yaml': yaml });
+    t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
+    await writeAndCommit(repo, { 'server.js': server('hello v2') }, 'v2');
+    t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
+
+    // A read collaborator and a stranger: refused over HTTP and SSH, nothing starts.
+    const reader = await createUser(solum, 'reader');
+    const stranger = await createUser(solum, 'stranger');
+    t.is((await solum.api('PUT', `/v1/apps/${app}/collaborators/reader`, { role: 'read' })).status, 204);
+    t.is((await solum.api('POST', `/v1/apps/${app}/canary`, { version: 1, percent: 20 }, reader.token)).status, 403);
+    t.is((await solum.api('POST', `/v1/apps/${app}/canary`, { version: 1, percent: 20 }, stranger.token)).status, 404);
+    t.not((await ssh(`releases:canary ${app} v1 20`, reader.identity)).code, 0);
+    t.not((await ssh(`releases:canary ${app} v1 20`, stranger.identity)).code, 0);
+    t.is((await solum.api('POST', `/v1/apps/${app}/canary/abort`, {}, reader.token)).status, 403);
+    t.like((await solum.api('GET', `/v1/apps/${app}`)).json, { release: 'v2', canary: null });
+
+    // The owner over SSH: bad shares refused, then v1 (an earlier release) as a canary, re-shared, aborted.
+    for (const bad of ['0', '100', 'abc']) {
+      const r = await ssh(`releases:canary ${app} v1 ${bad}`);
+      t.not(r.code, 0, bad);
+      t.regex(r.stderr, /PERCENT|1 to 99/, bad);
+    }
+    t.regex((await ssh(`releases:canary ${app} v2 20`)).stderr, /live release/);
+    const started = await ssh(`releases:canary ${app} v1 20`);
+    t.is(started.code, 0, started.stderr);
+    t.regex(started.stdout, /canary v1 of .*: 20% of new sessions/);
+    t.regex((await ssh(`releases:canary ${app} v1 60`)).stdout, /60% of new sessions/);
+    t.regex((await ssh(`releases ${app}`)).stdout, /v1\s+canary 60%/);
+    t.like((await solum.api('GET', `/v1/apps/${app}/releases/1`)).json, { canary: { version: 1, percent: 60 } });
+    // Only one canary at a time.
+    await writeAndCommit(repo, { 'server.js': server('hello v3') }, 'v3');
+    const p3 = await client.git(['push', '-o', 'solum.canary=10', client.url(app), 'main'], repo);
+    t.regex(p3.stderr, /v1 is already the canary/);
+    t.is((await ssh(`releases:abort ${app}`)).code, 0);
+    t.like((await solum.api('GET', `/v1/apps/${app}`)).json, { release: 'v2', canary: null });
+    t.like((await solum.api('GET', `/v1/apps/${app}/releases/1`)).json, { status: 'superseded', canary: null });
+
+    // A mistyped share never makes the build live at once.
+    await writeAndCommit(repo, { 'server.js': server('hello v4') }, 'v4');
+    const p4 = await client.git(['push', '-o', 'solum.canary=abc', client.url(app), 'main'], repo);
+    t.not(p4.code, 0);
+    t.regex(p4.stderr, /solum\.canary takes a whole percent from 1 to 99/);
+    t.like((await solum.api('GET', `/v1/apps/${app}`)).json, { release: 'v2' });
   });
 }
