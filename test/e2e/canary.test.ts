@@ -91,14 +91,25 @@ for (const database of databaseKinds) {
 
     // Promote while a client requests continuously: nothing fails, v2 is live.
     let failed = 0;
-    let done = false;
-    const loop = (async () => { while (!done) { try { if ((await get(port2, app)).status !== 200) failed++; } catch { failed++; } } })();
+    let made = 0;
+    const state = { done: false };
+    const loop = (async () => {
+      while (!state.done) {
+        made++;
+        try {
+          if ((await get(port2, app)).status !== 200) failed++;
+        } catch {
+          failed++;
+        }
+      }
+    })();
     const promoted = await solum.api('POST', `/v1/apps/${app}/canary/promote`, {});
     t.is(promoted.status, 200, promoted.text);
     await new Promise((r) => setTimeout(r, 3000));
-    done = true;
+    state.done = true;
     await loop;
-    t.is(failed, 0);
+    t.is(failed, 0, `${failed} of ${made} requests failed during the promotion`);
+    t.true(made > 20, `only ${made} requests were made`);
     t.like((await solum.api('GET', `/v1/apps/${app}`)).json, { release: 'v2', canary: null });
     t.regex((await get(port2, app)).text, /of v2$/);
 
