@@ -138,6 +138,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     deployer,
     announce: (app, version, status) => { b.events.state({ type: 'release', app: app.name, number: version, status }); },
     logger,
+    processQuota,
     checkIntervalMs: config.deploy.canaryCheckMs,
     failuresToAbort: 3,
   });

@@ -53,6 +53,8 @@ export function createCanaryService(d: {
   /** Told when a canary starts, changes, is promoted or aborted (`/v1/events`, notifications). */
   announce: (app: App, version: number, status: 'canary' | 'active' | 'canary-aborted') => void;
   logger: Logger;
+  /** Processes the apps of one owner (not an admin) may run in all: a canary's web processes count too. */
+  processQuota: { readonly max: number; used(ownerId: number): Promise<number>; ownerIsAdmin(ownerId: number): Promise<boolean> };
   /** How often running canaries are probed, and how many failures in a row abort one. */
   checkIntervalMs: number;
   failuresToAbort: number;
@@ -85,6 +87,11 @@ export function createCanaryService(d: {
   const launch = async (t: DeployTarget, release: Release, percent: number, startedBy: string | null, say: (line: string) => void): Promise<Canary> => {
     const live = await t.releases.activeRelease();
     if (!live) throw conflict(`'${t.name}' has no live release to share traffic with`);
+    if (!(await d.processQuota.ownerIsAdmin(t.app.ownerId))) {
+      const more = Math.max(1, (await t.releases.getFormation()).web ?? 1);
+      const used = await d.processQuota.used(t.app.ownerId);
+      if (used + more > d.processQuota.max) throw new AppError('quota_exceeded', `the apps of ${t.name}'s owner would run ${used + more} processes with the canary, more than the ${d.processQuota.max} a user may`);
+    }
     const c = await d.store.start({ targetKey: t.key, releaseId: release.id, version: release.version, percent, startedBy });
     if (!c) {
       const other = await d.store.running(t.key);
