@@ -3,6 +3,7 @@
 // counts, a restart that re-adopts it, promote with no failed request, abort, bad input refused,
 // and a canary whose health check fails aborting on its own.
 import http from 'node:http';
+import net from 'node:net';
 import test from 'ava';
 import { databaseKinds } from '../support/database.js';
 import { solumWithApp, waitFor } from '../support/fixtures.js';
@@ -17,6 +18,11 @@ http.createServer((req, res) => {
   if (req.url === '/health') { res.statusCode = ${breakAfterMs} > 0 && Date.now() - started > ${breakAfterMs} ? 500 : 200; res.end('ok'); return; }
   if (req.url === '/boom') { res.statusCode = 503; res.end('boom'); return; }
   res.end(${JSON.stringify(greeting)} + ' of ' + process.env.SOLUM_RELEASE);
+}).on('upgrade', (req, socket) => {
+  // A WebSocket handshake naming the release, then every byte echoed back.
+  const accept = require('crypto').createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nX-Release: ' + process.env.SOLUM_RELEASE + '\\r\\nSec-WebSocket-Accept: ' + accept + '\\r\\n\\r\\n');
+  socket.on('data', (d) => socket.write(d));
 }).listen(Number(process.env.PORT), '0.0.0.0');
 `;
 const pkg = JSON.stringify({ name: 'web', version: '1.0.0', scripts: { start: 'node server.js' } });
@@ -32,6 +38,24 @@ function get(port: number, app: string, cookie?: string, path = '/'): Promise<{ 
     });
     req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
     req.on('error', reject);
+  });
+}
+
+/** A WebSocket upgrade through the router with `cookie`: the handshake and the echo of a message. */
+function webSocket(port: number, app: string, cookie: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(`GET /ws HTTP/1.1\r\nHost: ${app}.localhost\r\nCookie: ${cookie}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`));
+    let raw = '';
+    s.on('data', (c: Buffer) => {
+      raw += c.toString('utf8');
+      if (raw.includes('\r\n\r\n') && !raw.includes('ping-pong')) s.write('ping-pong');
+      if (raw.includes('ping-pong')) {
+        s.end();
+        resolve(raw);
+      }
+    });
+    s.on('error', reject);
+    setTimeout(() => { reject(new Error(`no echo: ${raw}`)); }, 10_000).unref();
   });
 }
 
@@ -69,6 +93,15 @@ for (const database of databaseKinds) {
     // A client holding a cookie stays on its release for 20 requests.
     for (const [release, cookie] of cookies) {
       for (let i = 0; i < 20; i++) t.regex((await get(port, app, cookie)).text, new RegExp(`of ${release}$`));
+    }
+    // A WebSocket with the canary's cookie is upgraded by the canary and passes both ways.
+    const canaryCookie = cookies.get('v2');
+    t.truthy(canaryCookie);
+    if (canaryCookie) {
+      const ws = await webSocket(port, app, canaryCookie);
+      t.regex(ws, /^HTTP\/1\.1 101 /);
+      t.regex(ws, /X-Release: v2\r\n/i);
+      t.regex(ws, /ping-pong$/);
     }
     // Errors are counted per release too.
     t.is((await get(port, app, cookies.get('v2'), '/boom')).status, 503);
