@@ -255,7 +255,8 @@ export function registerDeploys(program: Command, io: Io): void {
     async run(ctx) {
       const v = version(ctx.arg(0) ?? '');
       const raw = ctx.arg(1) ?? '';
-      const percent = /^[0-9]{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!/^[0-9]{1,2}$/.test(raw) || Number(raw) < 1) throw new UsageError(`PERCENT is a whole number from 1 to 99, not ${JSON.stringify(raw.slice(0, 20))}`);
+      const percent = Number(raw);
       const app = await ctx.app();
       const api = await ctx.api();
       const r = await ctx.spin(`Starting v${v} as ${app}'s canary`, api.call(startCanary, { app, version: v, percent }));
