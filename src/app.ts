@@ -58,7 +58,10 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     await domain.instances.adopt();
     await domain.advancer.recover();
     await domain.oneOffs.recover();
-    await domain.deployer.adopt(await domain.targets.active());
+    // Running canaries are re-adopted with their targets' live releases (decision 0019).
+    const canaries = await domain.canaries.adoptable();
+    await domain.deployer.adopt((await domain.targets.active()).map((a) => ({ ...a, canary: canaries.get(a.target.key) })));
+    domain.canaries.startMonitor();
     await domain.cron.start();
     await intake.worker.start();
     await intake.tracker.start();
@@ -81,6 +84,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     // New work stops first; running builds finish and their pushes get their answer; then the rest.
     intake.retention.stop();
     await domain.cron.stop();
+    domain.canaries.stopMonitor();
     await ssh.stop();
     const closed = new Promise<void>((resolve) => httpServer.close(() => { resolve(); }));
     httpServer.closeIdleConnections();

@@ -84,6 +84,8 @@ const schema = z.object({
   SOLUM_APP_MEMORY_MB: z.coerce.number().int().min(16).default(512),
   SOLUM_DEPLOY_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
   SOLUM_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /** How often a running canary's web processes are probed (decision 0019); 3 failures in a row abort it. */
+  SOLUM_CANARY_CHECK_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   SOLUM_APP_CPUS: z.coerce.number().min(0.01).max(64).default(1),
   SOLUM_SERVICE_CPUS: z.coerce.number().min(0.01).max(64).default(1),
   /** isolated: a Docker network per target, build and service behind Solum's firewall; host: single-tenant hosts only. */
@@ -152,6 +154,7 @@ export interface Config {
     readonly serviceNanoCpus: number;
     readonly graceMs: number;
     readonly healthTimeoutMs: number;
+    readonly canaryCheckMs: number;
   };
   readonly buildLimits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number; readonly timeoutMs: number };
   /** Bytes of output a build's log keeps; the rest is dropped with a note. */
@@ -246,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       serviceNanoCpus: Math.round(e.SOLUM_SERVICE_CPUS * 1e9),
       graceMs: e.SOLUM_DEPLOY_GRACE_SECONDS * 1000,
       healthTimeoutMs: e.SOLUM_HEALTH_TIMEOUT_SECONDS * 1000,
+      canaryCheckMs: e.SOLUM_CANARY_CHECK_MS,
     }),
     buildLimits: Object.freeze({
       memoryBytes: e.SOLUM_BUILD_MEMORY_MB * 1024 * 1024,

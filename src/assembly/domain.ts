@@ -18,6 +18,7 @@ import { createRunQuota, createRunService } from '../deploy/run-service.js';
 import { createPortAllocator, fixedPorts, ISOLATED_WEB_PORT } from '../deploy/ports.js';
 import { createReleaseFlow } from '../deploy/release-flow.js';
 import { createReleaseService } from '../deploy/release-service.js';
+import { createCanaryService } from '../deploy/canary-service.js';
 import { createDomainService } from '../edge/domain-service.js';
 import type { Edge } from './edge.js';
 import { createTargets, type DeployTarget } from '../deploy/target.js';
@@ -129,6 +130,18 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     url: (name) => router.url(name),
     processQuota,
   });
+  const canaries = createCanaryService({
+    apps,
+    targets,
+    appById: (id) => stores.apps.findAppById(id),
+    store: stores.canaries,
+    deployer,
+    announce: (app, version, status) => { b.events.state({ type: 'release', app: app.name, number: version, status }); },
+    logger,
+    processQuota,
+    checkIntervalMs: config.deploy.canaryCheckMs,
+    failuresToAbort: 3,
+  });
   const services = createServiceManager({
     store: stores.services,
     instances,
@@ -197,6 +210,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
       say(`!     ${message}`);
       return message;
     }
+    if (build.canaryPercent !== null) return releases.releaseBuild(app, build, say, (release) => canaries.releaseBuildAsCanary(app, release, build.canaryPercent ?? 0, say));
     return releases.releaseBuild(app, build, say);
   };
   /** A build that belongs to a pipeline run advances the run instead of releasing to the app itself. */
@@ -205,5 +219,5 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     return run ? pipelines.advance(run.id, say) : releaseToApp(app, build, say);
   };
   const domains = createDomainService({ apps, store: stores.domains, router, certificates: o.edge.certificates, routerDomain: config.router.domain, allowed: config.router.customDomains });
-  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, targets, accounts, apps, releases, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches, oneOffs, cron, runs };
+  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, targets, accounts, apps, releases, canaries, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches, oneOffs, cron, runs };
 }

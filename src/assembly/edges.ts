@@ -28,6 +28,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     accounts: d.accounts,
     apps: d.apps,
     releases: d.releases,
+    canaries: d.canaries,
     buildControl: i.buildControl,
     buildSources: i.buildSources,
     pulls: i.pulls,

@@ -15,6 +15,7 @@ import { createEnvironmentStore } from '../db/environment-store.js';
 import { createPackStore } from '../db/pack-store.js';
 import { createPipelineStore } from '../db/pipeline-store.js';
 import { createReleaseStore } from '../db/release-store.js';
+import { createCanaryStore } from '../db/canary-store.js';
 import { createSbomStore } from '../db/sbom-store.js';
 import { createServiceStore } from '../db/service-store.js';
 import { createSettingsStore } from '../db/settings-store.js';
@@ -43,6 +44,7 @@ const storesOf = (db: Database) => ({
   domains: createDomainStore(db.knex),
   notifications: createNotificationStore(db.knex),
   cron: createCronStore(db.knex),
+  canaries: createCanaryStore(db.knex),
   sboms: createSbomStore(db.knex),
 });
 

@@ -56,10 +56,10 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
         const build = event ? await stores.builds.getBuild(change.id) : undefined;
         if (!event || !build) return;
         await d.notifier.notify(build.appId, { event, app: build.app, occurredAt: new Date(), build: { id: build.id, number: build.number, status: build.status, commit: build.commit, url: o.addresses.buildUrl(build.id) } });
-      } else if (change.type === 'release' && (change.status === 'active' || change.status === 'failed')) {
+      } else if (change.type === 'release' && (change.status === 'active' || change.status === 'failed' || change.status === 'canary-aborted')) {
         const app = await stores.apps.findApp(parseAppName(change.app));
         if (!app) return;
-        await d.notifier.notify(app.id, { event: change.status === 'active' ? 'release.live' : 'release.failed', app: app.name, occurredAt: new Date(), release: { version: change.number, status: change.status, url: d.releases.url(app.name) } });
+        await d.notifier.notify(app.id, { event: change.status === 'active' ? 'release.live' : change.status === 'failed' ? 'release.failed' : 'release.canary-aborted', app: app.name, occurredAt: new Date(), release: { version: change.number, status: change.status, url: d.releases.url(app.name) } });
       }
     })().catch((err: unknown) => { logger.error({ err }, 'notifying a state change failed'); });
   });

@@ -37,6 +37,8 @@ export interface Build {
   readonly duManifest: Readonly<Record<string, unknown>> | null;
   /** Buildpack URLs this build asked for (push option), in order. */
   readonly buildpacks: readonly string[];
+  /** Pushed with `-o solum.canary=PERCENT`: its release starts as a canary at that share (decision 0019). */
+  readonly canaryPercent: number | null;
   /** Every language pack the build ran, in order, with its image ID (security rebuilds check each). */
   readonly languagePacks: readonly PackUse[];
 }
@@ -79,6 +81,7 @@ interface BuildRow {
   release_state: ReleaseState | null;
   du_manifest: string | null;
   buildpacks: unknown;
+  canary_percent: number | null;
   language_packs: unknown;
   heartbeat_at: Date | null;
   created_at: Date;
@@ -111,6 +114,7 @@ const toBuild = (r: BuildRow): Build => ({
   releaseState: r.release_state,
   duManifest: r.du_manifest ? (JSON.parse(r.du_manifest) as Record<string, unknown>) : null,
   buildpacks: stringList(r.buildpacks),
+  canaryPercent: r.canary_percent ?? null,
   languagePacks: packUses(r.language_packs),
 });
 
@@ -128,7 +132,7 @@ export interface BuildOutcome {
 
 export interface BuildStore {
   /** `languagePack` asks for a pack for this build only (a push option). */
-  createBuild(input: { appId: number; number: number; ref: string; commit: string; archive: string; source?: string; baseCommit?: string; languagePack?: string; buildpacks?: readonly string[] }): Promise<Build>;
+  createBuild(input: { appId: number; number: number; ref: string; commit: string; archive: string; source?: string; baseCommit?: string; languagePack?: string; buildpacks?: readonly string[]; canaryPercent?: number }): Promise<Build>;
   /** Records an existing image registered as a DU: a finished build with source `image`. */
   recordExternal(input: { appId: number; number: number; commit: string; duId: string; duImage: string; image: string }): Promise<Build>;
   /** Builds of an app waiting or running, oldest first (for queue positions and limits). */
@@ -204,7 +208,7 @@ export function createBuildStore(knex: Knex): BuildStore {
   return {
     async createBuild(input) {
       const [row] = await knex('builds')
-        .insert({ app_id: input.appId, number: input.number, ref: input.ref, commit: input.commit, archive: input.archive, source: input.source ?? 'push', base_commit: input.baseCommit ?? null, language_pack: input.languagePack ?? null, buildpacks: JSON.stringify(input.buildpacks ?? []), status: 'queued' })
+        .insert({ app_id: input.appId, number: input.number, ref: input.ref, commit: input.commit, archive: input.archive, source: input.source ?? 'push', base_commit: input.baseCommit ?? null, language_pack: input.languagePack ?? null, buildpacks: JSON.stringify(input.buildpacks ?? []), canary_percent: input.canaryPercent ?? null, status: 'queued' })
         .returning<{ id: number }[]>('id');
       if (!row) throw new Error('insert returned no row');
       const build = await byId(row.id);

@@ -197,6 +197,12 @@ export function cachedStores(stores: { users: UserStore; apps: AppStore; builds:
       live.clear();
       return ok;
     },
+    promote: async (id) => {
+      live.clear();
+      const ok = await r.promote(id);
+      live.clear();
+      return ok;
+    },
     fail: async (id, error) => {
       live.clear();
       const ok = await r.fail(id, error);

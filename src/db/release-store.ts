@@ -97,6 +97,8 @@ export interface ReleaseStore {
   activate(id: number): Promise<boolean>;
   /** pending → failed with the reason. */
   fail(id: number, error: string): Promise<boolean>;
+  /** A canary's candidate (pending, or an earlier release) → active; the active one becomes superseded. */
+  promote(id: number): Promise<boolean>;
   getConfig(appId: number): Promise<Record<string, string>>;
   /** Sets and unsets config vars in one transaction; returns the new config. */
   changeConfig(appId: number, set: Readonly<Record<string, string>>, unset: readonly string[]): Promise<Record<string, string>>;
@@ -161,6 +163,15 @@ export function createReleaseStore(knex: Knex, tables: ReleaseTables = appTables
     },
     async fail(id, error) {
       return (await knex(releases).where({ id, status: 'pending' }).update({ status: 'failed', error, finished_at: knex.fn.now() })) === 1;
+    },
+    async promote(id) {
+      return knex.transaction(async (trx) => {
+        const row = await trx<ReleaseRow>(releases).where({ id }).whereIn('status', ['pending', 'superseded']).forUpdate().first();
+        if (!row) return false;
+        await trx(releases).where({ [key]: row[key], status: 'active' }).update({ status: 'superseded' });
+        const n = await trx(releases).where({ id }).whereIn('status', ['pending', 'superseded']).update({ status: 'active', finished_at: trx.fn.now() });
+        return n === 1;
+      });
     },
     getConfig: (appId) => readConfig(knex, appId),
     async changeConfig(appId, set, unset) {

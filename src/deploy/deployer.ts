@@ -11,7 +11,7 @@ import type { App } from '../db/app-store.js';
 import type { Formation, Release } from '../db/release-store.js';
 import type { Logger } from '../logger.js';
 import { printableLine } from '../terminal-text.js';
-import { runStartupCheck, waitHealthy, type ProcessProbe } from './health-check.js';
+import { probeOnce, runStartupCheck, waitHealthy, type ProcessProbe } from './health-check.js';
 import { processCommand, releaseEnv } from './process-command.js';
 import type { PortAllocator } from './ports.js';
 import type { Backend, Router } from './router.js';
@@ -38,8 +38,18 @@ export interface Deployer {
   processes(target: DeployTarget): Promise<ProcessInfo[]>;
   /** Output of the target's processes, each line prefixed with its process name. */
   logs(target: DeployTarget, options: { follow: boolean; tail: number }): Promise<Readable>;
-  /** Re-adopts processes of active releases after a restart and restarts those that died. */
-  adopt(active: ReadonlyArray<{ target: DeployTarget; release: Release }>): Promise<void>;
+  /**
+   * Starts `release`'s web processes as the target's canary with `share` percent of new sessions
+   * (decision 0019), or changes the share of the one running. Resolves why it failed, else undefined.
+   * Deploying the canary's release later (a promotion) makes it live and takes the canary out.
+   */
+  canary(target: DeployTarget, release: Release, share: number, say: (line: string) => void): Promise<string | undefined>;
+  /** Takes the target's canary out of the router (its sessions go to the live release) and retires its processes. */
+  endCanary(target: DeployTarget): Promise<void>;
+  /** Probes the canary's web processes once; resolves why one is not healthy, else undefined. */
+  checkCanary(target: DeployTarget): Promise<string | undefined>;
+  /** Re-adopts processes of active releases (and their running canaries) after a restart and restarts those that died. */
+  adopt(active: ReadonlyArray<{ target: DeployTarget; release: Release; canary?: { release: Release; share: number } | undefined }>): Promise<void>;
 }
 
 export interface DeployerOptions {
@@ -71,6 +81,8 @@ export function createDeployer(o: DeployerOptions): Deployer {
   const locks = new Map<string, Promise<unknown>>();
   /** The deploy whose processes are live, per target. */
   const live = new Map<string, string>();
+  /** The deploy that is a target's canary, with what the router and its health checks need. */
+  const canaries = new Map<string, { deployId: string; version: number; share: number; backends: Array<Backend & { id: string; name: string }>; path: string | undefined }>();
 
   /** Runs `fn` after every earlier operation on the same target has finished. */
   const serialized = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
@@ -214,7 +226,11 @@ export function createDeployer(o: DeployerOptions): Deployer {
     }
     if (!manifest) return `the deployment unit ${release.duImage} (${release.duId}) is missing`;
     const formation = await target.releases.getFormation();
-    const before = await containersOf(target);
+    const canary = canaries.get(target.key);
+    const promoting = canary?.version === release.version;
+    // A running canary's processes stay through other deploys (restart, scale, config); promoting
+    // it retires them with the old live ones once its release is live.
+    const before = (await containersOf(target)).filter((c) => promoting || c.labels[LABEL.deploy] !== canary?.deployId);
     const deployId = randomBytes(4).toString('hex');
     const types = Object.entries(formation).filter(([t, n]) => n > 0 && release.processTypes[t] !== undefined);
     say(`-----> Launching v${release.version}: ${types.length === 0 ? 'no processes' : types.map(([t, n]) => `${t}=${n}`).join(' ')}`);
@@ -242,6 +258,10 @@ export function createDeployer(o: DeployerOptions): Deployer {
       }
       await o.router.setBackends(target, web.map((w) => ({ ...w.backend, release: release.version })));
       live.set(target.key, deployId);
+      if (promoting) {
+        await o.router.setCanary(target, null);
+        canaries.delete(target.key);
+      }
       retire(before);
       return undefined;
     } catch (err) {
@@ -253,17 +273,71 @@ export function createDeployer(o: DeployerOptions): Deployer {
   const stopAllLocked = async (target: Pick<DeployTarget, 'key' | 'name'>, list: readonly ContainerSummary[]): Promise<void> => {
     await o.router.setBackends(target, []);
     live.delete(target.key);
+    canaries.delete(target.key);
     await Promise.all(list.map((c) => remove(c.id, c.labels[LABEL.port], 10)));
   };
 
+  /** Starts the canary's web processes, health-checks them and gives them their share. */
+  const canaryLocked = async (target: DeployTarget, release: Release, share: number, say: (line: string) => void): Promise<string | undefined> => {
+    const running = canaries.get(target.key);
+    if (running && running.version === release.version) {
+      await o.router.setCanary(target, { version: release.version, share, backends: running.backends });
+      running.share = share;
+      say(`-----> Canary v${release.version} now gets ${share}% of new sessions`);
+      return undefined;
+    }
+    if (running) return `v${running.version} is already the canary`;
+    if (!live.has(target.key)) return 'nothing is live to share traffic with';
+    let manifest: DuManifest | undefined;
+    try {
+      manifest = await manifestOf(release);
+    } catch (err) {
+      return `the deployment unit ${release.duImage} carries invalid labels: ${(err as Error).message}`;
+    }
+    if (!manifest) return `the deployment unit ${release.duImage} (${release.duId}) is missing`;
+    if (release.processTypes.web === undefined) return `v${release.version} has no web process`;
+    const formation = await target.releases.getFormation();
+    const count = Math.max(1, formation.web ?? 1);
+    const deployId = randomBytes(4).toString('hex');
+    say(`-----> Launching canary v${release.version}: web=${count}`);
+    const started: Started[] = [];
+    try {
+      const network = await networkOf(target);
+      await startProcesses(target, release, { web: count }, manifest, deployId, started, network);
+      const checks = manifest.healthchecks?.web ?? [];
+      const failures = await Promise.all(started.map((s) => (checks.length > 0 ? startupChecks(s, checks, network, say) : s.backend ? healthy(s.backend, s.id, `web.${s.index}`, manifest) : Promise.resolve(undefined))));
+      const failure = failures.find((f) => f !== undefined);
+      if (failure) throw new Error(`health check failed: ${failure}`);
+      const backends = started.flatMap((s) => (s.backend ? [{ ...s.backend, release: release.version, id: s.id, name: `web.${s.index}` }] : []));
+      await o.router.setCanary(target, { version: release.version, share, backends });
+      canaries.set(target.key, { deployId, version: release.version, share, backends, path: manifest.healthcheck?.path ?? checks.find((c) => c.path !== undefined)?.path });
+      say(`       canary v${release.version} healthy: ${share}% of new sessions`);
+      return undefined;
+    } catch (err) {
+      await Promise.all(started.map((s) => remove(s.id, s.port === null ? undefined : String(s.port), 1).catch(() => undefined)));
+      return err instanceof Error ? err.message : String(err);
+    }
+  };
+
+  const endCanaryLocked = async (target: DeployTarget): Promise<void> => {
+    const c = canaries.get(target.key);
+    await o.router.setCanary(target, null);
+    canaries.delete(target.key);
+    const list = (await containersOf(target)).filter((x) => c ? x.labels[LABEL.deploy] === c.deployId : false);
+    retire(list);
+  };
+
   /** Adopts one target's running processes (its active release), or deploys it when none run. */
-  const adoptOne = async (target: DeployTarget, release: Release): Promise<void> => {
+  const adoptOne = async (target: DeployTarget, release: Release, canary: { release: Release; share: number } | undefined): Promise<void> => {
     const containers = await containersOf(target);
     // The newest deploy of the active release is live; anything else (older releases, or an
     // earlier deploy of the same release caught in its grace period by a stop) is stale.
     const liveDeploy = containers.find((c) => c.labels[LABEL.release] === String(release.version))?.labels[LABEL.deploy];
     const current = containers.filter((c) => c.labels[LABEL.deploy] === liveDeploy && liveDeploy !== undefined);
-    const stale = containers.filter((c) => !current.includes(c));
+    // A running canary's processes (its release's newest deploy) are adopted after the live ones.
+    const canaryDeploy = canary && containers.find((c) => c.labels[LABEL.release] === String(canary.release.version))?.labels[LABEL.deploy];
+    const canaryOnes = containers.filter((c) => canaryDeploy !== undefined && c.labels[LABEL.deploy] === canaryDeploy);
+    const stale = containers.filter((c) => !current.includes(c) && !canaryOnes.includes(c));
     await Promise.all(stale.map((c) => remove(c.id, undefined, 10)));
     if (await target.releases.isStopped()) {
       await Promise.all(current.map((c) => remove(c.id, undefined, 10)));
@@ -307,10 +381,46 @@ export function createDeployer(o: DeployerOptions): Deployer {
     const deployId = current[0]?.labels[LABEL.deploy];
     if (deployId) live.set(target.key, deployId);
     log.info({ target: target.name, version: release.version, processes: current.length }, 'adopted running release');
+    if (!canary) return;
+    const cm = await manifestOf(canary.release).catch(() => undefined);
+    const backends: Array<Backend & { id: string; name: string }> = [];
+    for (const c of canaryOnes) {
+      const port = c.labels[LABEL.port];
+      if (port) o.ports.reserve(Number(port));
+      const s = await o.containers.inspect(c.id);
+      // A canary process that died is left to the canary's health checks (which abort it).
+      if (!port || !s?.running) continue;
+      try {
+        backends.push({ ...(await backendOf(c.id, network, Number(port))), release: canary.release.version, id: c.id, name: `web.${c.labels[LABEL.processIndex] ?? ''}` });
+      } catch (err) {
+        log.error({ err, target: target.name }, 'an adopted canary process has no address on its network');
+      }
+    }
+    if (backends.length === 0 && canaryOnes.length === 0) {
+      const error = await canaryLocked(target, canary.release, canary.share, () => undefined);
+      if (error) log.error({ target: target.name, version: canary.release.version, error }, 're-starting the canary failed');
+      return;
+    }
+    await o.router.setCanary(target, { version: canary.release.version, share: canary.share, backends });
+    canaries.set(target.key, { deployId: canaryDeploy ?? '', version: canary.release.version, share: canary.share, backends, path: cm?.healthcheck?.path ?? cm?.healthchecks?.web?.find((c) => c.path !== undefined)?.path });
+    log.info({ target: target.name, version: canary.release.version, share: canary.share, processes: backends.length }, 'adopted running canary');
   };
 
   return {
     deploy: (target, release, say) => serialized(target.key, () => deployLocked(target, release, say)),
+    canary: (target, release, share, say) => serialized(target.key, () => canaryLocked(target, release, share, say)),
+    endCanary: (target) => serialized(target.key, () => endCanaryLocked(target)),
+    async checkCanary(target) {
+      const c = canaries.get(target.key);
+      if (!c) return 'the canary has no processes';
+      if (c.backends.length === 0) return 'none of the canary\'s web processes is running';
+      for (const b of c.backends) {
+        const dead = await died(b.id, b.name)();
+        if (dead) return dead;
+        if (!(await probeOnce(b.host, b.port, c.path))) return c.path ? `${b.name}: no 2xx/3xx answer from ${c.path}` : `${b.name}: nothing listening on port ${b.port}`;
+      }
+      return undefined;
+    },
     stopAll: (target) => serialized(target.key, async () => stopAllLocked(target, await containersOf(target))),
     async stopApp(app) {
       const all = await o.containers.list({ [LABEL.app]: app.name, [LABEL.role]: 'process' });
@@ -339,7 +449,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
           release: Number(c.labels[LABEL.release] ?? 0),
           port: c.labels[LABEL.port] ? Number(c.labels[LABEL.port]) : null,
           running: s?.running ?? false,
-          retiring: c.labels[LABEL.deploy] !== live.get(target.key),
+          retiring: c.labels[LABEL.deploy] !== live.get(target.key) && c.labels[LABEL.deploy] !== canaries.get(target.key)?.deployId,
           containerId: c.id,
         });
       }
@@ -376,7 +486,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
       return out;
     },
     async adopt(active) {
-      for (const { target, release } of active) await serialized(target.key, () => adoptOne(target, release));
+      for (const { target, release, canary } of active) await serialized(target.key, () => adoptOne(target, release, canary));
       // Processes no active release owns any more (a target gone while Solum was down, or processes
       // labelled before targets existed) hold ports and memory: remove them.
       const owned = new Set(active.map((a) => a.target.key));

@@ -16,7 +16,8 @@ export interface HealthCheck {
   readonly died: () => Promise<string | undefined>;
 }
 
-function probeOnce(host: string, port: number, path: string | undefined): Promise<boolean> {
+/** One probe of a web process: an HTTP path answering 2xx/3xx, or a TCP connect without one. */
+export function probeOnce(host: string, port: number, path: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     if (!path) {
       const s = net.connect({ host, port });

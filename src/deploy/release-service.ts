@@ -15,7 +15,7 @@ import type { DeployTarget, Targets } from './target.js';
 
 export interface ReleaseService {
   /** Called by the build worker after a successful build of the deploy branch; returns an error or undefined. */
-  releaseBuild(app: App, build: Build, say: (line: string) => void): Promise<string | undefined>;
+  releaseBuild(app: App, build: Build, say: (line: string) => void, asCanary?: (release: Release) => Promise<string | undefined>): Promise<string | undefined>;
   list(actor: User | null, app: string): Promise<Release[]>;
   /** The release serving now, if any. */
   live(actor: User | null, app: string): Promise<Release | undefined>;
@@ -87,9 +87,20 @@ export function createReleaseService(deps: {
   };
 
   return {
-    async releaseBuild(app, build, say) {
+    async releaseBuild(app, build, say, asCanary) {
       if (!build.duId || !build.duImage) return 'the build produced no deployment unit';
       const t = deps.targets.ofApp(app);
+      const input = {
+        buildId: build.id,
+        duId: build.duId,
+        duImage: build.duImage,
+        config: await t.releases.getConfig(),
+        processTypes: { ...((await deps.processTypesOf(build.duId)) ?? {}) },
+        description: `Deploy build #${build.number} (${build.commit.slice(0, 12)})${asCanary ? ' as a canary' : ''}`,
+        createdBy: null,
+      };
+      // A canary's release is recorded (pending) and started beside the live one, not switched to.
+      if (asCanary) return asCanary(await t.releases.createRelease(input));
       const r = await release(
         app,
         {

@@ -20,6 +20,11 @@ export interface Router {
   stop(): Promise<void>;
   /** Replaces a target's backends at once; resolves once new requests go only to these. */
   setBackends(target: RoutedTarget, backends: readonly Backend[]): Promise<void>;
+  /**
+   * Sends `share` percent of the target's new sessions to a canary's web processes, each session
+   * kept on the release it got (decision 0019); null takes the canary out (its sessions go live).
+   */
+  setCanary(target: RoutedTarget, canary: { readonly version: number; readonly share: number; readonly backends: readonly Backend[] } | null): Promise<void>;
   /** The URL a target's name is served at (https once its host has a certificate). */
   url(name: string): string;
   /** Where the router listens, as a base URL reachable from this host. */

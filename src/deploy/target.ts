@@ -12,6 +12,7 @@ export interface ReleaseBook {
   activeRelease(): Promise<Release | undefined>;
   activate(id: number): Promise<boolean>;
   fail(id: number, error: string): Promise<boolean>;
+  promote(id: number): Promise<boolean>;
   getConfig(): Promise<Record<string, string>>;
   changeConfig(set: Readonly<Record<string, string>>, unset: readonly string[]): Promise<Record<string, string>>;
   getFormation(): Promise<Formation>;
@@ -39,6 +40,7 @@ export function bookOf(store: ReleaseStore, ownerId: number): ReleaseBook {
     activeRelease: () => store.activeRelease(ownerId),
     activate: (id) => store.activate(id),
     fail: (id, error) => store.fail(id, error),
+    promote: (id) => store.promote(id),
     getConfig: () => store.getConfig(ownerId),
     changeConfig: (set, unset) => store.changeConfig(ownerId, set, unset),
     getFormation: () => store.getFormation(ownerId),

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Counter, type Registry } from 'prom-client';
 import type { Backend, RoutedTarget, Router } from '../deploy/router.js';
 import type { Logger } from '../logger.js';
-import { ADMIN_SOCKET, backendOf, CONFIG_FILE, CRT_LIST, MAPS, renderConfig, renderCrtList, renderMap, slotName, type BackendSpec, type CertificateEntry, type HaproxySettings, type MapName } from './haproxy-config.js';
+import { ADMIN_SOCKET, backendOf, canaryBackendOf, canaryCookies, CONFIG_FILE, CRT_LIST, MAPS, renderConfig, renderCrtList, renderMap, slotName, type BackendSpec, type CertificateEntry, type HaproxySettings, type MapName } from './haproxy-config.js';
 import { createHaproxy, type Haproxy } from './haproxy.js';
 
 /** ACME HTTP-01 key authorizations by token, written by the certificate manager, served here. */
@@ -69,6 +69,9 @@ interface Entry {
   readonly key: string;
   name: string;
   stable: Slot[];
+  /** The canary's slots (kept once made, like the live ones) and what it is, while one runs. */
+  canary: Slot[];
+  canaryOf: { version: number; share: number } | null;
   domains: string[];
   redirect: boolean;
   /** Whether the target's hosts were announced live (certificates on first deploy). */
@@ -146,7 +149,7 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
     registers: [o.registry],
     collect: () => fold(),
   });
-  const errors = new Counter({ name: 'solum_router_errors_total', help: 'Requests to web processes that failed (5xx answers and broken responses), by target and release', labelNames: ['target', 'name', 'release'], registers: [o.registry] });
+  const errors = new Counter({ name: 'solum_router_errors_total', help: 'Requests to web processes that failed (5xx answers and broken responses), by target and release', labelNames: ['target', 'name', 'release'], registers: [o.registry], collect: () => folding });
   /** Counter values already counted, per `backend/server` (reset when a reload starts a new worker). */
   const seen = new Map<string, { requests: Record<string, number>; errors: number }>();
 
@@ -172,14 +175,27 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
   const desired = (): { backends: BackendSpec[]; maps: Record<MapName, Map<string, string>>; owners: Map<string, SlotOwner>; crt: string; served: string } => {
     const backends: BackendSpec[] = [];
     const owners = new Map<string, SlotOwner>();
-    const maps: Record<MapName, Map<string, string>> = { hosts: new Map(), redirect: new Map(), pending: new Map() };
+    const maps: Record<MapName, Map<string, string>> = { hosts: new Map(), redirect: new Map(), pending: new Map(), canary: new Map(), canaryShare: new Map(), canaryIn: new Map(), canaryOut: new Map() };
     for (const e of [...entries.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
       const stable = backendOf(e.key);
       backends.push({ name: stable, servers: e.stable.map((s) => ({ name: s.name, address: s.backend })) });
       for (const s of e.stable) owners.set(`${stable}/${s.name}`, { key: e.key, name: e.name, release: s.backend?.release ?? null });
+      const canary = canaryBackendOf(e.key);
+      if (e.canary.length > 0) {
+        backends.push({ name: canary, servers: e.canary.map((s) => ({ name: s.name, address: s.backend })) });
+        for (const s of e.canary) owners.set(`${canary}/${s.name}`, { key: e.key, name: e.name, release: s.backend?.release ?? null });
+      }
       if (!live(e)) continue;
+      const split = e.canaryOf && e.canary.some((s) => s.backend !== null) ? e.canaryOf : null;
       for (const host of hostsOfEntry(e)) {
         maps.hosts.set(host, stable);
+        if (split) {
+          const cookies = canaryCookies(split.version);
+          maps.canary.set(host, canary);
+          maps.canaryShare.set(host, String(split.share));
+          maps.canaryIn.set(host, cookies.in);
+          maps.canaryOut.set(host, cookies.out);
+        }
         if (e.redirect && certified.has(host) && ports.https !== null) maps.redirect.set(host, '1');
         if (o.reportUncertified && !certified.has(host)) maps.pending.set(host, '1');
       }
@@ -295,7 +311,7 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
   /** The model as it was last carried out, to return to when a change cannot be. */
   let lastGood = new Map<string, Entry>();
   const copy = (m: ReadonlyMap<string, Entry>): Map<string, Entry> =>
-    new Map([...m].map(([k, e]) => [k, { ...e, stable: e.stable.map((s) => ({ ...s })), domains: [...e.domains] }]));
+    new Map([...m].map(([k, e]) => [k, { ...e, stable: e.stable.map((s) => ({ ...s })), canary: e.canary.map((s) => ({ ...s })), canaryOf: e.canaryOf && { ...e.canaryOf }, domains: [...e.domains] }]));
 
   const loop = async (): Promise<void> => {
     while (dirty) {
@@ -333,14 +349,17 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
   const entryOf = (target: RoutedTarget): Entry => {
     let e = entries.get(target.key);
     if (!e) {
-      e = { key: target.key, name: target.name, stable: [], domains: [], redirect: false, announced: false };
+      e = { key: target.key, name: target.name, stable: [], canary: [], canaryOf: null, domains: [], redirect: false, announced: false };
       entries.set(target.key, e);
     }
     const owner = names.get(target.name);
     if (owner !== undefined && owner !== target.key) {
       // The name passed to another target (an app destroyed and made again): the old one loses it.
       const old = entries.get(owner);
-      if (old) for (const s of old.stable) s.backend = null;
+      if (old) {
+        for (const s of [...old.stable, ...old.canary]) s.backend = null;
+        old.canaryOf = null;
+      }
     }
     names.set(target.name, target.key);
     e.name = target.name;
@@ -443,6 +462,9 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
       const e = entryOf(target);
       assign(e.stable, backends);
       if (backends.length === 0) {
+        // Nothing live: no canary either.
+        assign(e.canary, []);
+        e.canaryOf = null;
         e.announced = false;
         if (names.get(target.name) === target.key) names.delete(target.name);
       } else if (!e.announced) {
@@ -453,16 +475,22 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
       }
       return schedule();
     },
+    setCanary(target, canary) {
+      const e = entryOf(target);
+      assign(e.canary, canary?.backends ?? []);
+      e.canaryOf = canary && { version: canary.version, share: canary.share };
+      return schedule();
+    },
     setDomains(targetKey, hosts) {
       const e = entries.get(targetKey);
       if (e) e.domains = [...hosts];
-      else entries.set(targetKey, { key: targetKey, name: '', stable: [], domains: [...hosts], redirect: false, announced: false });
+      else entries.set(targetKey, { key: targetKey, name: '', stable: [], canary: [], canaryOf: null, domains: [...hosts], redirect: false, announced: false });
       return schedule();
     },
     setRedirect(targetKey, redirect) {
       const e = entries.get(targetKey);
       if (e) e.redirect = redirect;
-      else entries.set(targetKey, { key: targetKey, name: '', stable: [], domains: [], redirect, announced: false });
+      else entries.set(targetKey, { key: targetKey, name: '', stable: [], canary: [], canaryOf: null, domains: [], redirect, announced: false });
       return schedule();
     },
     setCertificates(list) {

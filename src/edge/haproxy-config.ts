@@ -53,7 +53,24 @@ export const MAPS = {
   redirect: 'redirect.map',
   /** Host → 1 while an allowed host waits for its first certificate (its requests are reported). */
   pending: 'pending.map',
+  /** Host → the backend of its target's running canary (decision 0019). */
+  canary: 'canary.map',
+  /** Host → the share of new sessions (1–99) the canary gets. */
+  canaryShare: 'canary-share.map',
+  /** Host → the cookie value of a session the canary serves (`c-v<version>`). */
+  canaryIn: 'canary-in.map',
+  /** Host → the cookie value of a session the live release keeps during that canary (`s-v<version>`). */
+  canaryOut: 'canary-out.map',
 } as const;
+
+/** The cookie that keeps a client on the release it was given while a canary runs. */
+export const CANARY_COOKIE = 'solum-canary';
+
+/** The cookie values of a canary of `version`: sessions it serves, and sessions the live release keeps. */
+export const canaryCookies = (version: number): { readonly in: string; readonly out: string } => ({ in: `c-v${version}`, out: `s-v${version}` });
+
+/** The backend of a target's canary, beside its live one. */
+export const canaryBackendOf = (targetKey: string): string => `${backendOf(targetKey)}-canary`;
 
 export type MapName = keyof typeof MAPS;
 
@@ -147,6 +164,23 @@ export function renderConfig(s: HaproxySettings, generation: number, backends: r
     '  http-request set-header X-Forwarded-Proto https if { ssl_fc }',
     '  http-request set-header X-Forwarded-Proto http if !{ ssl_fc }',
     '  http-request set-header X-Forwarded-Host %[req.hdr(host)]',
+    // A canary (decision 0019): a client holding this canary's cookie keeps its release; a new
+    // session draws: rand(100) below the share goes to the canary. Either way it gets the cookie.
+    `  http-request set-var(txn.canary) var(txn.host),map(${map('canary')}) if { var(txn.backend) -m found }`,
+    '  acl canary_on var(txn.canary) -m found',
+    `  http-request set-var(txn.cin) var(txn.host),map(${map('canaryIn')}) if canary_on`,
+    `  http-request set-var(txn.cout) var(txn.host),map(${map('canaryOut')}) if canary_on`,
+    `  http-request set-var(txn.share) var(txn.host),map_str_int(${map('canaryShare')},0) if canary_on`,
+    `  acl holds_canary req.cook(${CANARY_COOKIE}),strcmp(txn.cin) eq 0`,
+    `  acl holds_live req.cook(${CANARY_COOKIE}),strcmp(txn.cout) eq 0`,
+    '  http-request set-var(txn.draw) rand(100) if canary_on !holds_canary !holds_live',
+    '  acl draws_canary var(txn.draw),sub(txn.share) lt 0',
+    '  acl drew var(txn.draw) -m found',
+    '  http-request set-var(txn.setcookie) var(txn.cin) if canary_on drew draws_canary',
+    '  http-request set-var(txn.setcookie) var(txn.cout) if canary_on drew !draws_canary',
+    '  http-request set-var(txn.backend) var(txn.canary) if canary_on holds_canary',
+    '  http-request set-var(txn.backend) var(txn.canary) if canary_on drew draws_canary',
+    `  http-response add-header Set-Cookie "${CANARY_COOKIE}=%[var(txn.setcookie)]; Path=/; HttpOnly; SameSite=Lax" if { var(txn.setcookie) -m found }`,
     '  use_backend solum-challenges if acme',
     '  use_backend %[var(txn.backend)] if { var(txn.backend) -m found }',
     '  default_backend solum-no-app',

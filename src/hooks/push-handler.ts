@@ -81,6 +81,11 @@ export function createPushHandler(deps: {
       if (options.unknown.length > 0) out.line(`-----> Ignoring unknown push options: ${options.unknown.join(', ')}`);
       for (const s of plan.stored) out.line(`-----> ${s}`);
       if (!plan.build) return 0;
+      // A mistyped share must not make the build live at once instead of a canary.
+      if (options.canary === undefined && request.pushOptions.some((o) => o.startsWith('solum.canary'))) {
+        out.line('!     solum.canary takes a whole percent from 1 to 99 (git push -o solum.canary=25)');
+        return 1;
+      }
       if (options.skipBuild) {
         out.line(`-----> ${plan.build.ref}: stored without a build (solum.skip-build)`);
         return 0;
@@ -131,7 +136,7 @@ export function createPushHandler(deps: {
       // Subscribed before the worker is woken, so not a line of the build can be missed.
       // An async push lands before its build runs: the ref the build may release is its own commit.
       const baseCommit = options.async ? plan.build.newSha : plan.build.oldSha;
-      const build = await deps.queue.enqueue({ app, ref: plan.build.ref, commit: plan.build.newSha, archivePath, baseCommit, languagePack: options.languagePack, buildpacks: options.buildpacks }, (queued) => {
+      const build = await deps.queue.enqueue({ app, ref: plan.build.ref, commit: plan.build.newSha, archivePath, baseCommit, languagePack: options.languagePack, buildpacks: options.buildpacks, canaryPercent: options.canary }, (queued) => {
         if (options.async) return;
         unsubscribe = deps.events.subscribe(queued.id, { onLine: (l) => { out.line(l); }, onFinished: finish });
       });

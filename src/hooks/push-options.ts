@@ -8,6 +8,8 @@ export interface PushOptions {
   readonly languagePack: string | undefined;
   /** Buildpack URLs for this build, in order (`solum.buildpack=URL`, repeatable). */
   readonly buildpacks: readonly string[];
+  /** `solum.canary=PERCENT`: the build's release starts as a canary at that share instead of going live (decision 0019). */
+  readonly canary: number | undefined;
   /** Options we do not know, to tell the pusher. */
   readonly unknown: readonly string[];
 }
@@ -18,6 +20,7 @@ export function parsePushOptions(raw: readonly string[]): PushOptions {
   let languagePack: string | undefined;
   const unknown: string[] = [];
   const buildpacks: string[] = [];
+  let canary: number | undefined;
   for (const o of raw) {
     if (o === 'solum.skip-build') skipBuild = true;
     else if (o === 'solum.async') async = true;
@@ -25,7 +28,9 @@ export function parsePushOptions(raw: readonly string[]): PushOptions {
       languagePack = o.slice('solum.language-pack='.length);
     } else if (o.startsWith('solum.buildpack=') && o.length > 'solum.buildpack='.length) {
       buildpacks.push(o.slice('solum.buildpack='.length));
+    } else if (/^solum\.canary=([1-9][0-9]?)$/.test(o)) {
+      canary = Number(o.slice('solum.canary='.length));
     } else unknown.push(o.slice(0, 100));
   }
-  return { skipBuild, async, languagePack, buildpacks, unknown };
+  return { skipBuild, async, languagePack, buildpacks, canary, unknown };
 }

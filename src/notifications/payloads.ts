@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { badRequest } from '../errors.js';
 
-export const notificationEvents = ['build.started', 'build.succeeded', 'build.failed', 'release.live', 'release.failed', 'pipeline.waiting'] as const;
+export const notificationEvents = ['build.started', 'build.succeeded', 'build.failed', 'release.live', 'release.failed', 'release.canary-aborted', 'pipeline.waiting'] as const;
 export type NotificationEvent = (typeof notificationEvents)[number];
 
 /** A subscription's events from `a,b` (or `*`, or nothing: every event), each checked. Pure. */
@@ -36,6 +36,8 @@ const sentence = (f: NotificationFacts): string => {
       return `${f.app}: v${f.release?.version ?? '?'} is live`;
     case 'release.failed':
       return `${f.app}: release v${f.release?.version ?? '?'} failed; the previous release keeps serving`;
+    case 'release.canary-aborted':
+      return `${f.app}: the canary v${f.release?.version ?? '?'} was aborted; the live release serves every session`;
     case 'pipeline.waiting':
       return `${f.app}: pipeline run ${f.pipeline?.run ?? '?'} waits for a decision at ${f.pipeline?.stage ?? '?'}`;
   }

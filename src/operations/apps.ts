@@ -4,14 +4,16 @@ import type { AppService } from '../apps/app-service.js';
 import type { AppChanges } from '../db/app-store.js';
 import type { User } from '../db/user-store.js';
 import type { ReleaseService } from '../deploy/release-service.js';
+import type { CanaryService } from '../deploy/canary-service.js';
 import { parseAssignment, parseWholeNumber } from '../parse.js';
 import { defineOperation, usage, wordOf, wordsOf, type SshWords } from './operation.js';
 import { table, when, yesNo } from './text.js';
-import { appInfoView, appView } from './views.js';
+import { appInfoView, appView, canaryView } from './views.js';
 
 interface Deps {
   readonly apps: AppService;
   readonly releases: ReleaseService;
+  readonly canaries: CanaryService;
 }
 
 const changes = z
@@ -91,9 +93,10 @@ export const appInfo = defineOperation(
     async run(actor, i) {
       const { app, role, owner } = await d.apps.info(actor, i.app);
       const live = await d.releases.live(actor, app.name);
-      return appInfoView(app, { owner, role, url: d.releases.url(app.name), release: live ? `v${live.version}` : null });
+      const canary = await d.canaries.runningOf(app);
+      return appInfoView(app, { owner, role, url: d.releases.url(app.name), release: live ? `v${live.version}` : null, canary: canary && canaryView(canary) });
     },
-    text: (a) => table([['name', a.name], ['deploy branch', a.deployBranch], ['public', yesNo(a.public)], ['your role', a.role ?? '-'], ['created', when(a.createdAt)]]),
+    text: (a) => table([['name', a.name], ['deploy branch', a.deployBranch], ['public', yesNo(a.public)], ['your role', a.role ?? '-'], ['canary', a.canary ? `v${a.canary.version} ${a.canary.percent}% since ${when(a.canary.since)}` : '-'], ['created', when(a.createdAt)]]),
   }),
 );
 

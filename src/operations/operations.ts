@@ -32,6 +32,8 @@ import { packOperations } from './packs.js';
 import { pipelineOperations } from './pipelines.js';
 import { processOperations } from './processes.js';
 import { releaseOperations } from './releases.js';
+import { canaryOperations } from './canaries.js';
+import type { CanaryService } from '../deploy/canary-service.js';
 import { runOperations } from './runs.js';
 import { serviceOperations } from './services.js';
 import { sourceOperations } from './sources.js';
@@ -42,6 +44,7 @@ export interface OperationDeps {
   readonly accounts: AccountService;
   readonly apps: AppService;
   readonly releases: ReleaseService;
+  readonly canaries: CanaryService;
   readonly buildControl: BuildControl;
   readonly buildSources: BuildSources;
   readonly pulls: PullBuilds;
@@ -67,6 +70,7 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...collaboratorOperations,
   ...buildOperations,
   ...releaseOperations,
+  ...canaryOperations,
   ...domainOperations,
   ...processOperations,
   ...runOperations,

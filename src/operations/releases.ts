@@ -1,16 +1,22 @@
 // Releases and config vars of an app: list, inspect, roll back; read and change config (each change a release).
 import { z } from 'zod';
 import type { User } from '../db/user-store.js';
+import type { CanaryService, CanaryView } from '../deploy/canary-service.js';
+import type { Release } from '../db/release-store.js';
 import type { ReleaseService } from '../deploy/release-service.js';
 import { parseAssignment, parseVersion } from '../parse.js';
 import { configChanges, splitConfigChanges } from './config-vars.js';
 import { defineOperation, releaseVersion, usage, wordOf, wordsOf } from './operation.js';
 import { table, when } from './text.js';
-import { configChangeView, releaseView } from './views.js';
+import { canaryView, configChangeView, releaseView } from './views.js';
 
 interface Deps {
   readonly releases: ReleaseService;
+  readonly canaries: CanaryService;
 }
+
+/** A release with the running canary's share and start when it is that canary (decision 0019). */
+const withCanary = (r: Release, c: CanaryView | null) => ({ ...releaseView(r), canary: c && c.version === r.version ? canaryView(c) : null });
 
 export const listReleases = defineOperation(
   {
@@ -22,9 +28,13 @@ export const listReleases = defineOperation(
     ssh: { usage: 'releases APP', help: "list an app's releases, newest first", args: ['app'] },
   },
   (d: Deps) => ({
-    run: async (actor, i) => (await d.releases.list(actor, i.app)).map(releaseView),
+    run: async (actor, i) => {
+      const list = await d.releases.list(actor, i.app);
+      const c = await d.canaries.running(actor, i.app);
+      return list.map((r) => withCanary(r, c));
+    },
     text: (list) =>
-      list.length === 0 ? 'no releases\n' : table([['VERSION', 'STATUS', 'DESCRIPTION', 'DU', 'CREATED'], ...list.map((r) => [`v${r.version}`, r.status, r.description, r.duImage, when(r.createdAt)])]),
+      list.length === 0 ? 'no releases\n' : table([['VERSION', 'STATUS', 'DESCRIPTION', 'DU', 'CREATED'], ...list.map((r) => [`v${r.version}`, r.canary ? `canary ${r.canary.percent}%` : r.status, r.description, r.duImage, when(r.createdAt)])]),
   }),
 );
 
@@ -38,9 +48,9 @@ export const releaseInfo = defineOperation(
     ssh: { usage: 'releases:info APP vN', help: 'show one release', args: ['app', 'version'] },
   },
   (d: Deps) => ({
-    run: async (actor, i) => releaseView(await d.releases.get(actor, i.app, i.version)),
+    run: async (actor, i) => withCanary(await d.releases.get(actor, i.app, i.version), await d.canaries.running(actor, i.app)),
     text: (r) =>
-      table([['version', `v${r.version}`], ['status', r.status], ['description', r.description], ['deployment unit', `${r.duImage} ${r.duId}`], ['config', r.configKeys.join(', ') || '-'], ['error', r.error ?? '-'], ['created', when(r.createdAt)]]),
+      table([['version', `v${r.version}`], ['status', r.status], ['canary', r.canary ? `${r.canary.percent}% of new sessions since ${when(r.canary.since)}` : '-'], ['description', r.description], ['deployment unit', `${r.duImage} ${r.duId}`], ['config', r.configKeys.join(', ') || '-'], ['error', r.error ?? '-'], ['created', when(r.createdAt)]]),
   }),
 );
 

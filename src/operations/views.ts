@@ -44,7 +44,11 @@ export const appView = (a: App) => ({
 });
 
 /** One app with who owns it, the caller's role (null: a public app read without one), its URL and live release (`v3`). */
-export const appInfoView = (a: App, more: { owner: string | null; role: AppRole | null; url: string; release: string | null }) => ({ ...appView(a), ...more });
+export const appInfoView = (a: App, more: { owner: string | null; role: AppRole | null; url: string; release: string | null; canary: CanaryJson | null }) => ({ ...appView(a), ...more });
+
+/** A running canary (decision 0019): its release, its share of new sessions, since when. */
+export const canaryView = (c: { version: number; percent: number; since: Date }) => ({ version: c.version, percent: c.percent, since: c.since.toISOString() });
+export type CanaryJson = ReturnType<typeof canaryView>;
 
 export const collaboratorView = (c: Collaborator) => ({ user: c.user, role: c.role });
 

@@ -228,6 +228,25 @@ test('config:set / config / config:unset on an app with no release: stored, no d
   t.regex(bad.stderr, /expected KEY=VALUE/);
 });
 
+test('releases:canary / releases:promote / releases:abort on an app with nothing live: clear errors, nothing starts', async (t) => {
+  const home = await loggedIn();
+  const app = randomName('can');
+  t.is((await cli(['apps:create', app], { home })).code, 0);
+  for (const [args, message] of [
+    [['releases:canary', 'v1', '20', '-a', app], /has no release v1/],
+    [['releases:canary', 'v1', 'abc', '-a', app], /1 to 99/],
+    [['releases:canary', 'v1', '100', '-a', app], /1 to 99/],
+    [['releases:promote', '-a', app], /has no canary running/],
+    [['releases:abort', '-a', app], /has no canary running/],
+  ] as const) {
+    const r = await cli(args, { home });
+    t.not(r.code, 0, args.join(' '));
+    t.regex(r.stderr, message, args.join(' '));
+    t.notRegex(r.stderr, STACK);
+  }
+  t.deepEqual((await server().api('GET', `/v1/apps/${app}/canary`)).json, { canary: null });
+});
+
 test('git:remote adds the solum remote and app commands infer the app from it', async (t) => {
   const home = await loggedIn();
   const app = randomName('remote');

@@ -12,7 +12,7 @@ export const sampleApp: App = { id: 1, name: 'hello' as AppName, ownerId: 1, dep
 export const sampleBuild: Build = {
   id: 7, appId: 1, app: 'hello' as AppName, number: 3, status: 'running', ref: 'refs/heads/main', commit: 'abc'.padEnd(40, '0'),
   languagePack: null, languagePackImage: null, duId: null, duImage: null, exitCode: null, error: null,
-  createdAt: new Date(), startedAt: new Date(), finishedAt: null, archive: 'x.tar', cancelRequested: false, source: 'push', workerId: 'w', baseCommit: null, releaseState: null, duManifest: null, buildpacks: [], languagePacks: [],
+  createdAt: new Date(), startedAt: new Date(), finishedAt: null, archive: 'x.tar', cancelRequested: false, source: 'push', workerId: 'w', baseCommit: null, releaseState: null, duManifest: null, buildpacks: [], canaryPercent: null, languagePacks: [],
 };
 
 /** A build log whose lines are collected in memory (its store drops them). */

@@ -10,7 +10,7 @@ export interface BuildQueue {
   newArchivePath(): string;
   /** `onQueued` runs after the row exists and before any worker is woken. */
   enqueue(
-    input: { app: App; ref: string; commit: string; archivePath: string; baseCommit?: string; source?: string; languagePack?: string | undefined; buildpacks?: readonly string[] },
+    input: { app: App; ref: string; commit: string; archivePath: string; baseCommit?: string; source?: string; languagePack?: string | undefined; buildpacks?: readonly string[]; canaryPercent?: number | undefined },
     onQueued?: (build: Build) => void,
   ): Promise<Build>;
 }
@@ -34,6 +34,7 @@ export function createBuildQueue(deps: { apps: AppStore; builds: BuildStore; arc
           ...(input.source ? { source: input.source } : {}),
           ...(input.languagePack ? { languagePack: input.languagePack } : {}),
           ...(input.buildpacks && input.buildpacks.length > 0 ? { buildpacks: input.buildpacks } : {}),
+          ...(input.canaryPercent !== undefined ? { canaryPercent: input.canaryPercent } : {}),
         });
         onQueued?.(build);
         deps.onQueued?.(build);

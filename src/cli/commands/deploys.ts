@@ -5,6 +5,7 @@ import { buildById, cancelBuildById, listBuilds } from '../../operations/builds.
 import { packInfo, listPacks } from '../../operations/packs.js';
 import { listProcesses, logs, restart, scale, showFormation, start, stop } from '../../operations/processes.js';
 import { listReleases, releaseInfo, rollback, showConfig, updateConfig } from '../../operations/releases.js';
+import { abortCanary, promoteCanary, startCanary } from '../../operations/canaries.js';
 import type { BuildJson } from '../../operations/views.js';
 import { parseAssignment, parsePositiveInt, parseVersion, parseWholeNumber } from '../../parse.js';
 import type { ApiClient } from '../api-client.js';
@@ -202,7 +203,7 @@ export function registerDeploys(program: Command, io: Io): void {
       ctx.out.emit(list, () =>
         ctx.out.table(
           ['VERSION', 'STATUS', 'DESCRIPTION', 'BY', 'CREATED'],
-          list.map((r) => [`v${r.version}`, status(r.status, c), r.description, r.createdBy ?? '-', relativeTime(r.createdAt)]),
+          list.map((r) => [`v${r.version}`, r.canary ? c.bold(`canary ${r.canary.percent}%`) : status(r.status, c), r.description, r.createdBy ?? '-', relativeTime(r.createdAt)]),
           'No releases yet: a successful build of the deploy branch makes v1',
         ),
       );
@@ -220,6 +221,7 @@ export function registerDeploys(program: Command, io: Io): void {
         ctx.out.details([
           ['release', c.bold(`v${r.version}`)],
           ['status', status(r.status, c)],
+          ['canary', r.canary ? `${r.canary.percent}% of new sessions since ${relativeTime(r.canary.since)}` : '-'],
           ['description', r.description],
           ['by', r.createdBy ?? '-'],
           ['deployment unit', `${r.duImage} ${r.duId}`],
@@ -243,6 +245,46 @@ export function registerDeploys(program: Command, io: Io): void {
       const api = await ctx.api();
       const r = await ctx.spin(`Rolling ${app} back to v${v}`, api.call(rollback, { app, rollback: v }));
       ctx.out.emit(r, () => `Rolled ${app} back to v${v}: now v${r.version} (${status(r.status, ctx.out.c)})\n`);
+    },
+  });
+
+  define(program, io, {
+    usage: 'releases:canary <version> <percent>',
+    summary: 'send PERCENT% of new sessions to release vN, each client kept on its release (again: change the share)',
+    app: true,
+    async run(ctx) {
+      const v = version(ctx.arg(0) ?? '');
+      const raw = ctx.arg(1) ?? '';
+      if (!/^[0-9]{1,2}$/.test(raw) || Number(raw) < 1) throw new UsageError(`PERCENT is a whole number from 1 to 99, not ${JSON.stringify(raw.slice(0, 20))}`);
+      const percent = Number(raw);
+      const app = await ctx.app();
+      const api = await ctx.api();
+      const r = await ctx.spin(`Starting v${v} as ${app}'s canary`, api.call(startCanary, { app, version: v, percent }));
+      ctx.out.emit(r, () => `Canary v${r.version} of ${app}: ${r.percent}% of new sessions (releases:promote or releases:abort)\n`);
+    },
+  });
+
+  define(program, io, {
+    usage: 'releases:promote',
+    summary: 'make the running canary the live release',
+    app: true,
+    async run(ctx) {
+      const app = await ctx.app();
+      const api = await ctx.api();
+      const r = await ctx.spin(`Promoting ${app}'s canary`, api.call(promoteCanary, { app }));
+      ctx.out.emit(r, () => `Promoted: v${r.version} of ${app} is live\n`);
+    },
+  });
+
+  define(program, io, {
+    usage: 'releases:abort',
+    summary: 'stop the running canary; every session goes back to the live release',
+    app: true,
+    async run(ctx) {
+      const app = await ctx.app();
+      const api = await ctx.api();
+      const r = await ctx.spin(`Aborting ${app}'s canary`, api.call(abortCanary, { app }));
+      ctx.out.emit(r, () => `Canary v${r.version} of ${app} aborted\n`);
     },
   });
 

@@ -1,6 +1,6 @@
 // The router's HAProxy configuration as Solum writes it.
 import test from 'ava';
-import { backendOf, renderConfig, renderCrtList, renderMap, slotName, type HaproxySettings } from '../../../src/edge/haproxy-config.js';
+import { backendOf, CANARY_COOKIE, canaryBackendOf, canaryCookies, renderConfig, renderCrtList, renderMap, slotName, type HaproxySettings } from '../../../src/edge/haproxy-config.js';
 
 const settings: HaproxySettings = {
   bind: '127.0.0.1',
@@ -54,4 +54,27 @@ test('maps and the certificate list are sorted, so the same routes write the sam
 test('backends are named by target key, never by name', (t) => {
   t.is(backendOf('env-4'), 't-env-4');
   t.is(slotName(0), 's1');
+});
+
+test('a canary: its backend beside the live one, cookie values per canary version, a rand(100) draw against the share only for sessions without this canary\'s cookie', (t) => {
+  t.is(canaryBackendOf('app-3'), 't-app-3-canary');
+  t.deepEqual(canaryCookies(4), { in: 'c-v4', out: 's-v4' });
+  t.is(CANARY_COOKIE, 'solum-canary');
+  const cfg = renderConfig(settings, 2, [
+    { name: backendOf('app-3'), servers: [{ name: slotName(0), address: { host: '10.0.0.2', port: 5000 } }] },
+    { name: canaryBackendOf('app-3'), servers: [{ name: slotName(0), address: { host: '10.0.0.3', port: 5000 } }] },
+  ]);
+  t.regex(cfg, /backend t-app-3-canary\n {2}balance roundrobin\n {2}server s1 10\.0\.0\.3:5000\n/);
+  t.regex(cfg, /set-var\(txn\.canary\) var\(txn\.host\),map\(\/data\/edge\/router\/canary\.map\)/);
+  t.regex(cfg, /set-var\(txn\.share\) var\(txn\.host\),map_str_int\(\/data\/edge\/router\/canary-share\.map,0\) if canary_on/);
+  t.regex(cfg, /acl holds_canary req\.cook\(solum-canary\),strcmp\(txn\.cin\) eq 0/);
+  t.regex(cfg, /acl holds_live req\.cook\(solum-canary\),strcmp\(txn\.cout\) eq 0/);
+  t.regex(cfg, /set-var\(txn\.draw\) rand\(100\) if canary_on !holds_canary !holds_live/);
+  t.regex(cfg, /acl draws_canary var\(txn\.draw\),sub\(txn\.share\) lt 0/);
+  t.regex(cfg, /set-var\(txn\.backend\) var\(txn\.canary\) if canary_on holds_canary\n/);
+  t.regex(cfg, /set-var\(txn\.backend\) var\(txn\.canary\) if canary_on drew draws_canary\n/);
+  t.regex(cfg, /http-response add-header Set-Cookie "solum-canary=%\[var\(txn\.setcookie\)\]; Path=\/; HttpOnly; SameSite=Lax" if \{ var\(txn\.setcookie\) -m found \}/);
+  // The canary's choice is made after the host's backend is known and before it is used.
+  t.true(cfg.indexOf('map(/data/edge/router/hosts.map)') < cfg.indexOf('canary.map'));
+  t.true(cfg.indexOf('if canary_on drew draws_canary') < cfg.indexOf('use_backend %[var(txn.backend)]'));
 });
