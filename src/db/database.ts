@@ -17,6 +17,7 @@ import * as supplyChain from '../../migrations/0011-supply-chain.js';
 import * as releasePhaseAndCron from '../../migrations/0012-release-phase-and-cron.js';
 import * as edge from '../../migrations/0013-edge.js';
 import * as notifications from '../../migrations/0014-notifications.js';
+import * as previews from '../../migrations/0016-previews.js';
 import { PgLiteClient } from './pglite-client.js';
 
 export type Dialect = 'pglite' | 'postgres';
@@ -56,6 +57,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0012-release-phase-and-cron', releasePhaseAndCron],
   ['0013-edge', edge],
   ['0014-notifications', notifications],
+  ['0016-previews', previews],
 ];
 
 const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
