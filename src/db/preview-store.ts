@@ -126,8 +126,8 @@ export function createPreviewStore(knex: Knex): PreviewStore {
       const rows = await knex<PreviewRow>('previews')
         .leftJoin('preview_settings', 'preview_settings.app_id', 'previews.app_id')
         .whereNot('previews.state', 'doomed')
-        .select<PreviewRow[]>('previews.*', knex.raw('coalesce(preview_settings.ttl_seconds, ?) as ttl', [defaultPreviewSettings.ttlSeconds]));
-      return rows.filter((r) => r.last_push_at.getTime() + Number((r as unknown as { ttl: number }).ttl) * 1000 <= now.getTime()).map(toPreview);
+        .select<Array<PreviewRow & { ttl: number | string }>>('previews.*', knex.raw('coalesce(preview_settings.ttl_seconds, ?) as ttl', [defaultPreviewSettings.ttlSeconds]));
+      return rows.filter((r) => r.last_push_at.getTime() + Number(r.ttl) * 1000 <= now.getTime()).map(toPreview);
     },
     async countOwnedBy(ownerId) {
       const [row] = await knex('previews').join('apps', 'apps.id', 'previews.app_id').where('apps.owner_id', ownerId).whereNot('previews.state', 'doomed').count<{ n: number | string }[]>('* as n');

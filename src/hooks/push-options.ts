@@ -8,6 +8,8 @@ export interface PushOptions {
   readonly languagePack: string | undefined;
   /** Buildpack URLs for this build, in order (`solum.buildpack=URL`, repeatable). */
   readonly buildpacks: readonly string[];
+  /** Build and deploy the pushed branch as a preview app (`solum.preview`, decision 0020). */
+  readonly preview: boolean;
   /** Options we do not know, to tell the pusher. */
   readonly unknown: readonly string[];
 }
@@ -15,17 +17,19 @@ export interface PushOptions {
 export function parsePushOptions(raw: readonly string[]): PushOptions {
   let skipBuild = false;
   let async = false;
+  let preview = false;
   let languagePack: string | undefined;
   const unknown: string[] = [];
   const buildpacks: string[] = [];
   for (const o of raw) {
     if (o === 'solum.skip-build') skipBuild = true;
     else if (o === 'solum.async') async = true;
+    else if (o === 'solum.preview') preview = true;
     else if (o.startsWith('solum.language-pack=') && /^[a-z][a-z0-9-]{0,30}$/.test(o.slice('solum.language-pack='.length))) {
       languagePack = o.slice('solum.language-pack='.length);
     } else if (o.startsWith('solum.buildpack=') && o.length > 'solum.buildpack='.length) {
       buildpacks.push(o.slice('solum.buildpack='.length));
     } else unknown.push(o.slice(0, 100));
   }
-  return { skipBuild, async, languagePack, buildpacks, unknown };
+  return { skipBuild, async, languagePack, buildpacks, preview, unknown };
 }
