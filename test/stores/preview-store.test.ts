@@ -2,6 +2,9 @@
 // their own, the idle clock, the quota count and teardown marking.
 import test from 'ava';
 import { createAppStore } from '../../src/db/app-store.js';
+import { createEnvironmentStore } from '../../src/db/environment-store.js';
+import { createReleaseStore } from '../../src/db/release-store.js';
+import { createTargets } from '../../src/deploy/target.js';
 import { createPreviewStore, defaultPreviewSettings } from '../../src/db/preview-store.js';
 import { createUserStore } from '../../src/db/user-store.js';
 import { parseAppName, parseUserName } from '../../src/names.js';
@@ -54,5 +57,30 @@ for (const kind of databaseKinds) {
     t.true(await store.remove(p.id));
     t.deepEqual(await store.services(p.id), [], "the preview's rows cascade");
     t.is(await store.releases.activeRelease(p.id), undefined);
+  });
+}
+
+for (const kind of databaseKinds) {
+  test(`previews as deploy targets: key pre-<id>, their own router name and releases; a doomed preview is not re-adopted [${kind}]`, async (t) => {
+    const { db, done } = await open(kind);
+    t.teardown(done);
+    const users = createUserStore(db.knex);
+    const apps = createAppStore(db.knex);
+    const store = createPreviewStore(db.knex);
+    const releases = createReleaseStore(db.knex);
+    const envs = createEnvironmentStore(db.knex);
+    const ann = await created(users.createUser(parseUserName('ann'), false));
+    const { app } = await apps.createApp(parseAppName('shop'), ann.id);
+    const p = await store.create({ appId: app.id, name: 'preview-x', branch: 'preview/x', routerName: 'shop-preview-x', source: 'push' });
+    if (p === 'duplicate') return t.fail('created');
+    const targets = createTargets({ appReleases: releases, environmentReleases: envs.releases, appById: (id) => apps.findAppById(id), environmentById: (id) => envs.byId(id), previewReleases: store.releases, previewById: (id) => store.byId(id) });
+    const target = targets.ofPreview(app, p);
+    t.like(target, { key: `pre-${p.id}`, name: 'shop-preview-x', environment: null });
+    const r = await target.releases.createRelease({ buildId: null, duId: 'sha256:x', duImage: 'solum/shop:1', config: {}, processTypes: { web: 'x' }, description: 'preview', createdBy: null });
+    await target.releases.activate(r.id);
+    t.is(await releases.activeRelease(app.id), undefined, "a preview's release is not the app's");
+    t.deepEqual((await targets.active()).map((a) => a.target.key), [`pre-${p.id}`]);
+    await store.doom(p.id);
+    t.deepEqual(await targets.active(), [], 'a doomed preview is left to the reconciler');
   });
 }
