@@ -24,14 +24,14 @@ const layers = [
       'src/backing-services/service-kinds.ts',
       'src/supply-chain/debian-version.ts', 'src/supply-chain/pep440.ts', 'src/supply-chain/version-match.ts', 'src/supply-chain/package-databases.ts',
       'src/supply-chain/inventory.ts', 'src/supply-chain/sbom.ts', 'src/supply-chain/dsse.ts', 'src/supply-chain/provenance.ts',
-      'src/notifications/payloads.ts',
+      'src/notifications/payloads.ts', 'src/previews/preview-rules.ts',
       'src/edge/haproxy-config.ts', 'src/edge/certificate-bundle.ts', 'src/edge/domain-rules.ts',
     ],
   },
   { layer: 'adapters', files: ['src/db/**', 'src/containers/**', 'src/git/git-process.ts', 'src/git/build-notes.ts', 'src/git/git-spawner.ts', 'src/git/git-spawner-program.ts', 'src/git/repo-store.ts', 'src/git/host-key.ts', 'src/supply-chain/signing-key.ts', 'src/edge/haproxy.ts', 'src/edge/acme.ts'] },
   {
     layer: 'domain',
-    files: ['src/access/**', 'src/apps/**', 'src/hooks/**', 'src/build/**', 'src/deploy/**', 'src/backing-services/**', 'src/pipelines/**', 'src/git/git-access.ts', 'src/supply-chain/**', 'src/notifications/**', 'src/edge/**'],
+    files: ['src/access/**', 'src/apps/**', 'src/hooks/**', 'src/build/**', 'src/deploy/**', 'src/backing-services/**', 'src/pipelines/**', 'src/git/git-access.ts', 'src/supply-chain/**', 'src/notifications/**', 'src/edge/**', 'src/previews/**'],
   },
   // Each operation (src/operations/<noun>.ts) is its contract and its implementation: at run time it
   // loads only core, so the CLI can read the contracts; the services it calls it gets passed in,

@@ -43,7 +43,8 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
   const isolated = containers.networks.mode === 'isolated';
   const instances = createServiceInstances({ store: stores.services, containers, ports, logger, nanoCpus: config.deploy.serviceNanoCpus });
   // Services linked to an app are on its network before any container of its releases starts (environments have no links).
-  const joinServices = (target: DeployTarget, network: NetworkRef): Promise<void> => (target.environment ? Promise.resolve() : instances.joinApp(target.app.id, network));
+  // A preview never reaches the app's own instances: it gets fresh ones of its own (decision 0020).
+  const joinServices = (target: DeployTarget, network: NetworkRef): Promise<void> => (target.environment || target.preview ? Promise.resolve() : instances.joinApp(target.app.id, network));
   const deployer = createDeployer({
     containers,
     router,
@@ -53,7 +54,14 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     healthTimeoutMs: config.deploy.healthTimeoutMs,
     beforeStart: joinServices,
   });
-  const targets = createTargets({ appReleases: stores.releases, environmentReleases: stores.environments.releases, appById: (id) => stores.apps.findAppById(id), environmentById: (id) => stores.environments.byId(id) });
+  const targets = createTargets({
+    appReleases: stores.releases,
+    environmentReleases: stores.environments.releases,
+    appById: (id) => stores.apps.findAppById(id),
+    environmentById: (id) => stores.environments.byId(id),
+    previewReleases: stores.previews.releases,
+    previewById: (id) => stores.previews.byId(id),
+  });
   const removeCaches = (app: string): Promise<number> => containers.removeVolumes({ [LABEL.app]: app, [LABEL.role]: 'build-cache' });
   const accounts = createAccountService({ users: stores.users, policy: o.policy, ownedApps: async (id) => (await stores.apps.listOwnedBy(id)).map((a) => a.name) });
   const apps = createAppService({
@@ -64,7 +72,14 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     policy: o.policy,
     stopProcesses: (app) => deployer.stopApp(app),
     packExists: (name) => Promise.resolve(b.registry.packs().some((p) => p.name === name)),
-    environmentNamed: (name) => stores.environments.findByRouterName(name),
+    // A new app may not take the host of an environment or of a preview (decision 0020) either.
+    environmentNamed: async (name) => {
+      const env = await stores.environments.findByRouterName(name);
+      if (env) return env;
+      const preview = await stores.previews.byRouterName(name);
+      const owner = preview && (await stores.apps.findAppById(preview.appId));
+      return preview && owner ? { app: owner.name, environment: `preview ${preview.name}` } : undefined;
+    },
     maxAppsPerUser: config.quotas.apps,
     removeImages: async (app) => {
       await containers.removeImages({ [LABEL.app]: app });
@@ -118,7 +133,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     logger,
     steps,
     // Only an app's own releases are announced: environments are a pipeline's to report.
-    onRelease: (target, r) => { if (!target.environment) b.events.state({ type: 'release', app: target.app.name, number: r.version, status: r.status }); },
+    onRelease: (target, r) => { if (!target.environment && !target.preview) b.events.state({ type: 'release', app: target.app.name, number: r.version, status: r.status }); },
   });
   const runs = createRunService({ apps, targets, oneOffs, quota: runQuota, timeoutMs: config.oneOffs.timeoutMs, maxOutputBytes: config.buildLogMaxBytes });
   const releases = createReleaseService({

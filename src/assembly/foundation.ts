@@ -12,6 +12,7 @@ import { createBuildpackStore } from '../db/buildpack-store.js';
 import { createCronStore } from '../db/cron-store.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { createEnvironmentStore } from '../db/environment-store.js';
+import { createPreviewStore } from '../db/preview-store.js';
 import { createPackStore } from '../db/pack-store.js';
 import { createPipelineStore } from '../db/pipeline-store.js';
 import { createReleaseStore } from '../db/release-store.js';
@@ -36,6 +37,7 @@ const storesOf = (db: Database) => ({
     { ttlMs: 1000, coherent: db.dialect === 'pglite' },
   ),
   environments: createEnvironmentStore(db.knex),
+  previews: createPreviewStore(db.knex),
   pipelines: createPipelineStore(db.knex),
   services: createServiceStore(db.knex),
   packs: createPackStore(db.knex),

@@ -18,6 +18,7 @@ import * as releasePhaseAndCron from '../../migrations/0012-release-phase-and-cr
 import * as edge from '../../migrations/0013-edge.js';
 import * as notifications from '../../migrations/0014-notifications.js';
 import * as canaryReleases from '../../migrations/0015-canary-releases.js';
+import * as previews from '../../migrations/0016-previews.js';
 import { PgLiteClient } from './pglite-client.js';
 
 export type Dialect = 'pglite' | 'postgres';
@@ -58,6 +59,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0013-edge', edge],
   ['0014-notifications', notifications],
   ['0015-canary-releases', canaryReleases],
+  ['0016-previews', previews],
 ];
 
 const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -2,6 +2,7 @@
 // of its pipeline environments — with an identity of its own, so two ID spaces never share one type.
 import type { App } from '../db/app-store.js';
 import type { Environment } from '../db/environment-store.js';
+import type { Preview } from '../db/preview-store.js';
 import type { Formation, Release, ReleaseStore } from '../db/release-store.js';
 
 /** A target's releases, config vars and formation: a release store bound to one owner. */
@@ -22,12 +23,14 @@ export interface ReleaseBook {
 }
 
 export interface DeployTarget {
-  /** `app-<id>` or `env-<id>`: process labels, router entries and deploy locks are keyed by it. */
+  /** `app-<id>`, `env-<id>` or `pre-<id>`: process labels, router entries and deploy locks are keyed by it. */
   readonly key: string;
   readonly app: App;
   /** The environment deployed to; null for the app itself. */
   readonly environment: Environment | null;
-  /** The router host's first label and the name output uses: `<app>` or `<app>-<env>`. */
+  /** The preview app deployed to (decision 0020); null for the app and its environments. */
+  readonly preview: Preview | null;
+  /** The router host's first label and the name output uses: `<app>`, `<app>-<env>` or `<app>-<preview>`. */
   readonly name: string;
   readonly releases: ReleaseBook;
 }
@@ -59,6 +62,7 @@ export const environmentRouterName = (app: string, env: string): string => `${ap
 export interface Targets {
   ofApp(app: App): DeployTarget;
   ofEnvironment(app: App, env: Environment): DeployTarget;
+  ofPreview(app: App, preview: Preview): DeployTarget;
   /** Every target with an active release, for re-adoption at start. */
   active(): Promise<Array<{ target: DeployTarget; release: Release }>>;
 }
@@ -68,18 +72,27 @@ export function createTargets(d: {
   environmentReleases: ReleaseStore;
   appById: (id: number) => Promise<App | undefined>;
   environmentById: (id: number) => Promise<Environment | undefined>;
+  /** Previews' releases and rows (decision 0020); without them no preview is ever a target. */
+  previewReleases?: ReleaseStore;
+  previewById?: (id: number) => Promise<Preview | undefined>;
 }): Targets {
-  const ofApp = (app: App): DeployTarget => ({ key: appTargetKey(app.id), app, environment: null, name: app.name, releases: bookOf(d.appReleases, app.id) });
+  const ofApp = (app: App): DeployTarget => ({ key: appTargetKey(app.id), app, environment: null, preview: null, name: app.name, releases: bookOf(d.appReleases, app.id) });
   const ofEnvironment = (app: App, env: Environment): DeployTarget => ({
     key: `env-${env.id}`,
     app,
     environment: env,
+    preview: null,
     name: environmentRouterName(app.name, env.name),
     releases: bookOf(d.environmentReleases, env.id),
   });
+  const ofPreview = (app: App, preview: Preview): DeployTarget => {
+    if (!d.previewReleases) throw new Error('previews are not assembled');
+    return { key: `pre-${preview.id}`, app, environment: null, preview, name: preview.routerName, releases: bookOf(d.previewReleases, preview.id) };
+  };
   return {
     ofApp,
     ofEnvironment,
+    ofPreview,
     async active() {
       const out: Array<{ target: DeployTarget; release: Release }> = [];
       for (const release of await d.appReleases.allActive()) {
@@ -90,6 +103,12 @@ export function createTargets(d: {
         const env = await d.environmentById(release.appId);
         const app = env && (await d.appById(env.appId));
         if (env && app) out.push({ target: ofEnvironment(app, env), release });
+      }
+      // A doomed preview is not re-adopted: the reconciler takes it down.
+      for (const release of d.previewReleases && d.previewById ? await d.previewReleases.allActive() : []) {
+        const preview = await d.previewById?.(release.appId);
+        const app = preview && preview.state !== 'doomed' ? await d.appById(preview.appId) : undefined;
+        if (preview && app) out.push({ target: ofPreview(app, preview), release });
       }
       return out;
     },

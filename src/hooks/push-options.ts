@@ -10,6 +10,8 @@ export interface PushOptions {
   readonly buildpacks: readonly string[];
   /** `solum.canary=PERCENT`: the build's release starts as a canary at that share instead of going live (decision 0019). */
   readonly canary: number | undefined;
+  /** Build and deploy the pushed branch as a preview app (`solum.preview`, decision 0020). */
+  readonly preview: boolean;
   /** Options we do not know, to tell the pusher. */
   readonly unknown: readonly string[];
 }
@@ -17,6 +19,7 @@ export interface PushOptions {
 export function parsePushOptions(raw: readonly string[]): PushOptions {
   let skipBuild = false;
   let async = false;
+  let preview = false;
   let languagePack: string | undefined;
   const unknown: string[] = [];
   const buildpacks: string[] = [];
@@ -24,6 +27,7 @@ export function parsePushOptions(raw: readonly string[]): PushOptions {
   for (const o of raw) {
     if (o === 'solum.skip-build') skipBuild = true;
     else if (o === 'solum.async') async = true;
+    else if (o === 'solum.preview') preview = true;
     else if (o.startsWith('solum.language-pack=') && /^[a-z][a-z0-9-]{0,30}$/.test(o.slice('solum.language-pack='.length))) {
       languagePack = o.slice('solum.language-pack='.length);
     } else if (o.startsWith('solum.buildpack=') && o.length > 'solum.buildpack='.length) {
@@ -32,5 +36,5 @@ export function parsePushOptions(raw: readonly string[]): PushOptions {
       canary = Number(o.slice('solum.canary='.length));
     } else unknown.push(o.slice(0, 100));
   }
-  return { skipBuild, async, languagePack, buildpacks, canary, unknown };
+  return { skipBuild, async, languagePack, buildpacks, canary, preview, unknown };
 }

@@ -88,3 +88,40 @@ export function touchesWatchPaths(files: readonly string[], watchPaths: readonly
   }
   return undefined;
 }
+
+/** What a push means for preview apps (decision 0020). */
+export interface PreviewPlan {
+  /** Branch updates to build and deploy as previews (at most one a push: the first). */
+  readonly build: RefUpdate | undefined;
+  /** Preview branches deleted by the push (`git push solum :preview/x`): their previews are torn down. */
+  readonly deleted: readonly string[];
+  /** Further preview branches of the same push, stored without a build. */
+  readonly skipped: readonly string[];
+}
+
+/**
+ * The preview part of a push: a branch other than the deploy branch that matches the app's
+ * preview pattern, or any branch with `-o solum.preview`, builds as a preview; a deleted branch
+ * that has a preview takes it down. `isPreviewBranch` is the app's pattern; `hasPreview` whether a
+ * branch has one now. Pure.
+ */
+export function planPreviews(
+  updates: readonly RefUpdate[],
+  deployBranch: string,
+  o: { readonly forced: boolean; readonly isPreviewBranch: (branch: string) => boolean; readonly hasPreview: (branch: string) => boolean },
+): PreviewPlan {
+  let build: RefUpdate | undefined;
+  const deleted: string[] = [];
+  const skipped: string[] = [];
+  for (const u of updates) {
+    if (!u.ref.startsWith('refs/heads/') || u.ref === `refs/heads/${deployBranch}`) continue;
+    const branch = u.ref.slice('refs/heads/'.length);
+    if (ZERO.test(u.newSha)) {
+      if (o.hasPreview(branch)) deleted.push(branch);
+    } else if (o.forced || o.isPreviewBranch(branch) || o.hasPreview(branch)) {
+      if (build) skipped.push(branch);
+      else build = u;
+    }
+  }
+  return { build, deleted, skipped };
+}

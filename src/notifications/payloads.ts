@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { badRequest } from '../errors.js';
 
-export const notificationEvents = ['build.started', 'build.succeeded', 'build.failed', 'release.live', 'release.failed', 'release.canary-aborted', 'pipeline.waiting'] as const;
+export const notificationEvents = ['build.started', 'build.succeeded', 'build.failed', 'release.live', 'release.failed', 'release.canary-aborted', 'pipeline.waiting', 'preview.up', 'preview.down'] as const;
 export type NotificationEvent = (typeof notificationEvents)[number];
 
 /** A subscription's events from `a,b` (or `*`, or nothing: every event), each checked. Pure. */
@@ -22,6 +22,7 @@ export interface NotificationFacts {
   readonly build?: { readonly id: number; readonly number: number; readonly status: string; readonly commit: string; readonly url: string } | undefined;
   readonly release?: { readonly version: number; readonly status: string; readonly url: string } | undefined;
   readonly pipeline?: { readonly run: number; readonly stage: string; readonly url: string } | undefined;
+  readonly preview?: { readonly name: string; readonly branch: string; readonly url: string } | undefined;
 }
 
 const sentence = (f: NotificationFacts): string => {
@@ -40,16 +41,20 @@ const sentence = (f: NotificationFacts): string => {
       return `${f.app}: the canary v${f.release?.version ?? '?'} was aborted; the live release serves every session`;
     case 'pipeline.waiting':
       return `${f.app}: pipeline run ${f.pipeline?.run ?? '?'} waits for a decision at ${f.pipeline?.stage ?? '?'}`;
+    case 'preview.up':
+      return `${f.app}: preview ${f.preview?.name ?? '?'} (${f.preview?.branch ?? '?'}) is up`;
+    case 'preview.down':
+      return `${f.app}: preview ${f.preview?.name ?? '?'} (${f.preview?.branch ?? '?'}) was torn down`;
   }
 };
 
 /** The body sent: Solum's JSON document, or `{"text": …}` for Slack-compatible receivers. Pure. */
 export function payloadOf(f: NotificationFacts, format: 'json' | 'slack'): string {
   if (format === 'slack') {
-    const link = f.release?.url ?? f.pipeline?.url ?? f.build?.url;
+    const link = f.preview?.url ?? f.release?.url ?? f.pipeline?.url ?? f.build?.url;
     return JSON.stringify({ text: link ? `${sentence(f)} <${link}>` : sentence(f) });
   }
-  return JSON.stringify({ event: f.event, app: f.app, occurredAt: f.occurredAt.toISOString(), summary: sentence(f), build: f.build ?? null, release: f.release ?? null, pipeline: f.pipeline ?? null });
+  return JSON.stringify({ event: f.event, app: f.app, occurredAt: f.occurredAt.toISOString(), summary: sentence(f), build: f.build ?? null, release: f.release ?? null, pipeline: f.pipeline ?? null, ...(f.preview ? { preview: f.preview } : {}) });
 }
 
 /** The `X-Solum-Signature-256` header value for a body: `sha256=` and the hex HMAC. Pure. */

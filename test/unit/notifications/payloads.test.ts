@@ -30,3 +30,13 @@ test('retries double from the base, at most an hour apart', (t) => {
   t.deepEqual([1, 2, 3, 4].map((n) => retryDelayMs(n, 1000)), [1000, 2000, 4000, 8000]);
   t.is(retryDelayMs(30, 1000), 3_600_000);
 });
+
+test('preview events: subscribable by name, their payload carries the preview and its URL', (t) => {
+  t.deepEqual(parseEventList('preview.up,preview.down'), ['preview.up', 'preview.down']);
+  const facts = { event: 'preview.up' as const, app: 'shop', occurredAt: new Date('2026-01-01T00:00:00Z'), preview: { name: 'preview-x', branch: 'preview/x', url: 'http://shop-preview-x.example/' } };
+  const json = JSON.parse(payloadOf(facts, 'json')) as { event: string; summary: string; preview: { url: string } };
+  t.is(json.event, 'preview.up');
+  t.is(json.summary, 'shop: preview preview-x (preview/x) is up');
+  t.is(json.preview.url, 'http://shop-preview-x.example/');
+  t.regex(payloadOf({ ...facts, event: 'preview.down' }, 'slack'), /torn down <http:\/\/shop-preview-x\.example\/>/);
+});
