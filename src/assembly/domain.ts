@@ -151,6 +151,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     appById: (id) => stores.apps.findAppById(id),
     store: stores.canaries,
     deployer,
+    steps,
     announce: (app, version, status) => { b.events.state({ type: 'release', app: app.name, number: version, status }); },
     logger,
     processQuota,

@@ -9,6 +9,7 @@ import type { User } from '../db/user-store.js';
 import type { AppService } from '../apps/app-service.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { ReleaseSteps } from './release-steps.js';
 import type { Deployer } from './deployer.js';
 import type { DeployTarget, Targets } from './target.js';
 
@@ -50,6 +51,8 @@ export function createCanaryService(d: {
   appById: (id: number) => Promise<App | undefined>;
   store: CanaryStore;
   deployer: Deployer;
+  /** A pushed canary runs its release phase before it starts; a promoted one its postdeploy (decision 0016). */
+  steps?: Pick<ReleaseSteps, 'releasePhase' | 'afterLive'>;
   /** Told when a canary starts, changes, is promoted or aborted (`/v1/events`, notifications). */
   announce: (app: App, version: number, status: 'canary' | 'active' | 'canary-aborted') => void;
   logger: Logger;
@@ -164,7 +167,10 @@ export function createCanaryService(d: {
       await d.store.end(c.id, 'promoted', actor ? `promoted by ${actor.name}` : 'promoted');
       d.announce(t.app, c.version, 'active');
       log.info({ target: t.name, version: c.version }, 'canary promoted');
-      return (await t.releases.getRelease(c.version)) ?? release;
+      const live = (await t.releases.getRelease(c.version)) ?? release;
+      // Live now: its postdeploy runs and cron follows it, as after any release going live.
+      await d.steps?.afterLive(t, live, (line) => log.info({ target: t.name, version: c.version, line }, 'postdeploy'), { first: false, running: true });
+      return live;
     },
     async abort(actor, name) {
       const t = await target(actor, name, 'write');
@@ -185,6 +191,10 @@ export function createCanaryService(d: {
     async releaseBuildAsCanary(app, release, percent, say) {
       const t = d.targets.ofApp(app);
       try {
+        // The release phase (migrations, say) runs before any process of the release starts,
+        // canary or not; a failing one ends the release failed and starts nothing.
+        const early = await d.steps?.releasePhase(t, release, say);
+        if (early) throw new Error(`the release phase failed: ${early}`);
         await launch(t, release, checkPercent(percent), null, say);
         say(`-----> v${release.version} is a canary with ${percent}% of new sessions: solum releases:promote ${app.name} or releases:abort ${app.name}`);
         return undefined;

@@ -211,5 +211,15 @@ for (const database of databaseKinds) {
     t.not(p4.code, 0);
     t.regex(p4.stderr, /solum\.canary takes a whole percent from 1 to 99/);
     t.like((await solum.api('GET', `/v1/apps/${app}`)).json, { release: 'v2' });
+
+    // A pushed canary runs its release phase first: a failing one starts nothing of the release.
+    await writeAndCommit(repo, { 'server.js': server('hello v5'), 'Procfile': 'web: node server.js\nrelease: sh -c "echo migrating; exit 3"\n' }, 'v5');
+    const p5 = await client.git(['push', '-o', 'solum.canary=25', client.url(app), 'main'], repo);
+    t.regex(p5.stderr, /remote: +release phase: Procfile release/);
+    t.regex(p5.stderr, /the release phase failed: the release phase \(Procfile release\) exited with status 3/);
+    t.like((await solum.api('GET', `/v1/apps/${app}`)).json, { release: 'v2', canary: null });
+    const v5 = (await solum.api('GET', `/v1/apps/${app}/releases`)).json as Array<{ version: number; status: string }>;
+    t.is(v5.find((r) => r.version === Math.max(...v5.map((x) => x.version)))?.status, 'failed');
+    t.is((await run('docker', ['ps', '-q', '--filter', `label=io.solum.app=${app}`, '--filter', `label=io.solum.release=${Math.max(...v5.map((x) => x.version))}`])).stdout.trim(), '', 'no process of the failed canary started');
   });
 }
