@@ -1,10 +1,11 @@
 // The dashboard's entry point: sign in and out, the #/routes, and the frame every page is shown in.
-import { api, ApiError, get, isAbort, messageOf, session, UNAUTHENTICATED_EVENT, type User } from './api.js';
+import { ApiError, isAbort, messageOf, session, solum, UNAUTHENTICATED_EVENT, type User } from './api.js';
 import { appPage } from './app-page.js';
 import { appsPage } from './apps-page.js';
 import { buildPage } from './build-page.js';
 import { h, on } from './dom.js';
 import { keysPage } from './keys-page.js';
+import { servicesPage } from './services-page.js';
 import { pageHeading, type Page, type PageContext } from './page.js';
 
 function $<T extends HTMLElement>(id: string, type: abstract new () => T): T {
@@ -29,7 +30,7 @@ const els = {
 };
 
 interface Route {
-  readonly nav: 'apps' | 'keys' | null;
+  readonly nav: 'apps' | 'services' | 'keys' | null;
   readonly page: Page;
 }
 
@@ -47,6 +48,7 @@ function route(hash: string): Route {
     if (first === 'apps' && second !== undefined) return { nav: 'apps', page: appPage(second) };
     if (first === 'builds' && second !== undefined && /^[1-9][0-9]{0,9}$/.test(second)) return { nav: 'apps', page: buildPage(Number(second)) };
     if (first === 'keys' && second === undefined) return { nav: 'keys', page: keysPage };
+    if (first === 'services' && second === undefined) return { nav: 'services', page: servicesPage };
   }
   return { nav: null, page: notFound };
 }
@@ -85,7 +87,7 @@ async function show(focus: boolean): Promise<void> {
   }
   if (!user) {
     try {
-      user = await get<User>('/v1/user', signal);
+      user = await solum.whoami(signal);
     } catch (err) {
       if (isAbort(err)) return;
       // A rejected token signs out through UNAUTHENTICATED_EVENT; anything else is shown.
@@ -173,7 +175,7 @@ els.signInForm.addEventListener('submit', (ev) => {
     if (button) button.disabled = true;
     try {
       // Check the token before keeping it.
-      user = await api<User>('GET', '/v1/user', { token });
+      user = await solum.whoami(undefined, token);
     } catch (err) {
       els.token.setAttribute('aria-invalid', 'true');
       els.signInError.textContent = err instanceof ApiError && err.status === 401 ? `That token was not accepted: ${err.message}.` : messageOf(err);

@@ -1,11 +1,11 @@
 // The apps page (#/apps): every app the user can see, with its last build, live release and URL.
-import { get, messageOf, path, type App, type AppDetail, type Build } from './api.js';
+import { messageOf, solum, type AppDetail, type Build } from './api.js';
 import { h, shortCommit, status, table, time, type Child } from './dom.js';
 import { empty, pageHeading, type PageContext } from './page.js';
 
 export async function appsPage(ctx: PageContext): Promise<Node[]> {
   ctx.setTitle('Apps');
-  const apps = await get<App[]>('/v1/apps', ctx.signal);
+  const apps = await solum.apps(ctx.signal);
   const heading = pageHeading('Apps');
   if (apps.length === 0) {
     const remote = `${location.origin}/hello.git`;
@@ -17,7 +17,7 @@ export async function appsPage(ctx: PageContext): Promise<Node[]> {
   }
   const rows = await Promise.all(
     apps.map(async (app) => {
-      const [detail, builds] = await Promise.allSettled([get<AppDetail>(path('apps', app.name), ctx.signal), get<Build[]>(path('apps', app.name, 'builds'), ctx.signal)]);
+      const [detail, builds] = await Promise.allSettled([solum.app(app.name, ctx.signal), solum.builds(app.name, ctx.signal)]);
       return { key: app.name, cells: [appLink(app.name), lastBuild(builds), liveRelease(detail), appUrl(detail)] };
     }),
   );

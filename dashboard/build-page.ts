@@ -1,5 +1,5 @@
 // The build page (#/builds/ID): status, DU ID with a copy button, and the log followed live over SSE.
-import { ApiError, get, isAbort, messageOf, path, request, type Build } from './api.js';
+import { ApiError, isAbort, messageOf, solum, type Build } from './api.js';
 import { duration, h, hidden, on, shortCommit, status, time } from './dom.js';
 import { facts, pageHeading, section, sleep, type PageContext } from './page.js';
 import { readEventStream } from './sse.js';
@@ -8,7 +8,7 @@ const finished = (b: Build): boolean => b.status !== 'queued' && b.status !== 'r
 
 export function buildPage(id: number): (ctx: PageContext) => Promise<Node[]> {
   return async (ctx) => {
-    const first = await get<Build>(path('builds', id), ctx.signal);
+    const first = await solum.build(id, ctx.signal);
     ctx.setTitle(`Build #${first.number} of ${first.app}`);
 
     const summaryBox = h('div', {});
@@ -25,7 +25,7 @@ export function buildPage(id: number): (ctx: PageContext) => Promise<Node[]> {
       refreshing = true;
       const before = shown;
       try {
-        const now = await get<Build>(path('builds', id), ctx.signal);
+        const now = await solum.build(id, ctx.signal);
         // Unless the end event came meanwhile.
         if (shown === before) showSummary(now);
       } catch {
@@ -150,14 +150,11 @@ async function followLog(id: number, signal: AbortSignal, on: FollowHandlers): P
   const stopped = (): boolean => signal.aborted;
   while (!stopped()) {
     try {
-      const res = await request('GET', `${path('builds', id, 'log')}?follow=1`, {
-        signal,
-        headers: { Accept: 'text/event-stream', ...(last > 0 ? { 'Last-Event-ID': String(last) } : {}) },
-      });
+      const res = await solum.followLog(id, last, signal);
       if (!res.body || !(res.headers.get('Content-Type') ?? '').startsWith('text/event-stream')) {
         // Not a live stream: show the stored log and the build as it is now.
         for (const line of (await res.text()).split('\n').slice(0, -1)) on.line(line);
-        on.end(await get<Build>(path('builds', id), signal));
+        on.end(await solum.build(id, signal));
         return;
       }
       on.state('Following the log live…');

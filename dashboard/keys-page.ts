@@ -1,16 +1,15 @@
 // The SSH keys page (#/keys): the signed-in user's keys with fingerprints; add one, remove one.
-import { api, get, isAbort, messageOf, path, type SshKey } from './api.js';
+import { isAbort, messageOf, solum, type SshKey } from './api.js';
 import { h, hidden, on, table, time } from './dom.js';
 import { empty, pageHeading, section, type PageContext } from './page.js';
 
 export async function keysPage(ctx: PageContext): Promise<Node[]> {
   ctx.setTitle('SSH keys');
   const user = ctx.user.name;
-  const keysPath = path('users', user, 'keys');
   const list = h('div', {});
 
   const load = async (): Promise<void> => {
-    const keys = await get<SshKey[]>(keysPath, ctx.signal);
+    const keys = await solum.keys(user, ctx.signal);
     list.replaceChildren(keys.length === 0 ? empty('No keys yet: add one below to push over SSH.') : keysTable(keys));
   };
 
@@ -18,7 +17,7 @@ export async function keysPage(ctx: PageContext): Promise<Node[]> {
     button.disabled = true;
     ctx.clearMessages();
     try {
-      await api('DELETE', `${keysPath}/${encodeURIComponent(name)}`, { signal: ctx.signal });
+      await solum.removeKey(user, name, ctx.signal);
       ctx.notify(`Removed key ${name}.`);
       await load();
       document.getElementById('keys-title')?.focus();
@@ -84,7 +83,7 @@ export async function keysPage(ctx: PageContext): Promise<Node[]> {
     keyInput.removeAttribute('aria-invalid');
     submit.disabled = true;
     try {
-      const key = await api<SshKey>('POST', keysPath, { body: { name, publicKey }, signal: ctx.signal });
+      const key = await solum.addKey(user, { name, publicKey }, ctx.signal);
       form.reset();
       ctx.notify(`Added key ${key.name} (${key.fingerprint}).`);
       await load();

@@ -52,3 +52,18 @@ export const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
       resolve();
     }
   });
+
+/**
+ * Replaces a container's content; focus that was inside it stays on the element with the same ID
+ * (a redrawn button), or moves to the section's heading instead of falling to the page's start.
+ */
+export function replaceKeepingFocus(container: Element, ...nodes: readonly Node[]): void {
+  const active = document.activeElement;
+  const inside = active instanceof HTMLElement && container.contains(active);
+  const id = inside ? active.id : '';
+  container.replaceChildren(...nodes);
+  if (!inside) return;
+  const again = id ? document.getElementById(id) : null;
+  if (again && !(again instanceof HTMLButtonElement && again.disabled)) again.focus();
+  else container.closest('section')?.querySelector<HTMLElement>('h2')?.focus();
+}

@@ -102,12 +102,18 @@ test('sign in; a build followed live; rollback from the app page', async (t) => 
   t.is(p2.code, 0, p2.stderr);
   await page.getByRole('heading', { level: 1 }).getByRole('link', { name: app }).click();
   await page.getByRole('heading', { level: 1, name: `App ${app}` }).waitFor();
-  const row = (v: string) => page.locator(`#releases tr[data-key="${v}"]`);
+  const row = (v: string) => page.locator(`#releases li[data-key="${v}"]`);
   t.regex((await row('v2').textContent()) ?? '', /active/);
   t.regex((await row('v1').textContent()) ?? '', /superseded/);
   t.is(await row('v2').getByRole('button').count(), 0, 'the live release has no Rollback button');
   t.regex((await page.locator('#builds').textContent()) ?? '', /#2.*succeeded/s);
+  // Rolling back asks first: Cancel changes nothing, the dialog's confirm button rolls back.
   await page.getByRole('button', { name: 'Rollback to v1' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+  t.is(((await solum.api('GET', `/v1/apps/${app}/releases`)).json as unknown[]).length, 2, 'a canceled confirm releases nothing');
+  t.is(await page.evaluate('document.activeElement?.id'), 'rollback-v1', 'focus goes back to the button');
+  await page.getByRole('button', { name: 'Rollback to v1' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Roll back to v1' }).click();
   await row('v3').waitFor({ timeout: 60_000 });
   t.regex((await row('v3').textContent()) ?? '', /active/);
   t.regex((await row('v3').textContent()) ?? '', /Rollback to v1/);

@@ -343,7 +343,7 @@ test.serial('an API-defined pipeline waits for an external check: a wrong signat
   await signIn(browser.page, base, solum.token);
   await browser.page.goto(`${base}/#/apps/${app}`);
   await browser.page.getByRole('heading', { level: 1, name: `App ${app}` }).waitFor();
-  const runRow = (id: number) => browser.page.locator(`#pipeline-runs tr[data-key="run ${id}"]`);
+  const runRow = (id: number) => browser.page.locator(`#pipeline-runs li[data-key="run ${id}"]`);
   t.regex((await runRow(runId).textContent()) ?? '', /succeeded.*ci: ✓? ?succeeded/s);
   t.regex((await runRow(first).textContent()) ?? '', /failed.*ci: .*failed.*promote-production: .*skipped/s);
   t.deepEqual(browser.errors(), []);
