@@ -169,7 +169,7 @@ export function createCanaryService(d: {
       log.info({ target: t.name, version: c.version }, 'canary promoted');
       const live = (await t.releases.getRelease(c.version)) ?? release;
       // Live now: its postdeploy runs and cron follows it, as after any release going live.
-      await d.steps?.afterLive(t, live, (line) => log.info({ target: t.name, version: c.version, line }, 'postdeploy'), { first: false, running: true });
+      await d.steps?.afterLive(t, live, (line) => { log.info({ target: t.name, version: c.version, line }, 'postdeploy'); }, { first: false, running: true });
       return live;
     },
     async abort(actor, name) {
