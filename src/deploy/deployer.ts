@@ -217,14 +217,18 @@ export function createDeployer(o: DeployerOptions): Deployer {
     return failed ? `${name}: check "${failed.c.name}" failed: ${failed.failure ?? ''}` : undefined;
   };
 
-  const deployLocked = async (target: DeployTarget, release: Release, say: (line: string) => void): Promise<string | undefined> => {
-    let manifest: DuManifest | undefined;
+  /** The DU's manifest of a release, or why it cannot be deployed. */
+  const readManifest = async (release: Release): Promise<DuManifest | string> => {
     try {
-      manifest = await manifestOf(release);
+      return (await manifestOf(release)) ?? `the deployment unit ${release.duImage} (${release.duId}) is missing`;
     } catch (err) {
       return `the deployment unit ${release.duImage} carries invalid labels: ${(err as Error).message}`;
     }
-    if (!manifest) return `the deployment unit ${release.duImage} (${release.duId}) is missing`;
+  };
+
+  const deployLocked = async (target: DeployTarget, release: Release, say: (line: string) => void): Promise<string | undefined> => {
+    const manifest = await readManifest(release);
+    if (typeof manifest === 'string') return manifest;
     const formation = await target.releases.getFormation();
     const canary = canaries.get(target.key);
     const promoting = canary?.version === release.version;
@@ -288,13 +292,8 @@ export function createDeployer(o: DeployerOptions): Deployer {
     }
     if (running) return `v${running.version} is already the canary`;
     if (!live.has(target.key)) return 'nothing is live to share traffic with';
-    let manifest: DuManifest | undefined;
-    try {
-      manifest = await manifestOf(release);
-    } catch (err) {
-      return `the deployment unit ${release.duImage} carries invalid labels: ${(err as Error).message}`;
-    }
-    if (!manifest) return `the deployment unit ${release.duImage} (${release.duId}) is missing`;
+    const manifest = await readManifest(release);
+    if (typeof manifest === 'string') return manifest;
     if (release.processTypes.web === undefined) return `v${release.version} has no web process`;
     const formation = await target.releases.getFormation();
     const count = Math.max(1, formation.web ?? 1);

@@ -3,10 +3,9 @@
 // counts, a restart that re-adopts it, promote with no failed request, abort, bad input refused,
 // and a canary whose health check fails aborting on its own.
 import http from 'node:http';
-import net from 'node:net';
 import test from 'ava';
 import { databaseKinds } from '../support/database.js';
-import { solumWithApp, waitFor } from '../support/fixtures.js';
+import { solumWithApp, waitFor, webSocketEcho } from '../support/fixtures.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { makeSshIdentity, run } from '../support/solum.js';
 import { createUser } from '../support/users.js';
@@ -38,24 +37,6 @@ function get(port: number, app: string, cookie?: string, path = '/'): Promise<{ 
     });
     req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
     req.on('error', reject);
-  });
-}
-
-/** A WebSocket upgrade through the router with `cookie`: the handshake and the echo of a message. */
-function webSocket(port: number, app: string, cookie: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(`GET /ws HTTP/1.1\r\nHost: ${app}.localhost\r\nCookie: ${cookie}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`));
-    let raw = '';
-    s.on('data', (c: Buffer) => {
-      raw += c.toString('utf8');
-      if (raw.includes('\r\n\r\n') && !raw.includes('ping-pong')) s.write('ping-pong');
-      if (raw.includes('ping-pong')) {
-        s.end();
-        resolve(raw);
-      }
-    });
-    s.on('error', reject);
-    setTimeout(() => { reject(new Error(`no echo: ${raw}`)); }, 10_000).unref();
   });
 }
 
@@ -98,7 +79,7 @@ for (const database of databaseKinds) {
     const canaryCookie = cookies.get('v2');
     t.truthy(canaryCookie);
     if (canaryCookie) {
-      const ws = await webSocket(port, app, canaryCookie);
+      const ws = await webSocketEcho(port, `${app}.localhost`, canaryCookie);
       t.regex(ws, /^HTTP\/1\.1 101 /);
       t.regex(ws, /X-Release: v2\r\n/i);
       t.regex(ws, /ping-pong$/);

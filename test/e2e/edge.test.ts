@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import test from 'ava';
-import { solumWithApp } from '../support/fixtures.js';
+import { solumWithApp, webSocketEcho } from '../support/fixtures.js';
 import { gitClient, makeRepo } from '../support/git.js';
 import { freePort, httpsGet, startPebble } from '../support/pebble.js';
 import { run, startSolum, type RunningSolum } from '../support/solum.js';
@@ -119,20 +119,7 @@ test.serial('ACME over real pebble: issue on first deploy, HTTP/2 over TLS, cust
   t.regex((await solum.viaRouter(app)).text, /^hello from v1 via http$/);
 
   // WebSockets (an upgrade) pass through the router both ways.
-  const echoed = await new Promise<string>((resolve, reject) => {
-    const s = net.connect(routerPort, '127.0.0.1', () => s.write(`GET /ws HTTP/1.1\r\nHost: ${own}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`));
-    let raw = '';
-    s.on('data', (c: Buffer) => {
-      raw += c.toString('utf8');
-      if (raw.includes('\r\n\r\n') && !raw.includes('ping-pong')) s.write('ping-pong');
-      if (raw.includes('ping-pong')) {
-        s.end();
-        resolve(raw);
-      }
-    });
-    s.on('error', reject);
-    setTimeout(() => { reject(new Error(`no echo: ${raw}`)); }, 10_000).unref();
-  });
+  const echoed = await webSocketEcho(routerPort, own);
   t.regex(echoed, /^HTTP\/1\.1 101 /);
 
   // First deploy: the app's own host gets a certificate from pebble, which validated over the router.

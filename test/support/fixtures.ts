@@ -1,5 +1,6 @@
 // The common start of an end-to-end test: a Solum of its own and a fresh app name, both cleaned up
 // when the test ends (Solum stopped, the app's containers and images removed).
+import net from 'node:net';
 import { removeAppImages } from './docker.js';
 import { randomName, startSolum, type RunningSolum } from './solum.js';
 
@@ -42,3 +43,24 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 /** A web process (Procfile `web: sh ./serve.sh`) that answers every request `200 ok` on $PORT, in the base image's perl. */
 export const okWebServer = 'exec perl -MIO::Socket::INET -e \'$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }\'\n';
+
+/**
+ * A WebSocket upgrade through the router at `port` for `host` (with an optional cookie): the
+ * server's handshake followed by its echo of a message, as one string.
+ */
+export function webSocketEcho(port: number, host: string, cookie?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(`GET /ws HTTP/1.1\r\nHost: ${host}\r\n${cookie ? `Cookie: ${cookie}\r\n` : ''}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`));
+    let raw = '';
+    s.on('data', (c: Buffer) => {
+      raw += c.toString('utf8');
+      if (raw.includes('\r\n\r\n') && !raw.includes('ping-pong')) s.write('ping-pong');
+      if (raw.includes('ping-pong')) {
+        s.end();
+        resolve(raw);
+      }
+    });
+    s.on('error', reject);
+    setTimeout(() => { reject(new Error(`no echo: ${raw}`)); }, 10_000).unref();
+  });
+}
