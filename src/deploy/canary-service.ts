@@ -78,10 +78,11 @@ export function createCanaryService(d: {
   /** Ends a running canary as aborted: processes out, sessions back to live, the record says why. */
   const abortCanary = async (t: DeployTarget, c: Canary, reason: string): Promise<void> => {
     if (!(await d.store.end(c.id, 'aborted', reason))) return;
-    await d.deployer.endCanary(t);
+    // The records first, then the processes (which take seconds to stop): whoever sees the canary
+    // gone also sees why. A pushed build's release that never went live ends failed.
     const release = await t.releases.getRelease(c.version);
-    // A pushed build's release that never went live ends failed, saying why.
     if (release?.status === 'pending') await t.releases.fail(release.id, `canary aborted: ${reason}`);
+    await d.deployer.endCanary(t);
     d.announce(t.app, c.version, 'canary-aborted');
     log.warn({ target: t.name, version: c.version, reason }, 'canary aborted');
   };

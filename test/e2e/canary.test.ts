@@ -139,7 +139,7 @@ for (const database of databaseKinds) {
     t.is((await client.git(['push', '-o', 'solum.canary=40', client.url(app), 'main'], repo)).code, 0);
     await waitFor('the failing canary to abort', async () => (((await solum.api('GET', `/v1/apps/${app}`)).json as { canary: unknown }).canary === null ? true : undefined), 30_000);
     const v4 = (await solum.api('GET', `/v1/apps/${app}/releases/4`)).json as { status: string; error: string };
-    t.is(v4.status, 'failed');
+    t.is(v4.status, 'failed', 'the release is failed by the time the canary is gone');
     t.regex(v4.error, /health check failed 3 times in a row/);
     for (let i = 0; i < 10; i++) t.regex((await get(port2, app)).text, /of v2$/);
   });
