@@ -79,6 +79,12 @@ export function createPushHandler(deps: {
       const plan = planPush(request.refs, app.deployBranch);
       const options = parsePushOptions(request.pushOptions);
       if (options.unknown.length > 0) out.line(`-----> Ignoring unknown push options: ${options.unknown.join(', ')}`);
+      // Asked for a preview, a push must never deploy the app itself instead; previews do not run
+      // yet (decision 0020), so the push is refused and changes nothing.
+      if (options.preview) {
+        out.line('!     solum.preview: preview apps are not available on this server yet; push without it to deploy the app itself');
+        return 1;
+      }
       for (const s of plan.stored) out.line(`-----> ${s}`);
       if (!plan.build) return 0;
       // A mistyped share must not make the build live at once instead of a canary.

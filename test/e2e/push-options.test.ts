@@ -2,7 +2,7 @@
 import test from 'ava';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, remoteRefs, transports, writeAndCommit } from '../support/git.js';
-import { randomName, startSolum } from '../support/solum.js';
+import { randomName, run, startSolum } from '../support/solum.js';
 
 interface BuildJson {
   number: number;
@@ -29,6 +29,14 @@ for (const transport of transports) {
     t.regex(skip.stderr, /refs\/heads\/main: stored without a build \(solum\.skip-build\)/);
     t.deepEqual(await list(), []);
     t.truthy((await remoteRefs(client, app, repo)).get('refs/heads/main'));
+
+    // Previews do not run yet: asking for one refuses the push rather than deploying the app itself.
+    await writeAndCommit(repo, { 'p.txt': '1' }, 'preview asked');
+    const preview = await client.git(['push', '-o', 'solum.preview', client.url(app), 'main'], repo);
+    t.not(preview.code, 0);
+    t.regex(preview.stderr, /solum\.preview: preview apps are not available on this server yet/);
+    t.deepEqual(await list(), [], 'no build started');
+    t.not((await remoteRefs(client, app, repo)).get('refs/heads/main'), (await run('git', ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim(), 'the branch did not move');
 
     // package.json would select node; the option asks for shell for this build only.
     await writeAndCommit(repo, { 'x.txt': '1' }, 'two');
