@@ -17,7 +17,7 @@ const settings: HaproxySettings = {
 };
 
 test('the configuration: listeners, TLS with h2, routing by map, retries on refused connections, generation in the description', (t) => {
-  const cfg = renderConfig(settings, 7, [{ name: backendOf('app-3'), servers: [{ name: slotName(0), address: { host: '10.0.0.2', port: 5000 } }, { name: slotName(1), address: null }] }]);
+  const cfg = renderConfig(settings, 7, [{ name: backendOf('app-3'), servers: [{ name: slotName(0), address: { host: '127.0.0.2', port: 5000 } }, { name: slotName(1), address: null }] }]);
   t.regex(cfg, /description gen-7\n/);
   t.regex(cfg, /nbthread 2\n/);
   t.regex(cfg, /bind 127\.0\.0\.1:8080\n/);
@@ -25,7 +25,7 @@ test('the configuration: listeners, TLS with h2, routing by map, retries on refu
   t.regex(cfg, /map\(\/data\/edge\/router\/hosts\.map\)/);
   t.regex(cfg, /retry-on conn-failure/);
   t.regex(cfg, /option redispatch 1/);
-  t.regex(cfg, /backend t-app-3\n {2}balance roundrobin\n {2}server s1 10\.0\.0\.2:5000\n {2}server s2 127\.0\.0\.1:9 disabled\n/);
+  t.regex(cfg, /backend t-app-3\n {2}balance roundrobin\n {2}server s1 127\.0\.0\.2:5000\n {2}server s2 127\.0\.0\.1:9 disabled\n/);
   t.regex(cfg, /backend solum-challenges\n {2}server solum 127\.0\.0\.1:40001\n/);
   t.regex(cfg, /redirect code 308 location https:\/\/%\[var\(txn\.host\)\]:8443%\[capture\.req\.uri\] if !\{ ssl_fc \} !acme/);
   t.notRegex(cfg, /user nobody/);
@@ -61,10 +61,10 @@ test('a canary: its backend beside the live one, cookie values per canary versio
   t.deepEqual(canaryCookies(4), { in: 'c-v4', out: 's-v4' });
   t.is(CANARY_COOKIE, 'solum-canary');
   const cfg = renderConfig(settings, 2, [
-    { name: backendOf('app-3'), servers: [{ name: slotName(0), address: { host: '10.0.0.2', port: 5000 } }] },
-    { name: canaryBackendOf('app-3'), servers: [{ name: slotName(0), address: { host: '10.0.0.3', port: 5000 } }] },
+    { name: backendOf('app-3'), servers: [{ name: slotName(0), address: { host: '127.0.0.2', port: 5000 } }] },
+    { name: canaryBackendOf('app-3'), servers: [{ name: slotName(0), address: { host: '127.0.0.3', port: 5000 } }] },
   ]);
-  t.regex(cfg, /backend t-app-3-canary\n {2}balance roundrobin\n {2}server s1 10\.0\.0\.3:5000\n/);
+  t.regex(cfg, /backend t-app-3-canary\n {2}balance roundrobin\n {2}server s1 127\.0\.0\.3:5000\n/);
   t.regex(cfg, /set-var\(txn\.canary\) var\(txn\.host\),map\(\/data\/edge\/router\/canary\.map\)/);
   t.regex(cfg, /set-var\(txn\.share\) var\(txn\.host\),map_str_int\(\/data\/edge\/router\/canary-share\.map,0\) if canary_on/);
   t.regex(cfg, /acl holds_canary req\.cook\(solum-canary\),strcmp\(txn\.cin\) eq 0/);
