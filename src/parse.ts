@@ -15,6 +15,11 @@ export function parseWholeNumber(raw: string | undefined, max: number): number |
   return n <= max ? n : undefined;
 }
 
+/** A canary's share of new sessions as people write it: a whole percent from 1 to 99, no leading zero. */
+export function parseCanaryShare(raw: string | undefined): number | undefined {
+  return raw !== undefined && /^[1-9][0-9]?$/.test(raw) ? Number(raw) : undefined;
+}
+
 /** A release version as people write it: `v3` or `3`. */
 export function parseVersion(raw: string | undefined): number | undefined {
   return parsePositiveInt(raw?.startsWith('v') ? raw.slice(1) : raw, 9);

@@ -23,6 +23,7 @@ import { createPushHandler } from '../hooks/push-handler.js';
 import { createPushSessions } from '../hooks/push-sessions.js';
 import { createHookServer } from '../http/hook-server.js';
 import type { Metrics } from '../metrics.js';
+import type { NotificationEvent } from '../notifications/payloads.js';
 import { parseAppName } from '../names.js';
 import type { Addresses } from './addresses.js';
 import type { Building } from './building.js';
@@ -30,6 +31,10 @@ import type { Domain } from './domain.js';
 import type { Foundation } from './foundation.js';
 
 export type Intake = ReturnType<typeof assembleIntake>;
+
+/** The build and release states subscribers are told of, and the event each is. */
+const BUILD_EVENTS: ReadonlyMap<string, NotificationEvent> = new Map([['running', 'build.started'], ['succeeded', 'build.succeeded'], ['failed', 'build.failed'], ['abandoned', 'build.failed']]);
+const RELEASE_EVENTS: ReadonlyMap<string, NotificationEvent> = new Map([['active', 'release.live'], ['failed', 'release.failed'], ['canary-aborted', 'release.canary-aborted']]);
 
 export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addresses: Addresses; metrics: Metrics; signer: SigningKey }) {
   const { config, logger, stores, containers } = f;
@@ -52,14 +57,15 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
   events.subscribeState((change) => {
     void (async () => {
       if (change.type === 'build' && change.id !== undefined) {
-        const event = change.status === 'running' ? 'build.started' : change.status === 'succeeded' ? 'build.succeeded' : change.status === 'failed' || change.status === 'abandoned' ? 'build.failed' : undefined;
+        const event = BUILD_EVENTS.get(change.status);
         const build = event ? await stores.builds.getBuild(change.id) : undefined;
         if (!event || !build) return;
         await d.notifier.notify(build.appId, { event, app: build.app, occurredAt: new Date(), build: { id: build.id, number: build.number, status: build.status, commit: build.commit, url: o.addresses.buildUrl(build.id) } });
-      } else if (change.type === 'release' && (change.status === 'active' || change.status === 'failed' || change.status === 'canary-aborted')) {
-        const app = await stores.apps.findApp(parseAppName(change.app));
-        if (!app) return;
-        await d.notifier.notify(app.id, { event: change.status === 'active' ? 'release.live' : change.status === 'failed' ? 'release.failed' : 'release.canary-aborted', app: app.name, occurredAt: new Date(), release: { version: change.number, status: change.status, url: d.releases.url(app.name) } });
+      } else if (change.type === 'release') {
+        const event = RELEASE_EVENTS.get(change.status);
+        const app = event && (await stores.apps.findApp(parseAppName(change.app)));
+        if (!event || !app) return;
+        await d.notifier.notify(app.id, { event, app: app.name, occurredAt: new Date(), release: { version: change.number, status: change.status, url: d.releases.url(app.name) } });
       }
     })().catch((err: unknown) => { logger.error({ err }, 'notifying a state change failed'); });
   });

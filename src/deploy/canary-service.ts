@@ -11,7 +11,7 @@ import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ReleaseSteps } from './release-steps.js';
 import type { Deployer } from './deployer.js';
-import type { DeployTarget, Targets } from './target.js';
+import { appIdOfTargetKey, type DeployTarget, type Targets } from './target.js';
 
 export interface CanaryView {
   readonly version: number;
@@ -69,6 +69,13 @@ export function createCanaryService(d: {
 
   const target = async (actor: User | null, name: string, need: 'read' | 'write'): Promise<DeployTarget> => d.targets.ofApp((await d.apps.require(actor, name, need)).app);
 
+  /** The app target a canary record names, while its app exists (canaries are for apps' own targets). */
+  const targetOfKey = async (key: string): Promise<DeployTarget | undefined> => {
+    const id = appIdOfTargetKey(key);
+    const app = id === undefined ? undefined : await d.appById(id);
+    return app && d.targets.ofApp(app);
+  };
+
   const runningOrFail = async (t: DeployTarget): Promise<Canary> => {
     const c = await d.store.running(t.key);
     if (!c) throw conflict(`'${t.name}' has no canary running: start one with releases:canary ${t.name} vN PERCENT`);
@@ -119,10 +126,8 @@ export function createCanaryService(d: {
   const checkAll = async (): Promise<void> => {
     for (const c of await d.store.allRunning()) {
       if (launching.has(c.id)) continue;
-      const id = /^app-(\d+)$/.exec(c.targetKey)?.[1];
-      const app = id === undefined ? undefined : await d.appById(Number(id));
-      if (!app) continue;
-      const t = d.targets.ofApp(app);
+      const t = await targetOfKey(c.targetKey);
+      if (!t) continue;
       const failure = await d.deployer.checkCanary(t);
       if (!failure) {
         failures.delete(c.id);
@@ -209,9 +214,7 @@ export function createCanaryService(d: {
     async adoptable() {
       const out = new Map<string, { release: Release; share: number }>();
       for (const c of await d.store.allRunning()) {
-        const id = /^app-(\d+)$/.exec(c.targetKey)?.[1];
-        const app = id === undefined ? undefined : await d.appById(Number(id));
-        const release = app && (await d.targets.ofApp(app).releases.getRelease(c.version));
+        const release = await (await targetOfKey(c.targetKey))?.releases.getRelease(c.version);
         if (release) out.set(c.targetKey, { release, share: c.percent });
       }
       return out;

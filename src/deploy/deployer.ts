@@ -217,6 +217,30 @@ export function createDeployer(o: DeployerOptions): Deployer {
     return failed ? `${name}: check "${failed.c.name}" failed: ${failed.failure ?? ''}` : undefined;
   };
 
+  /**
+   * Checks freshly started processes: app.json's checks for a type replace the default web check
+   * (solum.yaml's healthcheck was kept over them at build time). Resolves the first failure.
+   */
+  const checkStarted = async (started: readonly Started[], manifest: DuManifest, network: NetworkRef, say: (line: string) => void): Promise<string | undefined> => {
+    const checks = manifest.healthchecks ?? {};
+    const failures = await Promise.all(
+      started.map((s) => {
+        const own = checks[s.type];
+        if (own && own.length > 0) return startupChecks(s, own, network, say);
+        return s.backend ? healthy(s.backend, s.id, `web.${s.index}`, manifest) : Promise.resolve(undefined);
+      }),
+    );
+    return failures.find((f) => f !== undefined);
+  };
+
+  /** Removes processes a failed deploy started (their ports freed), now. */
+  const discard = (started: readonly Started[]): Promise<unknown> =>
+    Promise.all(started.map((s) => remove(s.id, s.port === null ? undefined : String(s.port), 1).catch(() => undefined)));
+
+  /** The path a web process answers its health checks on (none: a TCP connect is the check). */
+  const probePathOf = (manifest: DuManifest | undefined): string | undefined =>
+    manifest?.healthcheck?.path ?? manifest?.healthchecks?.web?.find((c) => c.path !== undefined)?.path;
+
   /** The DU's manifest of a release, or why it cannot be deployed. */
   const readManifest = async (release: Release): Promise<DuManifest | string> => {
     try {
@@ -243,17 +267,9 @@ export function createDeployer(o: DeployerOptions): Deployer {
       const network = await networkOf(target);
       await startProcesses(target, release, formation, manifest, deployId, started, network);
       const web = started.flatMap((s) => (s.backend ? [{ ...s, backend: s.backend }] : []));
-      const checks = manifest.healthchecks ?? {};
-      // app.json's checks for a type replace the default web check; solum.yaml's healthcheck was kept over them at build time.
-      const failures = await Promise.all(
-        started.map((s) => {
-          const own = checks[s.type];
-          if (own && own.length > 0) return startupChecks(s, own, network, say);
-          return s.backend ? healthy(s.backend, s.id, `web.${s.index}`, manifest) : Promise.resolve(undefined);
-        }),
-      );
-      const failure = failures.find((f) => f !== undefined);
+      const failure = await checkStarted(started, manifest, network, say);
       if (failure) throw new Error(`health check failed: ${failure}`);
+      const checks = manifest.healthchecks ?? {};
       const hc = manifest.healthcheck;
       if (web.length > 0 && !checks.web?.length) say(`       ${web.length} web process${web.length > 1 ? 'es' : ''} healthy${hc ? ` (GET ${hc.path})` : ' (TCP)'}`);
       for (const [type, list] of Object.entries(checks)) {
@@ -269,7 +285,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
       retire(before);
       return undefined;
     } catch (err) {
-      await Promise.all(started.map((s) => remove(s.id, s.port === null ? undefined : String(s.port), 1).catch(() => undefined)));
+      await discard(started);
       return err instanceof Error ? err.message : String(err);
     }
   };
@@ -303,17 +319,15 @@ export function createDeployer(o: DeployerOptions): Deployer {
     try {
       const network = await networkOf(target);
       await startProcesses(target, release, { web: count }, manifest, deployId, started, network);
-      const checks = manifest.healthchecks?.web ?? [];
-      const failures = await Promise.all(started.map((s) => (checks.length > 0 ? startupChecks(s, checks, network, say) : s.backend ? healthy(s.backend, s.id, `web.${s.index}`, manifest) : Promise.resolve(undefined))));
-      const failure = failures.find((f) => f !== undefined);
+      const failure = await checkStarted(started, manifest, network, say);
       if (failure) throw new Error(`health check failed: ${failure}`);
       const backends = started.flatMap((s) => (s.backend ? [{ ...s.backend, release: release.version, id: s.id, name: `web.${s.index}` }] : []));
       await o.router.setCanary(target, { version: release.version, share, backends });
-      canaries.set(target.key, { deployId, version: release.version, share, backends, path: manifest.healthcheck?.path ?? checks.find((c) => c.path !== undefined)?.path });
+      canaries.set(target.key, { deployId, version: release.version, share, backends, path: probePathOf(manifest) });
       say(`       canary v${release.version} healthy: ${share}% of new sessions`);
       return undefined;
     } catch (err) {
-      await Promise.all(started.map((s) => remove(s.id, s.port === null ? undefined : String(s.port), 1).catch(() => undefined)));
+      await discard(started);
       return err instanceof Error ? err.message : String(err);
     }
   };
@@ -401,7 +415,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
       return;
     }
     await o.router.setCanary(target, { version: canary.release.version, share: canary.share, backends });
-    canaries.set(target.key, { deployId: canaryDeploy ?? '', version: canary.release.version, share: canary.share, backends, path: cm?.healthcheck?.path ?? cm?.healthchecks?.web?.find((c) => c.path !== undefined)?.path });
+    canaries.set(target.key, { deployId: canaryDeploy ?? '', version: canary.release.version, share: canary.share, backends, path: probePathOf(cm) });
     log.info({ target: target.name, version: canary.release.version, share: canary.share, processes: backends.length }, 'adopted running canary');
   };
 

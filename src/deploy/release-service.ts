@@ -101,19 +101,7 @@ export function createReleaseService(deps: {
       };
       // A canary's release is recorded (pending) and started beside the live one, not switched to.
       if (asCanary) return asCanary(await t.releases.createRelease(input));
-      const r = await release(
-        app,
-        {
-          buildId: build.id,
-          duId: build.duId,
-          duImage: build.duImage,
-          config: await t.releases.getConfig(),
-          processTypes: { ...((await deps.processTypesOf(build.duId)) ?? {}) },
-          description: `Deploy build #${build.number} (${build.commit.slice(0, 12)})`,
-          createdBy: null,
-        },
-        say,
-      );
+      const r = await release(app, input, say);
       return r.status === 'failed' ? (r.error ?? 'release failed') : undefined;
     },
     async list(actor, name) {

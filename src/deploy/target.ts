@@ -4,6 +4,7 @@ import type { App } from '../db/app-store.js';
 import type { Environment } from '../db/environment-store.js';
 import type { Preview } from '../db/preview-store.js';
 import type { Formation, Release, ReleaseStore } from '../db/release-store.js';
+import { previewTargetKey } from '../previews/preview-rules.js';
 
 /** A target's releases, config vars and formation: a release store bound to one owner. */
 export interface ReleaseBook {
@@ -56,6 +57,12 @@ export function bookOf(store: ReleaseStore, ownerId: number): ReleaseBook {
 /** The key of an app's own target (process labels, router entries, its network). */
 export const appTargetKey = (appId: number): string => `app-${appId}`;
 
+/** The app ID an app's own target key names (`app-<id>`); undefined for any other kind of target. */
+export const appIdOfTargetKey = (key: string): number | undefined => {
+  const id = /^app-(\d+)$/.exec(key)?.[1];
+  return id === undefined ? undefined : Number(id);
+};
+
 /** The router name of an environment: `<app>-<env>`; the app's own stays `<app>`. */
 export const environmentRouterName = (app: string, env: string): string => `${app}-${env}`;
 
@@ -87,7 +94,7 @@ export function createTargets(d: {
   });
   const ofPreview = (app: App, preview: Preview): DeployTarget => {
     if (!d.previewReleases) throw new Error('previews are not assembled');
-    return { key: `pre-${preview.id}`, app, environment: null, preview, name: preview.routerName, releases: bookOf(d.previewReleases, preview.id) };
+    return { key: previewTargetKey(preview.id), app, environment: null, preview, name: preview.routerName, releases: bookOf(d.previewReleases, preview.id) };
   };
   return {
     ofApp,

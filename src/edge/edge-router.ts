@@ -346,10 +346,13 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
     return done;
   };
 
+  /** A target the router knows nothing of yet: no processes, no canary, no domains. */
+  const emptyEntry = (key: string, name: string): Entry => ({ key, name, stable: [], canary: [], canaryOf: null, domains: [], redirect: false, announced: false });
+
   const entryOf = (target: RoutedTarget): Entry => {
     let e = entries.get(target.key);
     if (!e) {
-      e = { key: target.key, name: target.name, stable: [], canary: [], canaryOf: null, domains: [], redirect: false, announced: false };
+      e = emptyEntry(target.key, target.name);
       entries.set(target.key, e);
     }
     const owner = names.get(target.name);
@@ -484,13 +487,13 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
     setDomains(targetKey, hosts) {
       const e = entries.get(targetKey);
       if (e) e.domains = [...hosts];
-      else entries.set(targetKey, { key: targetKey, name: '', stable: [], canary: [], canaryOf: null, domains: [...hosts], redirect: false, announced: false });
+      else entries.set(targetKey, { ...emptyEntry(targetKey, ''), domains: [...hosts] });
       return schedule();
     },
     setRedirect(targetKey, redirect) {
       const e = entries.get(targetKey);
       if (e) e.redirect = redirect;
-      else entries.set(targetKey, { key: targetKey, name: '', stable: [], canary: [], canaryOf: null, domains: [], redirect, announced: false });
+      else entries.set(targetKey, { ...emptyEntry(targetKey, ''), redirect });
       return schedule();
     },
     setCertificates(list) {

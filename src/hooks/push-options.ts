@@ -1,4 +1,6 @@
 // Push options (`git push -o solum.async`): parsed once; unknown ones are reported and ignored. Pure.
+import { parseCanaryShare } from '../parse.js';
+
 export interface PushOptions {
   /** Store the deploy branch update without building it. */
   readonly skipBuild: boolean;
@@ -32,8 +34,11 @@ export function parsePushOptions(raw: readonly string[]): PushOptions {
       languagePack = o.slice('solum.language-pack='.length);
     } else if (o.startsWith('solum.buildpack=') && o.length > 'solum.buildpack='.length) {
       buildpacks.push(o.slice('solum.buildpack='.length));
-    } else if (/^solum\.canary=([1-9][0-9]?)$/.test(o)) {
-      canary = Number(o.slice('solum.canary='.length));
+    } else if (o.startsWith('solum.canary=')) {
+      // A malformed share is reported with the unknown options (and the handler refuses the push).
+      const share = parseCanaryShare(o.slice('solum.canary='.length));
+      if (share === undefined) unknown.push(o.slice(0, 100));
+      else canary = share;
     } else unknown.push(o.slice(0, 100));
   }
   return { skipBuild, async, languagePack, buildpacks, canary, preview, unknown };

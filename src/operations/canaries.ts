@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { CanaryService } from '../deploy/canary-service.js';
 import type { ReleaseService } from '../deploy/release-service.js';
-import { parseVersion } from '../parse.js';
+import { parseCanaryShare, parseVersion } from '../parse.js';
 import { defineOperation, usage, wordOf } from './operation.js';
 import { canaryView, releaseView } from './views.js';
 
@@ -12,7 +12,7 @@ interface Deps {
   readonly releases: ReleaseService;
 }
 
-const percentWord = (raw: string): number => (/^[0-9]{1,3}$/.test(raw) ? Number(raw) : usage('PERCENT is a whole number from 1 to 99'));
+const percentWord = (raw: string): number => parseCanaryShare(raw) ?? usage('PERCENT is a whole number from 1 to 99');
 
 export const startCanary = defineOperation(
   {

@@ -1,6 +1,6 @@
 // The small parsers shared by server and CLI: positive integers, whole numbers, versions, KEY=VALUE; and text tables.
 import test from 'ava';
-import { parseAssignment, parsePositiveInt, parseVersion, parseWholeNumber } from '../../src/parse.js';
+import { parseAssignment, parseCanaryShare, parsePositiveInt, parseVersion, parseWholeNumber } from '../../src/parse.js';
 import { textTable } from '../../src/text-table.js';
 
 test('positive integers: digits only, no leading zero, bounded length', (t) => {
@@ -38,4 +38,9 @@ test('text tables: two spaces between columns, the last unpadded, colour codes n
   const bold = (s: string): string => `${String.fromCharCode(27)}[1m${s}${String.fromCharCode(27)}[22m`;
   t.is(textTable([[bold('A'), 'x'], ['bbb', 'y']]).replace(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g'), ''), 'A    x\nbbb  y\n');
   t.is(textTable([]), '');
+});
+
+test('a canary share is a whole percent from 1 to 99 without a leading zero, in the CLI, over SSH and in a push option alike', (t) => {
+  for (const [raw, n] of [['1', 1], ['25', 25], ['99', 99]] as const) t.is(parseCanaryShare(raw), n);
+  for (const bad of [undefined, '', '0', '00', '05', '100', '-1', '2.5', '25%', ' 25', 'abc']) t.is(parseCanaryShare(bad), undefined, String(bad));
 });

@@ -7,7 +7,7 @@ import { listProcesses, logs, restart, scale, showFormation, start, stop } from 
 import { listReleases, releaseInfo, rollback, showConfig, updateConfig } from '../../operations/releases.js';
 import { abortCanary, promoteCanary, startCanary } from '../../operations/canaries.js';
 import type { BuildJson } from '../../operations/views.js';
-import { parseAssignment, parsePositiveInt, parseVersion, parseWholeNumber } from '../../parse.js';
+import { parseAssignment, parseCanaryShare, parsePositiveInt, parseVersion, parseWholeNumber } from '../../parse.js';
 import type { ApiClient } from '../api-client.js';
 import { define, type Ctx, type Io } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
@@ -255,8 +255,8 @@ export function registerDeploys(program: Command, io: Io): void {
     async run(ctx) {
       const v = version(ctx.arg(0) ?? '');
       const raw = ctx.arg(1) ?? '';
-      if (!/^[0-9]{1,2}$/.test(raw) || Number(raw) < 1) throw new UsageError(`PERCENT is a whole number from 1 to 99, not ${JSON.stringify(raw.slice(0, 20))}`);
-      const percent = Number(raw);
+      const percent = parseCanaryShare(raw);
+      if (percent === undefined) throw new UsageError(`PERCENT is a whole number from 1 to 99, not ${JSON.stringify(raw.slice(0, 20))}`);
       const app = await ctx.app();
       const api = await ctx.api();
       const r = await ctx.spin(`Starting v${v} as ${app}'s canary`, api.call(startCanary, { app, version: v, percent }));
