@@ -7,6 +7,7 @@ import test from 'ava';
 import { removeAppImages } from '../support/docker.js';
 import { releasesOf, solumWithApp, waitFor } from '../support/fixtures.js';
 import { gitClient, makeRepo, remoteRefs, writeAndCommit } from '../support/git.js';
+import { vendoredPackage } from '../support/vendored.js';
 import { makeSshIdentity, randomName, run, startSolum, type CommandResult, type RunningSolum, type SshIdentity } from '../support/solum.js';
 
 const CLI = path.resolve('dist/src/cli/main.js');
@@ -59,7 +60,7 @@ http.createServer((req, res) => {
 
 // The release-phase migration: a table in the linked PostgreSQL (DATABASE_URL from the link).
 const migrate = `
-const { Client } = require('pg');
+const { Client } = require('./vendor/node_modules/pg');
 (async () => {
   const c = new Client({ connectionString: process.env.DATABASE_URL });
   await c.connect();
@@ -69,7 +70,6 @@ const { Client } = require('pg');
 })().catch((err) => { console.error(err.message); process.exit(1); });
 `;
 
-const pgPkg = JSON.stringify({ name: 'heroku-app', version: '1.0.0', private: true, scripts: { start: 'node server.js' }, dependencies: { pg: '^8.11.0' } });
 const plainPkg = JSON.stringify({ name: 'heroku-app', version: '1.0.0', private: true, scripts: { start: 'node server.js' } });
 
 test.serial('release phase: a migration creates a table in the linked PostgreSQL before v3 starts; a failing one keeps v3 serving; app.json healthchecks, postdeploy, sources; an invalid app.json is refused', async (t) => {
@@ -85,7 +85,7 @@ test.serial('release phase: a migration creates a table in the linked PostgreSQL
   const admin = await makeSshIdentity();
   const client = await gitClient(solum, 'ssh', admin);
 
-  const repo = await makeRepo({ 'package.json': pgPkg, 'server.js': server, 'Procfile': 'web: node server.js\n' });
+  const repo = await makeRepo({ 'package.json': plainPkg, ...vendoredPackage('pg'), 'server.js': server, 'Procfile': 'web: node server.js\n' });
   const p1 = await client.git(['push', client.url(app), 'main'], repo);
   t.is(p1.code, 0, p1.stderr);
   t.regex(p1.stderr, /Released v1/);

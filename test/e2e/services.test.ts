@@ -1,10 +1,11 @@
 // Backing services end to end: real Docker (postgres and redis instances from the svc images),
-// the real OpenSSH client for the services:* commands, a node app using `pg` from npm, the router.
+// the real OpenSSH client for the services:* commands, a node app using `pg` (vendored from this project's node_modules), the router.
 import { spawn } from 'node:child_process';
 import test from 'ava';
 import { removeAppImages } from '../support/docker.js';
 import { releasesOf } from '../support/fixtures.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
+import { vendoredPackage } from '../support/vendored.js';
 import { makeSshIdentity, randomName, run, startSolum, type RunningSolum, type SshIdentity } from '../support/solum.js';
 import { createUser } from '../support/users.js';
 
@@ -32,7 +33,7 @@ http.createServer(async (req, res) => {
     if (req.url === '/redis') { res.end(await redisPing(process.env.REDIS_URL)); return; }
     if (req.url.startsWith('/pg')) {
       if (!process.env.DATABASE_URL) { res.statusCode = 503; res.end('no DATABASE_URL'); return; }
-      const { Client } = require('pg');
+      const { Client } = require('./vendor/node_modules/pg');
       const c = new Client({ connectionString: process.env.DATABASE_URL });
       await c.connect();
       try {
@@ -49,7 +50,6 @@ http.createServer(async (req, res) => {
 }).listen(Number(process.env.PORT), '0.0.0.0');
 `;
 
-const pkg = JSON.stringify({ name: 'svc-app', version: '1.0.0', private: true, scripts: { start: 'node server.js' }, dependencies: { pg: '^8.11.0' } });
 const pkgNoDeps = JSON.stringify({ name: 'svc-app', version: '1.0.0', private: true, scripts: { start: 'node server.js' } });
 const healthcheck = 'healthcheck:\n  path: /health\n  timeout: 30\n';
 
@@ -114,7 +114,7 @@ test.serial('postgres: link sets DATABASE_URL; data survives a redeploy, a Solum
     return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
   };
 
-  const repo = await makeRepo({ 'package.json': pkg, 'server.js': server, 'solum.yaml': healthcheck });
+  const repo = await makeRepo({ 'package.json': pkgNoDeps, ...vendoredPackage('pg'), 'server.js': server, 'solum.yaml': healthcheck });
   const p1 = await client.git(['push', client.url(app), 'main'], repo);
   t.is(p1.code, 0, p1.stderr);
   t.regex(p1.stderr, /Released v1/);

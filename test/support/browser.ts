@@ -46,9 +46,29 @@ export async function openBrowser(options: { viewport?: { width: number; height:
 
 /** Opens the dashboard and signs in through its form. */
 export async function signIn(page: Page, baseUrl: string, token: string): Promise<void> {
-  await page.goto(`${baseUrl}/`);
-  // The first page of a fresh browser can take long on a loaded machine: give its scripts time.
-  await page.getByLabel('API token').fill(token, { timeout: 90_000 });
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Apps' }).waitFor();
+  const failed: string[] = [];
+  const onFailed = (req: { url(): string; failure(): { errorText: string } | null }): void => {
+    failed.push(`${req.url()}: ${req.failure()?.errorText ?? 'failed'}`);
+  };
+  page.on('requestfailed', onFailed);
+  try {
+    const field = page.getByLabel('API token');
+    // The first page of a fresh browser can take long on a loaded machine: give its scripts time,
+    // and load it once more if a module request was lost on the way (the reason is kept).
+    for (let attempt = 1; ; attempt++) {
+      await page.goto(`${baseUrl}/`);
+      try {
+        await field.waitFor({ state: 'visible', timeout: 45_000 });
+        break;
+      } catch (err) {
+        const state = await page.evaluate('({ ready: document.readyState, signInHidden: document.getElementById("sign-in")?.hidden })').catch(() => null);
+        if (attempt === 2) throw new Error(`the sign-in form did not appear (${JSON.stringify(state)}; failed requests: ${failed.join(', ') || 'none'}): ${String(err)}`);
+      }
+    }
+    await field.fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Apps' }).waitFor();
+  } finally {
+    page.off('requestfailed', onFailed);
+  }
 }
