@@ -3,7 +3,7 @@
 // small helper process of git-spawner.ts (`startGit`), never by forking Solum itself.
 import { startGit } from './git-spawner.js';
 
-export { startGit, type GitChild, type StartOptions } from './git-spawner.js';
+export { startGit, startGitWritingTo, type GitChild, type HandedOverGit, type StartOptions } from './git-spawner.js';
 
 export interface GitResult {
   readonly code: number;

@@ -31,6 +31,12 @@ export interface StartOptions {
   readonly detached?: boolean;
 }
 
+/** A git whose standard output is a socket Solum handed over (`startGitWritingTo`): Solum never reads it. */
+export type HandedOverGit = Omit<GitChild, 'stdout'>;
+
+/** `ChildProcess.send` as it is used with a raw handle (Node types it with net classes only). */
+type SendRaw = (message: object, handle: unknown, callback: (err: Error | null) => void) => boolean;
+
 type HelperMessage =
   | { t: 'spawned'; id: string; pid: number }
   | { t: 'exit'; id: string; code: number | null; signal: NodeJS.Signals | null }
@@ -45,21 +51,28 @@ class SpawnedGit extends EventEmitter implements GitChild {
   constructor(
     readonly pid: number,
     readonly stdin: net.Socket,
-    readonly stdout: net.Socket,
+    private readonly out: net.Socket | null,
     readonly stderr: net.Socket,
     private readonly group: boolean,
   ) {
     super();
     // Errors of a stream nobody listens to (EPIPE after git exited) must not end Solum; the exit
     // code tells what happened.
-    for (const s of [stdin, stdout, stderr]) s.on('error', () => undefined);
+    for (const s of [stdin, out, stderr]) s?.on('error', () => undefined);
     // git closing its stdin shows as the end of this socket's readable side.
     stdin.resume();
     // A stream git wrote nothing to may have ended and closed while its first line was read.
-    for (const s of [stdout, stderr]) {
+    if (out === null) this.open--;
+    for (const s of [out, stderr]) {
+      if (s === null) continue;
       if (s.closed) this.open--;
       else s.once('close', () => { this.streamClosed(); });
     }
+  }
+
+  get stdout(): net.Socket {
+    if (this.out === null) throw new Error('this git writes to a socket Solum handed over');
+    return this.out;
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
@@ -95,6 +108,8 @@ class SpawnedGit extends EventEmitter implements GitChild {
 
 interface Pending {
   readonly sockets: Array<net.Socket | undefined>;
+  /** git's stdout is a socket handed to the helper: no stdout socket comes back. */
+  readonly handedOver: boolean;
   pid?: number;
   /** git's exit, when it arrived before all of its sockets did. */
   exit?: { code: number | null; signal: NodeJS.Signals | null };
@@ -162,16 +177,27 @@ class Spawner {
     return new Spawner(helper, server, dir, onGone);
   }
 
-  start(args: readonly string[], options: StartOptions): Promise<SpawnedGit> {
+  /**
+   * Starts git; with `stdout`, that socket is handed to the helper process and becomes git's
+   * standard output (Solum's own handle on it is closed once it has been sent).
+   */
+  start(args: readonly string[], options: StartOptions, stdout?: net.Socket): Promise<SpawnedGit> {
     return new Promise((resolve, reject) => {
       const id = randomBytes(16).toString('hex');
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
-      this.pending.set(id, { sockets: [undefined, undefined, undefined], options, resolve, reject });
+      this.pending.set(id, { sockets: [undefined, undefined, undefined], handedOver: stdout !== undefined, options, resolve, reject });
       this.busy();
-      this.helper.send({ t: 'spawn', id, args: [...args], cwd: options.cwd, env, detached: options.detached === true }, (err) => {
+      const message = { t: 'spawn', id, args: [...args], cwd: options.cwd, env, detached: options.detached === true, stdoutHandle: stdout !== undefined };
+      const sent = (err: Error | null): void => {
         if (err) this.fail(id, err);
-      });
+      };
+      // The connection's raw handle, not the net.Socket: sent as a socket, Node would count it as
+      // served by the helper and make the HTTP server's close wait on the helper's answer.
+      const handle = (stdout as (net.Socket & { _handle?: unknown }) | undefined)?._handle;
+      if (stdout && !handle) this.fail(id, new Error('the connection for git\'s output is closed'));
+      else if (handle) (this.helper.send.bind(this.helper) as SendRaw)(message, handle, sent);
+      else this.helper.send(message, sent);
     });
   }
 
@@ -185,7 +211,7 @@ class Spawner {
     }
     const p = this.pending.get(header.id);
     // An id nobody asked for (ids are 128 random bits): not ours to serve.
-    if (!p || p.sockets[header.fd]) {
+    if (!p || p.sockets[header.fd] || (p.handedOver && header.fd === 1)) {
       s.destroy();
       return;
     }
@@ -219,9 +245,9 @@ class Spawner {
 
   private settle(id: string, p: Pending): void {
     const [stdin, stdout, stderr] = p.sockets;
-    if (p.pid === undefined || !stdin || !stdout || !stderr) return;
+    if (p.pid === undefined || !stdin || (!stdout && !p.handedOver) || !stderr) return;
     this.pending.delete(id);
-    const child = new SpawnedGit(p.pid, stdin, stdout, stderr, p.options.detached === true);
+    const child = new SpawnedGit(p.pid, stdin, stdout ?? null, stderr, p.options.detached === true);
     p.resolve(child);
     if (p.exit) {
       child.onExit(p.exit.code, p.exit.signal);
@@ -264,12 +290,26 @@ class Spawner {
 
 let spawner: Promise<Spawner> | undefined;
 
-/** Starts `git args` through the shared helper process (started on first use, restarted if it dies). */
-export async function startGit(args: readonly string[], options: StartOptions): Promise<GitChild> {
+async function theSpawner(): Promise<Spawner> {
   spawner ??= Spawner.create(() => { spawner = undefined; });
-  const s = await spawner.catch((err: unknown) => {
+  return spawner.catch((err: unknown) => {
     spawner = undefined;
     throw err;
   });
-  return s.start(args, options);
+}
+
+/** Starts `git args` through the shared helper process (started on first use, restarted if it dies). */
+export async function startGit(args: readonly string[], options: StartOptions): Promise<GitChild> {
+  return (await theSpawner()).start(args, options);
+}
+
+/**
+ * Starts git with `socket` (a TCP connection) as its standard output: what git writes goes to the
+ * peer without passing through Solum. The socket is Solum's no more: once its descriptor has been
+ * sent to the helper process, Solum's end is destroyed (decision 0021).
+ */
+export async function startGitWritingTo(args: readonly string[], options: StartOptions, socket: net.Socket): Promise<HandedOverGit> {
+  const child = await (await theSpawner()).start(args, options, socket);
+  socket.destroy();
+  return child;
 }

@@ -3,8 +3,9 @@
 // itself, with the client's Git-Protocol (protocol v2) and, for pushes, the per-push environment
 // the hook needs (see docs/decisions/0002-http-git-transport.md and 0011-git-transports-v2-and-speed.md).
 import zlib from 'node:zlib';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import net from 'node:net';
+import { PassThrough, Readable } from 'node:stream';
 import type Koa from 'koa';
 import type { Authenticator } from '../access/authenticator.js';
 import { AppError } from '../errors.js';
@@ -14,13 +15,20 @@ import type { AppName } from '../names.js';
 import { coalesce } from './coalesce.js';
 import type { GitService } from './exec-command.js';
 import type { GitAccess, GitOperation } from './git-access.js';
-import { startGit, type GitChild } from './git-process.js';
+import { startGit, startGitWritingTo, type GitChild, type HandedOverGit } from './git-process.js';
 import { parseGitHttpRoute } from './http-route.js';
 
 const pktLine = (s: string): string => `${(s.length + 4).toString(16).padStart(4, '0')}${s}`;
 
 /** How much of a failing git's stderr goes into the log. */
 const STDERR_KEPT = 2000;
+
+/**
+ * An upload-pack request body up to this size (as sent) is read before git starts, so that git
+ * can write its answer straight to the client's connection (decision 0021); a larger one (a long
+ * negotiation) streams through Solum as before. git http-backend buffers up to 10 MB alike.
+ */
+const HANDOVER_BODY_MAX = 10 * 1024 * 1024;
 
 export interface GitHttpTransportDeps {
   readonly authenticator: Authenticator;
@@ -34,11 +42,11 @@ export interface GitHttpTransportDeps {
  * The request body as git must read it: git compresses large upload-pack requests with gzip
  * (`Content-Encoding: gzip`); anything but gzip or no encoding is refused before git starts.
  */
-function requestBody(req: IncomingMessage): Readable {
-  const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+function requestBody(headers: IncomingHttpHeaders, raw: Readable): Readable {
+  const encoding = (headers['content-encoding'] ?? '').trim().toLowerCase();
   let body: Readable;
-  if (encoding === '' || encoding === 'identity') body = req;
-  else if (encoding === 'gzip' || encoding === 'x-gzip') body = req.pipe(zlib.createGunzip({ chunkSize: 64 * 1024 }));
+  if (encoding === '' || encoding === 'identity') body = raw;
+  else if (encoding === 'gzip' || encoding === 'x-gzip') body = raw.pipe(zlib.createGunzip({ chunkSize: 64 * 1024 }));
   else throw new AppError('bad_request', `unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}: git sends gzip or nothing`);
   // A body that breaks before git is there to read it (bad gzip) must not end Solum with an
   // unhandled 'error': serveRpc looks at `errored` when it takes the body over.
@@ -46,10 +54,46 @@ function requestBody(req: IncomingMessage): Readable {
   return body;
 }
 
+const NO_CACHE = [
+  ['Cache-Control', 'no-cache, max-age=0, must-revalidate'],
+  ['Pragma', 'no-cache'],
+  ['Expires', 'Fri, 01 Jan 1980 00:00:00 GMT'],
+] as const;
+
 function noCache(res: ServerResponse): void {
-  res.setHeader('Cache-Control', 'no-cache, max-age=0, must-revalidate');
-  res.setHeader('Pragma', 'no-cache');
-  res.setHeader('Expires', 'Fri, 01 Jan 1980 00:00:00 GMT');
+  for (const [name, value] of NO_CACHE) res.setHeader(name, value);
+}
+
+/**
+ * A plain-TCP HTTP/1.1 connection can be handed to git; TLS cannot (Solum holds the session),
+ * nor can a socket that is already gone.
+ */
+function canHandOver(req: IncomingMessage): boolean {
+  const socket = req.socket as net.Socket & { encrypted?: boolean };
+  return socket instanceof net.Socket && socket.encrypted !== true && !socket.destroyed && req.httpVersion === '1.1';
+}
+
+/** The request body whole when it is at most `max` bytes; otherwise a stream of all of it. */
+function readUpTo(req: IncomingMessage, max: number): Promise<{ whole: Buffer } | { stream: Readable }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer): void => {
+      chunks.push(c);
+      size += c.length;
+      if (size <= max) return;
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      req.pause();
+      const stream = new PassThrough();
+      for (const chunk of chunks) stream.write(chunk);
+      req.pipe(stream);
+      req.on('error', (err) => stream.destroy(err));
+      resolve({ stream });
+    };
+    const onEnd = (): void => { resolve({ whole: Buffer.concat(chunks, size) }); };
+    const onError = (err: Error): void => { reject(err); };
+    req.on('data', onData).once('end', onEnd).once('error', onError);
+  });
 }
 
 export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
@@ -79,7 +123,18 @@ export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
       if (route.kind === 'rpc') {
         const type = ctx.get('Content-Type');
         if (type !== `application/x-git-${route.service}-request`) throw new AppError('bad_request', `a git-${route.service} request has Content-Type application/x-git-${route.service}-request`);
-        body = requestBody(ctx.req);
+        let raw: Readable = ctx.req;
+        if (route.service === 'upload-pack' && canHandOver(ctx.req)) {
+          const read = await readUpTo(ctx.req, HANDOVER_BODY_MAX);
+          if ('whole' in read) {
+            const whole = requestBody(ctx.req.headers, Readable.from([read.whole]));
+            ctx.respond = false;
+            await serveHandedOver(whole, ctx.req, op);
+            return;
+          }
+          raw = read.stream;
+        }
+        body = requestBody(ctx.req.headers, raw);
       }
       const args = route.kind === 'rpc' ? ['--stateless-rpc'] : ['--stateless-rpc', '--advertise-refs'];
       child = await startGit([...op.configArgs, route.service, ...args, op.repoPath], { env: op.env });
@@ -92,6 +147,56 @@ export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
     if (body) serveRpc(child, body, ctx.req, ctx.res, route.service, op);
     else advertise(child, ctx.res, route.service, op);
   };
+
+  /**
+   * `POST …/git-upload-pack` with its whole body read: Solum writes the response head itself
+   * (`Connection: close`, the body ends with the connection) and hands the connection to git as
+   * its standard output, so the pack goes to the client without passing through Solum
+   * (decision 0021). Solum's handle on the connection is closed by then.
+   */
+  async function serveHandedOver(body: Readable, req: IncomingMessage, op: GitOperation): Promise<void> {
+    const socket = req.socket;
+    const head = [
+      'HTTP/1.1 200 OK',
+      'Content-Type: application/x-git-upload-pack-result',
+      ...NO_CACHE.map(([name, value]) => `${name}: ${value}`),
+      'Connection: close',
+      '',
+      '',
+    ].join('\r\n');
+    let child: HandedOverGit;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.write(head, 'latin1', (err) => {
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+      child = await startGitWritingTo([...op.configArgs, 'upload-pack', '--stateless-rpc', op.repoPath], { env: op.env }, socket);
+    } catch (err) {
+      // The head may be out: the client sees the connection end without a pack.
+      op.done();
+      socket.destroy();
+      log.info({ app: op.appName, service: 'upload-pack', err: (err as Error).message }, 'http git could not start');
+      return;
+    }
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      if (stderr.length < STDERR_KEPT) stderr += c.slice(0, STDERR_KEPT - stderr.length);
+    });
+    const broken = (err: Error): void => {
+      log.info({ app: op.appName, service: 'upload-pack', err: err.message }, 'git request body unreadable');
+      child.kill();
+    };
+    if (body.errored) broken(body.errored);
+    else body.on('error', broken);
+    body.pipe(child.stdin);
+    child.on('close', (code, signal) => {
+      op.done();
+      if (code === 0) log.debug({ app: op.appName, service: 'upload-pack', kind: 'rpc', handedOver: true }, 'http git ended');
+      else log.info({ app: op.appName, service: 'upload-pack', kind: 'rpc', handedOver: true, code, signal, stderr: stderr.trim() }, 'http git failed');
+    });
+  }
 
   /** `GET …/info/refs?service=…`: the ref advertisement (v0/v1) or the capability advertisement (v2). */
   function advertise(child: GitChild, res: ServerResponse, service: GitService, op: GitOperation): void {

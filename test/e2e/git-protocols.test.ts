@@ -136,8 +136,9 @@ const pkt = (s: string): string => `${(s.length + 4).toString(16).padStart(4, '0
 
 for (const database of databaseKinds) {
   // Attack: upload-pack requests Solum now parses itself: compressed bodies that are not gzip,
-  // broken gzip, the wrong content type. Refused or failed cleanly; the server keeps serving.
-  test.serial(`malformed upload-pack requests (broken gzip, another encoding, a wrong content type) neither crash nor hang the server; git's gzip requests are inflated [http, ${database}]`, async (t) => {
+  // broken gzip, the wrong content type, a body past the size git is handed whole. Refused,
+  // failed or streamed cleanly; the server keeps serving.
+  test.serial(`malformed upload-pack requests (broken gzip, another encoding, a wrong content type) neither crash nor hang the server; git's gzip requests are inflated; a request past the hand-over limit streams [http, ${database}]`, async (t) => {
     const solum = await startSolum({ database });
     t.teardown(() => solum.stop());
     const client = await gitClient(solum, 'http');
@@ -157,7 +158,17 @@ for (const database of databaseKinds) {
     const lsRefs = `${pkt('command=ls-refs\n')}0001${pkt('peel\n')}0000`;
     const gz = await fetch(url, { method: 'POST', headers: { ...headers, 'content-encoding': 'gzip' }, body: zlib.gzipSync(lsRefs) });
     t.is(gz.status, 200);
+    // Read whole, the request is answered by git on the connection itself (decision 0021).
+    t.is(gz.headers.get('connection'), 'close');
     t.regex(await gz.text(), new RegExp(`${commits[3] ?? ''} refs/heads/main`));
+    // A request past the hand-over limit (10 MiB: a long negotiation) streams through Solum instead.
+    const prefixes = Array.from({ length: 180_000 }, (_, i) => pkt(`ref-prefix refs/heads/${String(i).padStart(40, 'x')}\n`)).join('');
+    const big = Buffer.from(`${pkt('command=ls-refs\n')}0001${pkt('ref-prefix refs/heads/\n')}${prefixes}0000`);
+    t.true(big.length > 10 * 1024 * 1024);
+    const streamed = await fetch(url, { method: 'POST', headers, body: big });
+    t.is(streamed.status, 200);
+    t.is(streamed.headers.get('transfer-encoding'), 'chunked');
+    t.regex(await streamed.text(), new RegExp(`${commits[3] ?? ''} refs/heads/main`));
     const br = await fetch(url, { method: 'POST', headers: { ...headers, 'content-encoding': 'br' }, body: lsRefs });
     t.is(br.status, 400);
     t.regex(await br.text(), /unsupported Content-Encoding/);
