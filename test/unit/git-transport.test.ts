@@ -3,6 +3,7 @@
 // process, deadlines that end process groups, and the quarantine sweep.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,7 +11,7 @@ import test from 'ava';
 import { fetchFailure } from '../../src/build/sources/pull-builds.js';
 import { coalesce } from '../../src/git/coalesce.js';
 import { acceptedGitProtocol, fetchConfigFor, protocolVersionOf } from '../../src/git/git-access.js';
-import { gitEnv, runGit, startGit } from '../../src/git/git-process.js';
+import { gitEnv, runGit, startGit, startGitWritingTo } from '../../src/git/git-process.js';
 import { createRepoStore } from '../../src/git/repo-store.js';
 import type { AppName } from '../../src/names.js';
 
@@ -75,6 +76,36 @@ test('git started from the helper process gets its stdin, answers on stdout and 
   // Many at once: every one of them ends.
   const many = await Promise.all(Array.from({ length: 16 }, () => runGit(['--version'])));
   t.true(many.every((r) => r.code === 0 && r.stdout.startsWith('git version')));
+});
+
+test('a git handed a TCP connection writes to the peer itself; Solum\'s end is closed and a server holding it still closes', async (t) => {
+  const data = randomBytes(2 * 1024 * 1024);
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const peer = net.connect(port, '127.0.0.1');
+  const received = new Promise<Buffer>((resolve) => {
+    const chunks: Buffer[] = [];
+    peer.on('data', (c: Buffer) => chunks.push(c)).on('end', () => { resolve(Buffer.concat(chunks)); });
+  });
+  const socket = await accepted;
+  // git cat-file --batch echoes each object it is asked for: the blob comes back whole.
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-unit-'));
+  await runGit(['init', '-q', '--bare', dir]);
+  const file = path.join(dir, 'blob');
+  await fs.writeFile(file, data);
+  const oid = (await runGit(['hash-object', '-w', file], { cwd: dir })).stdout.trim();
+  const child = await startGitWritingTo(['cat-file', '--batch'], { cwd: dir, env: gitEnv({}) }, socket);
+  t.true(socket.destroyed, 'Solum keeps no handle on the connection');
+  child.stderr.resume();
+  child.stdin.end(`${oid}\n`);
+  t.is(await new Promise<number | null>((resolve) => child.on('close', resolve)), 0);
+  const got = await received;
+  t.is(got.subarray(0, got.indexOf(10)).toString(), `${oid} blob ${data.length}`);
+  t.true(got.subarray(got.indexOf(10) + 1, got.indexOf(10) + 1 + data.length).equals(data));
+  // The server counts the connection as gone: close() completes.
+  await new Promise<void>((resolve, reject) => server.close((err) => { if (err) reject(err); else resolve(); }));
 });
 
 test('a git run past its deadline is killed with the whole process group it started', async (t) => {
