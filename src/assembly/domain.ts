@@ -235,5 +235,5 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     return run ? pipelines.advance(run.id, say) : releaseToApp(app, build, say);
   };
   const domains = createDomainService({ apps, store: stores.domains, router, certificates: o.edge.certificates, routerDomain: config.router.domain, allowed: config.router.customDomains });
-  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, targets, accounts, apps, releases, canaries, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches, oneOffs, cron, runs };
+  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, flow, targets, accounts, apps, releases, canaries, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches, oneOffs, cron, runs };
 }

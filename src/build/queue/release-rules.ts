@@ -13,8 +13,15 @@ export function overtaken(build: Build, deployBranch: string, head: string | nul
   return head === base ? undefined : (head ?? '(deleted)');
 }
 
-/** Whether a successful build goes live: pushes of the deploy branch, and every build asked for
- * through the API (uploads, pulls, webhooks, security rebuilds) but pull-request builds. Pure. */
+/** The build source of a push that builds a branch as a preview app (decision 0020). */
+export const PREVIEW_SOURCE = 'preview';
+
+/** Whether a build is a preview's: released to that preview, never to the app or its pipeline. Pure. */
+export const isPreviewBuild = (build: Pick<Build, 'source'>): boolean => build.source === PREVIEW_SOURCE;
+
+/** Whether a successful build goes live: pushes of the deploy branch, preview builds (to their
+ * preview), and every build asked for through the API (uploads, pulls, webhooks, security
+ * rebuilds) but pull-request builds. Pure. */
 export function goesLive(build: Build, app: App): boolean {
   if (build.source === 'pull-request') return false;
   return build.source === 'push' ? build.ref === `refs/heads/${app.deployBranch}` : true;

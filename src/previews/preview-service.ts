@@ -1,0 +1,246 @@
+// Preview apps (decision 0020) as users and pushes see them: a pushed branch gets (or updates) its
+// preview, a target of its own released through the same release flow as the app; settings per
+// app; listing and destroying. Every way down only dooms a preview: the reconciler
+// (preview-reconciler.ts) takes everything it holds away.
+import type { AppService } from '../apps/app-service.js';
+import type { App, AppStore } from '../db/app-store.js';
+import type { Build } from '../db/build-store.js';
+import type { Preview, PreviewSettings, PreviewStore } from '../db/preview-store.js';
+import type { User } from '../db/user-store.js';
+import type { ReleaseFlow } from '../deploy/release-flow.js';
+import type { DeployTarget, Targets } from '../deploy/target.js';
+import { AppError, badRequest, notFound } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { parseAppName } from '../names.js';
+import type { NotificationFacts } from '../notifications/payloads.js';
+import { expiresAt, MAX_PREVIEW_NAME, parseTtl, previewPatternProblem, previewRouterName, previewSlug, routerNameClash } from './preview-rules.js';
+
+/** A preview as listed: its row, where it answers, when it expires idle, its live release. */
+export interface PreviewInfo {
+  readonly preview: Preview;
+  readonly url: string;
+  readonly expiresAt: Date;
+  readonly release: number | null;
+}
+
+/** What `previews:settings` may change; absent keys stay. */
+export interface PreviewSettingsChanges {
+  /** A branch glob, or `off` / empty for none. */
+  readonly pattern?: string | undefined;
+  /** `3d`, `12h`, `30m`, `45s` or seconds. */
+  readonly ttl?: string | undefined;
+  readonly maxPreviews?: number | undefined;
+}
+
+/** The push handler's side of previews. */
+export interface PushPreviews {
+  /** The app's preview pattern and the branches that have a preview now. */
+  state(app: App): Promise<{ pattern: string | null; branches: ReadonlySet<string> }>;
+  /**
+   * The preview a push of `branch` builds: made (state building) or, when it exists, its idle clock
+   * restarted; or why not, with nothing changed.
+   */
+  prepare(app: App, branch: string): Promise<{ preview: Preview; created: boolean } | { refused: string }>;
+  /** Takes back a preview `prepare` made for a push that was then refused. */
+  abandon(preview: Preview): Promise<void>;
+  /** Dooms the previews of deleted branches and wakes the reconciler; their names. */
+  doomBranches(app: App, branches: readonly string[]): Promise<string[]>;
+  url(preview: Preview): string;
+}
+
+export interface PreviewService extends PushPreviews {
+  list(actor: User | null, app: string): Promise<PreviewInfo[]>;
+  /** Dooms the preview and waits for the reconciler's pass that tears it down. */
+  destroy(actor: User | null, app: string, name: string): Promise<Preview>;
+  settings(actor: User | null, app: string): Promise<PreviewSettings>;
+  configure(actor: User | null, app: string, changes: PreviewSettingsChanges): Promise<PreviewSettings>;
+  /** Releases a preview build to its preview; an error, or undefined once it is live. */
+  releaseBuild(app: App, build: Build, say: (line: string) => void): Promise<string | undefined>;
+}
+
+const NAME = new RegExp(`^[a-z0-9](?:[a-z0-9-]{0,${MAX_PREVIEW_NAME - 2}}[a-z0-9])?$`);
+const branchOf = (ref: string): string => ref.replace(/^refs\/heads\//, '');
+
+export function createPreviewService(d: {
+  apps: AppService;
+  appStore: Pick<AppStore, 'findApp'>;
+  store: PreviewStore;
+  /** A pipeline environment answering to a router name. */
+  environmentNamed: (routerName: string) => Promise<unknown>;
+  targets: Pick<Targets, 'ofPreview'>;
+  flow: ReleaseFlow;
+  /** The app's own config: a preview's starts as a copy of it. */
+  appConfig: (appId: number) => Promise<Record<string, string>>;
+  processTypesOf: (duId: string) => Promise<Readonly<Record<string, string>> | undefined>;
+  /** Fresh instances of the services the app links, for a preview (their config vars); none when the app links none. */
+  ensureServices?: (app: App, target: DeployTarget, say: (line: string) => void) => Promise<Record<string, string>>;
+  url: (routerName: string) => string;
+  /** A teardown pass of the reconciler, run now (after those already asked for). */
+  reconcile: () => Promise<void>;
+  /** Wakes the reconciler without waiting for it. */
+  kick: () => void;
+  notify: (appId: number, facts: NotificationFacts) => Promise<void>;
+  logger: Logger;
+}): PreviewService {
+  const log = d.logger.child({ component: 'previews' });
+  const url = (p: Preview): string => d.url(p.routerName);
+
+  const parseName = (raw: string): string => {
+    if (!NAME.test(raw)) throw badRequest(`${JSON.stringify(raw.slice(0, 40))} is not a preview name: previews are named by their branch's slug (a-z, 0-9 and -, at most ${MAX_PREVIEW_NAME})`);
+    return raw;
+  };
+
+  const clashOf = async (app: App, routerName: string): Promise<string | undefined> => {
+    let appNamed = false;
+    try {
+      appNamed = (await d.appStore.findApp(parseAppName(routerName))) !== undefined;
+    } catch {
+      // Not an app name at all: no app can take it.
+    }
+    const owner = await d.store.byRouterName(routerName);
+    return routerNameClash(routerName, { app: appNamed, environment: (await d.environmentNamed(routerName)) !== undefined, previewOf: owner && owner.appId !== app.id ? 'another app' : null }, app.name);
+  };
+
+  const prepare: PushPreviews['prepare'] = async (app, branch) => {
+    let name: string;
+    try {
+      name = previewSlug(branch);
+    } catch (err) {
+      if (err instanceof AppError) return { refused: err.message };
+      throw err;
+    }
+    const existing = await d.store.find(app.id, name);
+    if (existing) {
+      if (existing.branch !== branch) return { refused: `the preview ${name} is branch ${existing.branch}'s: ${branch} would share its name; push it under another name` };
+      if (existing.state === 'doomed') return { refused: `the preview ${name} is being torn down: push again once it is gone` };
+      await d.store.touch(existing.id);
+      return { preview: existing, created: false };
+    }
+    const settings = await d.store.settings(app.id);
+    const count = (await d.store.list(app.id)).length;
+    if (count >= settings.maxPreviews) return { refused: `${app.name} has ${count} preview${count === 1 ? '' : 's'}, the most its settings allow: destroy one (previews:destroy ${app.name} NAME) or raise the maximum (previews:settings ${app.name} --max N)` };
+    const routerName = previewRouterName(app.name, name);
+    if (routerName.length > 63) return { refused: `${routerName} is longer than a host name's 63 characters: push the branch under a shorter name` };
+    const clash = await clashOf(app, routerName);
+    if (clash) return { refused: clash };
+    const created = await d.store.create({ appId: app.id, name, branch, routerName, source: 'push' });
+    if (created === 'duplicate') return { refused: `${routerName} was taken a moment ago: its host is not this preview's to take` };
+    log.info({ app: app.name, preview: name, id: created.id }, 'preview created');
+    return { preview: created, created: true };
+  };
+
+  const doomed = async (p: Preview, why: string): Promise<boolean> => {
+    const did = await d.store.doom(p.id);
+    if (did) log.info({ preview: p.name, id: p.id, why }, 'preview doomed');
+    return did;
+  };
+
+  return {
+    async state(app) {
+      const settings = await d.store.settings(app.id);
+      return { pattern: settings.pattern, branches: new Set((await d.store.list(app.id)).map((p) => p.branch)) };
+    },
+    prepare,
+    async abandon(p) {
+      if (await doomed(p, 'its push was refused')) d.kick();
+    },
+    async doomBranches(app, branches) {
+      const out: string[] = [];
+      for (const p of await d.store.list(app.id)) if (branches.includes(p.branch) && (await doomed(p, 'its branch was deleted'))) out.push(p.name);
+      if (out.length > 0) d.kick();
+      return out;
+    },
+    url,
+    async list(actor, appName) {
+      const { app } = await d.apps.require(actor, appName, 'read');
+      const settings = await d.store.settings(app.id);
+      const out: PreviewInfo[] = [];
+      for (const p of await d.store.list(app.id)) {
+        const live = await d.store.releases.activeRelease(p.id);
+        out.push({ preview: p, url: url(p), expiresAt: expiresAt(p.lastPushAt, settings.ttlSeconds), release: live?.version ?? null });
+      }
+      return out;
+    },
+    async destroy(actor, appName, rawName) {
+      const { app } = await d.apps.require(actor, appName, 'write');
+      const name = parseName(rawName);
+      const p = await d.store.find(app.id, name);
+      if (!p || p.state === 'doomed') throw notFound(`${app.name} has no preview ${name}${p ? ' (it is being torn down)' : ''}`);
+      await doomed(p, 'destroyed');
+      await d.reconcile();
+      return (await d.store.byId(p.id)) ?? { ...p, state: 'doomed' };
+    },
+    async settings(actor, appName) {
+      const { app } = await d.apps.require(actor, appName, 'read');
+      return d.store.settings(app.id);
+    },
+    async configure(actor, appName, changes) {
+      const { app } = await d.apps.require(actor, appName, 'admin');
+      const next: { -readonly [K in keyof PreviewSettings]?: PreviewSettings[K] } = {};
+      if (changes.pattern !== undefined) {
+        const off = changes.pattern === '' || changes.pattern === 'off';
+        const problem = off ? undefined : previewPatternProblem(changes.pattern);
+        if (problem) throw badRequest(problem);
+        next.pattern = off ? null : changes.pattern;
+      }
+      if (changes.ttl !== undefined) next.ttlSeconds = parseTtl(changes.ttl);
+      if (changes.maxPreviews !== undefined) {
+        if (!Number.isInteger(changes.maxPreviews) || changes.maxPreviews < 0 || changes.maxPreviews > 100) throw badRequest('max previews is a whole number from 0 to 100');
+        next.maxPreviews = changes.maxPreviews;
+      }
+      if (Object.keys(next).length === 0) throw badRequest('nothing to change: give a pattern, a ttl or a maximum');
+      return d.store.setSettings(app.id, next);
+    },
+    async releaseBuild(app, build, say) {
+      const branch = branchOf(build.ref);
+      let found: Preview | undefined;
+      try {
+        found = await d.store.find(app.id, previewSlug(branch));
+      } catch {
+        found = undefined;
+      }
+      if (!found || found.branch !== branch || found.state === 'doomed') {
+        say(`!     The preview of ${branch} is gone (destroyed or being torn down): not released`);
+        return 'the preview is gone';
+      }
+      const preview = found;
+      if (!build.duId || !build.duImage) return 'the build produced no deployment unit';
+      const target = d.targets.ofPreview(app, preview);
+      let serviceConfig: Record<string, string> = {};
+      try {
+        serviceConfig = d.ensureServices ? await d.ensureServices(app, target, say) : {};
+      } catch (err) {
+        const message = err instanceof AppError ? err.message : 'preparing the preview\'s services failed';
+        log.warn({ err, preview: preview.name }, 'preparing a preview\'s services failed');
+        say(`!     ${message}`);
+        await d.store.setState(preview.id, 'failed');
+        return message;
+      }
+      // The app's config, then the preview's fresh services, then the preview's own overrides.
+      const config = { ...(await d.appConfig(app.id)), ...serviceConfig, ...(await target.releases.getConfig()) };
+      const release = await d.flow.release(
+        target,
+        {
+          buildId: build.id,
+          duId: build.duId,
+          duImage: build.duImage,
+          config,
+          processTypes: { ...((await d.processTypesOf(build.duId)) ?? {}) },
+          description: `Deploy build #${build.number} (${build.commit.slice(0, 12)}) of ${branch}`,
+          createdBy: null,
+        },
+        say,
+      );
+      if (release.status === 'failed') {
+        await d.store.setState(preview.id, 'failed');
+        return release.error ?? 'release failed';
+      }
+      await d.store.setState(preview.id, 'up');
+      say(`-----> Preview ${preview.name} of ${app.name} (${branch}): ${url(preview)}`);
+      // Doomed while it deployed: the reconciler takes down what this release started.
+      if ((await d.store.byId(preview.id))?.state !== 'up') d.kick();
+      else void d.notify(app.id, { event: 'preview.up', app: app.name, occurredAt: new Date(), preview: { name: preview.name, branch, url: url(preview) } });
+      return undefined;
+    },
+  };
+}

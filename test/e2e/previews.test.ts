@@ -1,0 +1,252 @@
+// Preview apps (decision 0020) with real git, Docker, PostgreSQL and the router: a branch matching
+// the app's pattern (or pushed with -o solum.preview) deploys as its own target at
+// `<app>-<slug>.<domain>` while the app keeps serving main; a second push updates it; deleting the
+// branch tears it down until nothing is left in Docker, the database or the router; a server killed
+// mid-teardown finishes it at its next start; clashes, the maximum and other tenants are refused.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import pg from 'pg';
+import { createTestDatabase } from '../support/database.js';
+import { containersLabelled, removeAppImages } from '../support/docker.js';
+import { solumWithApp, waitFor } from '../support/fixtures.js';
+import { gitClient, makeRepo, transports, writeAndCommit } from '../support/git.js';
+import { makeSshIdentity, randomName, run, type RunningSolum } from '../support/solum.js';
+import { createUser } from '../support/users.js';
+
+/** A web process that answers every request with the first line of greeting.txt; `stubborn` ignores SIGTERM (a stop then takes Docker's 10 s). */
+const serve = (stubborn = false): string =>
+  `exec perl -MIO::Socket::INET -e '${stubborn ? '$SIG{TERM} = "IGNORE"; ' : ''}open(my $f, "<", "greeting.txt") or die $!; my $g = <$f>; chomp $g; $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($g) . "\\r\\n\\r\\n$g"; close $c }'\n`;
+const files = (greeting: string, stubborn = false): Record<string, string> => ({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': serve(stubborn), 'build.sh': 'echo built\n', 'greeting.txt': `${greeting}\n` });
+
+/** The preview target keys Docker holds processes or networks of, for an app. */
+async function previewKeysInDocker(app: string): Promise<string[]> {
+  const keys = new Set<string>();
+  const ps = await run('docker', ['ps', '-a', '--filter', `label=io.solum.app=${app}`, '--format', '{{.Label "io.solum.target"}}']);
+  const nets = await run('docker', ['network', 'ls', '--filter', `label=io.solum.app=${app}`, '--format', '{{.Label "io.solum.target"}}']);
+  for (const k of [...ps.stdout.split('\n'), ...nets.stdout.split('\n')]) if (k.startsWith('pre-')) keys.add(k.trim());
+  return [...keys].sort();
+}
+
+async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Rows a preview key still has anywhere in the database. */
+const rowsOf = async (url: string, id: number): Promise<number> =>
+  Number((await sql<{ n: string }>(url, 'select (select count(*) from previews where id = $1) + (select count(*) from preview_releases where preview_id = $1) + (select count(*) from preview_services where preview_id = $1) + (select count(*) from preview_config_vars where preview_id = $1) as n', [id]))[0]?.n ?? -1);
+
+/** Whether the router's HAProxy configuration still has a backend for a target key. */
+const routerHolds = async (dataDir: string, key: string): Promise<boolean> => (await fs.readFile(path.join(dataDir, 'edge', 'router', 'haproxy.cfg'), 'utf8')).includes(`backend t-${key}\n`);
+
+const previewsOf = async (solum: RunningSolum, app: string, token?: string): Promise<Array<{ name: string; branch: string; url: string; state: string; release: number | null; expiresAt: string }>> => {
+  const r = await solum.api('GET', `/v1/apps/${app}/previews`, undefined, token);
+  if (r.status !== 200) throw new Error(`listing previews: ${r.status} ${r.text}`);
+  return r.json as Array<{ name: string; branch: string; url: string; state: string; release: number | null; expiresAt: string }>;
+};
+
+for (const transport of transports) {
+  test.serial(`a pushed preview branch answers at its own host while the app serves main; a second push updates it; deleting the branch leaves nothing in Docker, the database or the router [${transport}]`, async (t) => {
+    const { solum, app } = await solumWithApp(t, 'prev', { database: 'postgres' });
+    const client = await gitClient(solum, transport);
+    const repo = await makeRepo(files('main says hi'));
+    const first = await client.git(['push', client.url(app), 'main'], repo);
+    t.is(first.code, 0, first.stderr);
+
+    // Off by default: a branch is stored, nothing more.
+    await run('git', ['checkout', '-q', '-b', 'preview/feature-x'], { cwd: repo });
+    await writeAndCommit(repo, { 'greeting.txt': 'feature x says hi\n' }, 'feature');
+    const off = await client.git(['push', client.url(app), 'preview/feature-x'], repo);
+    t.is(off.code, 0, off.stderr);
+    t.regex(off.stderr, /stored without a build \(only main builds\)/);
+    t.deepEqual(await previewsOf(solum, app), []);
+
+    // Bad settings change nothing.
+    for (const body of [{ pattern: '/etc' }, { ttl: '1s' }, { ttl: 'soon' }, { maxPreviews: 1000 }, {}]) {
+      t.is((await solum.api('PATCH', `/v1/apps/${app}/preview-settings`, body)).status, 400, JSON.stringify(body));
+    }
+    t.like((await solum.api('GET', `/v1/apps/${app}/preview-settings`)).json, { pattern: null, ttlSeconds: 7 * 86400, maxPreviews: 10 });
+    t.is((await solum.api('PATCH', `/v1/apps/${app}/preview-settings`, { pattern: 'preview/*' })).status, 200);
+
+    await writeAndCommit(repo, { 'greeting.txt': 'feature x v1\n' }, 'feature v1');
+    const host = `${app}-preview-feature-x`;
+    const pushed = await client.git(['push', client.url(app), 'preview/feature-x'], repo);
+    t.is(pushed.code, 0, pushed.stderr);
+    t.regex(pushed.stderr, new RegExp(`Released v1: http://${host}\\.localhost:\\d+`));
+    t.is((await solum.viaRouter(host)).text, 'feature x v1');
+    t.is((await solum.viaRouter(app)).text, 'main says hi');
+    const [listed] = await previewsOf(solum, app);
+    t.like(listed, { name: 'preview-feature-x', branch: 'preview/feature-x', state: 'up', release: 1 });
+    t.regex(listed?.url ?? '', new RegExp(`^http://${host}\\.localhost:\\d+/?$`));
+
+    // The same branch again: the same preview, a new release; main is untouched.
+    await writeAndCommit(repo, { 'greeting.txt': 'feature x v2\n' }, 'feature v2');
+    const again = await client.git(['push', client.url(app), 'preview/feature-x'], repo);
+    t.is(again.code, 0, again.stderr);
+    t.regex(again.stderr, /Released v2/);
+    t.is((await solum.viaRouter(host)).text, 'feature x v2');
+    t.is((await solum.viaRouter(app)).text, 'main says hi');
+    t.is((await previewsOf(solum, app)).length, 1);
+    const keys = await previewKeysInDocker(app);
+    t.is(keys.length, 1);
+    const key = keys[0]!;
+    const id = Number(key.slice('pre-'.length));
+    t.true(await routerHolds(solum.dataDir, key));
+
+    // Deleting the branch tears it all down.
+    const gone = await client.git(['push', client.url(app), ':preview/feature-x'], repo);
+    t.is(gone.code, 0, gone.stderr);
+    t.regex(gone.stderr, /Preview preview-feature-x is being torn down/);
+    await waitFor('teardown', async () => ((await rowsOf(solum.databaseUrl!, id)) === 0 && (await previewKeysInDocker(app)).length === 0 ? true : undefined), 60_000);
+    t.deepEqual(await containersLabelled(`io.solum.target=${key}`), []);
+    t.is((await run('docker', ['volume', 'ls', '-q', '--filter', `label=io.solum.target=${key}`])).stdout.trim(), '');
+    await waitFor('router forgets it', async () => ((await routerHolds(solum.dataDir, key)) ? undefined : true), 15_000);
+    t.not((await solum.viaRouter(host)).text, 'feature x v2');
+    t.deepEqual(await previewsOf(solum, app), []);
+    t.is((await solum.viaRouter(app)).text, 'main says hi');
+  });
+}
+
+test.serial('-o solum.preview previews any branch; it never deploys main; router-name clashes and the maximum are refused with nothing changed', async (t) => {
+  const { solum, app } = await solumWithApp(t, 'prevo', { database: 'postgres' });
+  const client = await gitClient(solum, 'http');
+  const repo = await makeRepo(files('main'));
+  t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
+
+  // Asked for on the deploy branch, a preview is refused rather than deploying the app.
+  await writeAndCommit(repo, { 'greeting.txt': 'not for main\n' }, 'x');
+  const onMain = await client.git(['push', '-o', 'solum.preview', client.url(app), 'main'], repo);
+  t.not(onMain.code, 0);
+  t.regex(onMain.stderr, /solum\.preview builds a branch other than main/);
+  t.is((await solum.viaRouter(app)).text, 'main');
+
+  const forced = await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:topic'], repo);
+  t.is(forced.code, 0, forced.stderr);
+  t.is((await solum.viaRouter(`${app}-topic`)).text, 'not for main');
+  t.is((await solum.viaRouter(app)).text, 'main');
+
+  // A preview cannot take another app's router name: `<app>-taken` is an app of its own.
+  const other = `${app}-taken`;
+  t.teardown(() => removeAppImages(other));
+  t.is((await solum.api('POST', '/v1/apps', { name: other })).status, 201);
+  const clash = await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:taken'], repo);
+  t.not(clash.code, 0);
+  t.regex(clash.stderr, new RegExp(`an app named ${other} exists: its host is not a preview's to take`));
+  t.deepEqual((await previewsOf(solum, app)).map((p) => p.name), ['topic']);
+  t.regex((await client.git(['ls-remote', client.url(app)], repo)).stdout, /refs\/heads\/topic/);
+  t.notRegex((await client.git(['ls-remote', client.url(app)], repo)).stdout, /refs\/heads\/taken/);
+
+  // The app's maximum.
+  t.is((await solum.api('PATCH', `/v1/apps/${app}/preview-settings`, { maxPreviews: 1 })).status, 200);
+  const full = await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:second'], repo);
+  t.not(full.code, 0);
+  t.regex(full.stderr, /has 1 preview, the most its settings allow/);
+  t.deepEqual((await previewsOf(solum, app)).map((p) => p.name), ['topic']);
+
+  // Destroyed over SSH by name: gone from the list, from Docker and from the router.
+  const keys = await previewKeysInDocker(app);
+  t.is(keys.length, 1);
+  const id = await makeSshIdentity();
+  t.is((await solum.api('POST', '/v1/users/admin/keys', { name: 'ssh', publicKey: id.publicKey })).status, 201);
+  const ssh = (cmd: string) => run('ssh', [...id.sshCommand.split(' ').slice(1), '-p', String(solum.sshPort), 'git@127.0.0.1', cmd]);
+  t.regex((await ssh(`previews ${app}`)).stdout, new RegExp(`topic +topic +http://${app}-topic\\.localhost:\\d+/? +up +v1`));
+  const bad = await ssh(`previews:destroy ${app} ../etc`);
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /is not a preview name/);
+  t.is((await ssh(`previews:destroy ${app} topic`)).stdout, `destroyed preview topic of ${app}\n`);
+  t.deepEqual(await previewsOf(solum, app), []);
+  t.deepEqual(await previewKeysInDocker(app), []);
+  t.is((await solum.viaRouter(app)).text, 'main');
+  t.is((await ssh(`previews ${app}`)).stdout, 'no previews\n');
+});
+
+test.serial("regression: an ordinary user cannot list or destroy another tenant's previews (the attack: naming another owner's app in the previews routes)", async (t) => {
+  const { solum, app } = await solumWithApp(t, 'prevt', { database: 'postgres' });
+  const client = await gitClient(solum, 'http');
+  const repo = await makeRepo(files('main'));
+  t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
+  t.is((await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:secret'], repo)).code, 0);
+  const mallory = await createUser(solum, randomName('mallory'));
+  for (const [method, route] of [['GET', `/v1/apps/${app}/previews`], ['DELETE', `/v1/apps/${app}/previews/secret`], ['GET', `/v1/apps/${app}/preview-settings`], ['PATCH', `/v1/apps/${app}/preview-settings`]] as const) {
+    const r = await solum.api(method, route, method === 'PATCH' ? { pattern: '*' } : undefined, mallory.token);
+    t.is(r.status, 404, `${method} ${route}`);
+    t.notRegex(r.text, /secret/);
+  }
+  // A read collaborator lists but does not destroy.
+  t.is((await solum.api('PUT', `/v1/apps/${app}/collaborators/${mallory.name}`, { role: 'read' })).status, 204);
+  t.deepEqual((await previewsOf(solum, app, mallory.token)).map((p) => p.name), ['secret']);
+  t.is((await solum.api('DELETE', `/v1/apps/${app}/previews/secret`, undefined, mallory.token)).status, 403);
+  t.deepEqual((await previewsOf(solum, app)).map((p) => p.name), ['secret']);
+  t.is((await solum.viaRouter(`${app}-secret`)).text, 'main');
+});
+
+test.serial('a server killed with SIGKILL mid-teardown finishes the teardown at its next start: nothing is left', async (t) => {
+  const db = await createTestDatabase('postgres');
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-prevkill-'));
+  const app = randomName('prevk');
+  const env = { ...process.env, SOLUM_DATA_DIR: dataDir, DATABASE_URL: db.url ?? '', SOLUM_HTTP_PORT: '0', SOLUM_SSH_PORT: '0', SOLUM_ROUTER_PORT: '0', SOLUM_HTTPS_PORT: 'off', SOLUM_BIND: '127.0.0.1', SOLUM_LOG_LEVEL: 'info', SOLUM_DEPLOY_GRACE_SECONDS: '1' };
+  const start = async () => {
+    const child = spawn(process.execPath, ['dist/src/main.js'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const ports = await waitFor('server start', () => {
+      const m = /"httpPort":(\d+),"sshPort":(\d+),"routerPort":(\d+)/.exec(out);
+      return Promise.resolve(m ? { http: Number(m[1]), router: Number(m[3]) } : undefined);
+    });
+    return { child, ports, output: () => out };
+  };
+  let server = await start();
+  t.teardown(async () => {
+    server.child.kill('SIGKILL');
+    const ids = (await run('docker', ['ps', '-aq', '--filter', `label=io.solum.app=${app}`])).stdout.split('\n').filter((l) => l !== '');
+    if (ids.length > 0) await run('docker', ['rm', '-f', ...ids]);
+    for (const n of (await run('docker', ['network', 'ls', '-q', '--filter', `label=io.solum.app=${app}`])).stdout.split('\n').filter((l) => l !== '')) await run('docker', ['network', 'rm', n]);
+    await removeAppImages(app);
+    await db.drop();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  });
+  const token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
+  const url = () => `http://x:${token}@127.0.0.1:${server.ports.http}/${app}.git`;
+  const git = (args: string[]) => run('git', args, { cwd: repo, env: { GIT_TERMINAL_PROMPT: '0' } });
+  const viaRouter = (host: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: server.ports.router, path: '/', headers: { host: `${host}.localhost` }, agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () => { resolve(text); });
+      });
+      req.on('error', reject);
+    });
+  // The preview's web process ignores SIGTERM: stopping it takes Docker's 10 s, the window the kill lands in.
+  const repo = await makeRepo(files('main', true));
+  t.is((await git(['push', url(), 'main'])).code, 0);
+  const pushed = await git(['push', '-o', 'solum.preview', url(), 'HEAD:doomed']);
+  t.is(pushed.code, 0, pushed.stderr);
+  t.is(await viaRouter(`${app}-doomed`), 'main');
+  const [key] = await previewKeysInDocker(app);
+  t.truthy(key);
+  const id = Number(key!.slice('pre-'.length));
+
+  t.is((await git(['push', url(), ':doomed'])).code, 0);
+  await waitFor('teardown under way', () => Promise.resolve(server.output().includes('"msg":"tearing down a preview"') ? true : undefined));
+  server.child.kill('SIGKILL');
+  await new Promise((r) => server.child.once('exit', r));
+  // Killed mid-teardown: the rows and the network are still there.
+  t.true((await rowsOf(db.url!, id)) > 0);
+
+  server = await start();
+  await waitFor('teardown finished', async () => ((await rowsOf(db.url!, id)) === 0 && (await previewKeysInDocker(app)).length === 0 ? true : undefined), 60_000);
+  t.deepEqual(await containersLabelled(`io.solum.target=${key!}`), []);
+  t.false(await routerHolds(dataDir, key!));
+  t.is(await viaRouter(app), 'main');
+});
