@@ -43,8 +43,11 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
   const isolated = containers.networks.mode === 'isolated';
   const instances = createServiceInstances({ store: stores.services, containers, ports, logger, nanoCpus: config.deploy.serviceNanoCpus });
   // Services linked to an app are on its network before any container of its releases starts (environments have no links).
-  // A preview never reaches the app's own instances: it gets fresh ones of its own (decision 0020).
-  const joinServices = (target: DeployTarget, network: NetworkRef): Promise<void> => (target.environment || target.preview ? Promise.resolve() : instances.joinApp(target.app.id, network));
+  // A preview never reaches the app's own instances: it joins the fresh ones made for it (decision 0020).
+  const joinServices = async (target: DeployTarget, network: NetworkRef): Promise<void> => {
+    if (target.preview) await instances.joinNamed((await stores.previews.services(target.preview.id)).map((s) => s.service), network);
+    else if (!target.environment) await instances.joinApp(target.app.id, network);
+  };
   const deployer = createDeployer({
     containers,
     router,

@@ -68,6 +68,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     containers,
     deployer: d.deployer,
     router: d.router,
+    removeService: (name) => d.services.removeMade(name),
     sweepDus: () => retention.sweep(),
     notify: notifyPreview,
     appName: async (id) => (await stores.apps.findAppById(id))?.name,
@@ -84,6 +85,13 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     flow: d.flow,
     appConfig: (appId) => stores.releases.getConfig(appId),
     processTypesOf: async (duId) => (await containers.readDu(duId))?.processTypes,
+    // Fresh instances of what the app links, named after the preview's ID (unique for ever).
+    ensureServices: async (app, target, say) => {
+      const id = target.preview?.id;
+      if (id === undefined) return {};
+      const made = new Map((await stores.previews.services(id)).map((s) => [s.envVar, s.service]));
+      return d.services.freshFor(app, `pre${id}`, made, (service, envVar) => stores.previews.addService(id, service, envVar), say);
+    },
     url: previewUrl,
     reconcile: () => reconciler.reconcile(),
     kick: () => { reconciler.kick(); },

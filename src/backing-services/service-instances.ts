@@ -35,6 +35,8 @@ export interface ServiceInstances {
   detach(i: ServiceInstance, app: App): Promise<void>;
   /** Joins every instance linked to the app to `network` (before the app's processes start on it). */
   joinApp(appId: number, network: NetworkRef): Promise<void>;
+  /** Joins the named instances to `network`, each under its own name (a preview's fresh ones, decision 0020). */
+  joinNamed(names: readonly string[], network: NetworkRef): Promise<void>;
 }
 
 export async function collect(p: ExecProcess): Promise<{ exitCode: number; stdout: string; stderr: string }> {
@@ -142,6 +144,15 @@ export function createServiceInstances(deps: {
   /** The instance's container, found by label (whatever ID the store remembers). */
   const containerOf = async (i: ServiceInstance): Promise<string | undefined> => (await c.list({ [LABEL.role]: 'service', [LABEL.service]: i.name }))[0]?.id ?? i.containerId ?? undefined;
 
+  const joinNamed = async (names: readonly string[], network: NetworkRef): Promise<void> => {
+    if (!isolated) return;
+    for (const name of names) {
+      const i = await deps.store.find(name);
+      const id = i ? await containerOf(i) : undefined;
+      if (i && id) await c.networks.connect(network, id, [i.name]);
+    }
+  };
+
   return {
     serialized,
     async create(kind, name, ownerId) {
@@ -225,12 +236,8 @@ export function createServiceInstances(deps: {
       if (id) await c.networks.disconnect(await appNetwork(app.id, app.name), id);
     },
     async joinApp(appId, network) {
-      if (!isolated) return;
-      for (const l of await deps.store.linksOfApp(appId)) {
-        const i = await deps.store.find(l.service);
-        const id = i ? await containerOf(i) : undefined;
-        if (i && id) await c.networks.connect(network, id, [i.name]);
-      }
+      await joinNamed((await deps.store.linksOfApp(appId)).map((l) => l.service), network);
     },
+    joinNamed: (names, network) => joinNamed(names, network),
   };
 }

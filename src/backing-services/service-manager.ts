@@ -37,6 +37,15 @@ export interface ServiceManager {
   restore(actor: User | null, name: string, dump: Readable): Promise<void>;
   /** What an app's manifest asks for: makes sure one instance of each kind is linked (no release). */
   ensureForApp(app: App, wanted: readonly ServiceKind[], say: (line: string) => void): Promise<void>;
+  /**
+   * Fresh instances, for a preview (decision 0020), of each service the app links: made once
+   * (`made`: env var → instance already made for it), named `<tag>-<linked name>`, owned by the
+   * app's owner, linked to no app; `record` is told of each new one once it exists. Answers the
+   * config vars pointing at them, under the env vars of the app's links.
+   */
+  freshFor(app: App, tag: string, made: ReadonlyMap<string, string>, record: (service: string, envVar: string) => Promise<void>, say: (line: string) => void): Promise<Record<string, string>>;
+  /** Removes an instance Solum made for itself (a torn-down preview's) and its data; gone already is fine. */
+  removeMade(name: string): Promise<void>;
 }
 
 export function createServiceManager(deps: {
@@ -82,6 +91,13 @@ export function createServiceManager(deps: {
     const link = await deps.store.link(i.id, app.id, envVar);
     if (link === 'duplicate') throw conflict(`service '${i.name}' is linked to '${app.name}' already`);
     return link;
+  };
+
+  const removeInstance = async (i: ServiceInstance): Promise<void> => {
+    await instances.removeEverything(i);
+    await deps.store.remove(i.id);
+    deps.releasePort(i.port);
+    log.info({ service: i.name }, 'service instance destroyed');
   };
 
   return {
@@ -142,10 +158,7 @@ export function createServiceManager(deps: {
           const app = await deps.appById(l.appId);
           if (app) await deps.reconfigure(app, {}, [l.envVar], `Detach ${i.name} (${l.envVar}): destroyed`, actor?.name ?? null);
         }
-        await instances.removeEverything(i);
-        await deps.store.remove(i.id);
-        deps.releasePort(i.port);
-        log.info({ service: i.name }, 'service instance destroyed');
+        await removeInstance(i);
       });
     },
     async backup(actor, name) {
@@ -182,6 +195,31 @@ export function createServiceManager(deps: {
           say(`       Linked ${name} as ${link.envVar}`);
         });
       }
+    },
+    async freshFor(app, tag, made, record, say) {
+      const config: Record<string, string> = {};
+      for (const l of await deps.store.linksOfApp(app.id)) {
+        const linked = await deps.store.find(l.service);
+        if (!linked) continue;
+        const name = made.get(l.envVar) ?? parseServiceName(`${tag}-${l.service}`.slice(0, 63).replace(/-+$/, ''));
+        const i = await instances.serialized(name, async () => {
+          const found = made.has(l.envVar) ? await deps.store.find(name) : undefined;
+          if (found) return found;
+          say(`-----> Creating ${linked.kind} service ${name} for this preview (the app links ${l.service} as ${l.envVar})`);
+          // A name taken by anyone else fails the create: Solum never records, nor later removes, an instance it did not make.
+          const created = await instances.create(linked.kind, name, app.ownerId);
+          await record(name, l.envVar);
+          return created;
+        });
+        config[l.envVar] = instances.urlOf(i);
+      }
+      return config;
+    },
+    async removeMade(name) {
+      await instances.serialized(name, async () => {
+        const i = await deps.store.find(name);
+        if (i) await removeInstance(i);
+      });
     },
   };
 }

@@ -17,9 +17,9 @@ import { gitClient, makeRepo, transports, writeAndCommit } from '../support/git.
 import { makeSshIdentity, randomName, run, type RunningSolum } from '../support/solum.js';
 import { createUser } from '../support/users.js';
 
-/** A web process that answers every request with the first line of greeting.txt; `stubborn` ignores SIGTERM (a stop then takes Docker's 10 s). */
+/** A web process that answers every request with the first line of greeting.txt ($NAME: that env var); `stubborn` ignores SIGTERM (a stop then takes Docker's 10 s). */
 const serve = (stubborn = false): string =>
-  `exec perl -MIO::Socket::INET -e '${stubborn ? '$SIG{TERM} = "IGNORE"; ' : ''}open(my $f, "<", "greeting.txt") or die $!; my $g = <$f>; chomp $g; $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($g) . "\\r\\n\\r\\n$g"; close $c }'\n`;
+  `exec perl -MIO::Socket::INET -e '${stubborn ? '$SIG{TERM} = "IGNORE"; ' : ''}open(my $f, "<", "greeting.txt") or die $!; my $g = <$f>; chomp $g; $g =~ s/\\$(\\w+)/$ENV{$1}/g; $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ENV{PORT}, Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($g) . "\\r\\n\\r\\n$g"; close $c }'\n`;
 const files = (greeting: string, stubborn = false): Record<string, string> => ({ Procfile: 'web: sh ./serve.sh\n', 'serve.sh': serve(stubborn), 'build.sh': 'echo built\n', 'greeting.txt': `${greeting}\n` });
 
 /** The preview target keys Docker holds processes or networks of, for an app. */
@@ -187,6 +187,49 @@ test.serial("regression: an ordinary user cannot list or destroy another tenant'
   t.is((await solum.api('DELETE', `/v1/apps/${app}/previews/secret`, undefined, mallory.token)).status, 403);
   t.deepEqual((await previewsOf(solum, app)).map((p) => p.name), ['secret']);
   t.is((await solum.viaRouter(`${app}-secret`)).text, 'main');
+});
+
+test.serial("a preview of an app that links postgres gets a fresh instance of its own, reached by name on the preview's network only, and loses it with the preview", async (t) => {
+  const { solum, app } = await solumWithApp(t, 'prevs', { database: 'postgres' });
+  const client = await gitClient(solum, 'http');
+  const repo = await makeRepo(files('db $DATABASE_URL'));
+  t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
+  const svc = randomName('db');
+  t.is((await solum.api('POST', '/v1/services', { kind: 'postgres', name: svc })).status, 201);
+  t.teardown(async () => { await solum.api('DELETE', `/v1/services/${svc}?confirm=${svc}&force=1`); });
+  t.is((await solum.api('PUT', `/v1/services/${svc}/links/${app}`)).status, 200);
+  t.regex((await solum.viaRouter(app)).text, new RegExp(`^db postgres://.*@${svc}:\\d+/`));
+
+  const pushed = await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:withdb'], repo);
+  t.is(pushed.code, 0, pushed.stderr);
+  const [key] = await previewKeysInDocker(app);
+  const id = Number(key!.slice('pre-'.length));
+  const fresh = `pre${id}-${svc}`;
+  t.regex(pushed.stderr, new RegExp(`Creating postgres service ${fresh} for this preview`));
+  t.regex((await solum.viaRouter(`${app}-withdb`)).text, new RegExp(`^db postgres://.*@${fresh}:\\d+/${fresh}$`));
+  t.regex((await solum.viaRouter(app)).text, new RegExp(`@${svc}:`));
+  // On the preview's network under its own name; not on the app's.
+  const members = async (target: string): Promise<string> => {
+    const net = (await run('docker', ['network', 'ls', '-q', '--filter', `label=io.solum.target=${target}`])).stdout.trim();
+    return (await run('docker', ['network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{end}}', net])).stdout;
+  };
+  t.regex(await members(key!), new RegExp(`solum-svc-${fresh}-`));
+  const appKey = (await run('docker', ['ps', '--filter', `label=io.solum.app=${app}`, '--format', '{{.Label "io.solum.target"}}'])).stdout.split('\n').find((k) => k.startsWith('app-'))!;
+  t.notRegex(await members(appKey), new RegExp(fresh));
+  // A second push reuses it.
+  await writeAndCommit(repo, { 'greeting.txt': 'again $DATABASE_URL\n' }, 'again');
+  const again = await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:withdb'], repo);
+  t.is(again.code, 0, again.stderr);
+  t.notRegex(again.stderr, /Creating postgres service/);
+  t.regex((await solum.viaRouter(`${app}-withdb`)).text, new RegExp(`^again postgres://.*@${fresh}:`));
+
+  t.is((await solum.api('DELETE', `/v1/apps/${app}/previews/withdb`)).status, 204);
+  t.deepEqual(await containersLabelled(`io.solum.service=${fresh}`), []);
+  t.is((await run('docker', ['volume', 'ls', '-q', '--filter', `label=io.solum.service=${fresh}`])).stdout.trim(), '');
+  t.is((await solum.api('GET', `/v1/services/${fresh}`)).status, 404);
+  t.is((await rowsOf(solum.databaseUrl!, id)), 0);
+  t.deepEqual(await previewKeysInDocker(app), []);
+  t.regex((await solum.viaRouter(app)).text, new RegExp(`@${svc}:`));
 });
 
 test.serial('a server killed with SIGKILL mid-teardown finishes the teardown at its next start: nothing is left', async (t) => {
