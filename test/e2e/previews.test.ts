@@ -232,6 +232,22 @@ test.serial("a preview of an app that links postgres gets a fresh instance of it
   t.regex((await solum.viaRouter(app)).text, new RegExp(`@${svc}:`));
 });
 
+test.serial('an idle preview past its TTL is torn down by the reconciler on its own', async (t) => {
+  const { solum, app } = await solumWithApp(t, 'prevttl', { database: 'postgres', env: { SOLUM_PREVIEW_RECONCILE_SECONDS: '1' } });
+  const client = await gitClient(solum, 'http');
+  const repo = await makeRepo(files('main'));
+  t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
+  t.is((await solum.api('PATCH', `/v1/apps/${app}/preview-settings`, { ttl: '10s' })).status, 200);
+  t.is((await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:brief'], repo)).code, 0);
+  const [key] = await previewKeysInDocker(app);
+  const id = Number(key!.slice('pre-'.length));
+  const [p] = await previewsOf(solum, app);
+  t.true(Date.parse(p!.expiresAt) - Date.now() <= 10_000);
+  await waitFor('idle teardown', async () => ((await rowsOf(solum.databaseUrl!, id)) === 0 && (await previewKeysInDocker(app)).length === 0 ? true : undefined), 40_000);
+  t.regex(solum.logs(), /preview idle past its TTL: doomed/);
+  t.is((await solum.viaRouter(app)).text, 'main');
+});
+
 test.serial('a server killed with SIGKILL mid-teardown finishes the teardown at its next start: nothing is left', async (t) => {
   const db = await createTestDatabase('postgres');
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-prevkill-'));
