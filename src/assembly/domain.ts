@@ -73,7 +73,16 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     users: stores.users,
     repos,
     policy: o.policy,
-    stopProcesses: (app) => deployer.stopApp(app),
+    // Its previews' rows go with the app: the service instances made for them go first (decision 0020).
+    stopProcesses: async (app) => {
+      for (const p of await stores.previews.list(app.id, { all: true })) {
+        for (const s of await stores.previews.services(p.id)) {
+          const i = await stores.services.find(s.service);
+          if (i) await instances.serialized(i.name, () => instances.destroy(i));
+        }
+      }
+      await deployer.stopApp(app);
+    },
     packExists: (name) => Promise.resolve(b.registry.packs().some((p) => p.name === name)),
     // A new app may not take the host of an environment or of a preview (decision 0020) either.
     environmentNamed: async (name) => {
@@ -171,7 +180,6 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     configOf: (appId) => stores.releases.getConfig(appId),
     reconfigure: (app, set, unset, description, actor) => releases.reconfigure(app, set, unset, description, actor),
     setConfig: async (appId, set) => { await stores.releases.changeConfig(appId, set, []); },
-    releasePort: (port) => { ports.release(port); },
     maxPerUser: config.quotas.services,
   });
   const notifier = createNotifier({ store: stores.notifications, apps, logger, retryBaseMs: config.notifications.retryBaseMs, maxAttempts: config.notifications.maxAttempts });

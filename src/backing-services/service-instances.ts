@@ -25,6 +25,8 @@ export interface ServiceInstances {
   state(i: ServiceInstance): Promise<'running' | 'stopped' | 'missing'>;
   /** Removes the instance's containers and its data volume. */
   removeEverything(i: ServiceInstance): Promise<void>;
+  /** Removes everything of the instance, its record and its port: it is gone. */
+  destroy(i: ServiceInstance): Promise<void>;
   /** At start: reserves the instances' ports and starts (or re-creates) their containers. */
   adopt(): Promise<void>;
   /** The URL an app linked to the instance reaches it at. */
@@ -189,6 +191,12 @@ export function createServiceInstances(deps: {
       return state ? (state.running ? 'running' : 'stopped') : 'missing';
     },
     removeEverything,
+    async destroy(i) {
+      await removeEverything(i);
+      await deps.store.remove(i.id);
+      deps.ports.release(i.port);
+      log.info({ service: i.name }, 'service instance destroyed');
+    },
     async adopt() {
       const containers = await c.list({ [LABEL.role]: 'service' });
       const known = new Set<string>();

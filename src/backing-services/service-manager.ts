@@ -62,8 +62,6 @@ export function createServiceManager(deps: {
   reconfigure: (app: App, set: Record<string, string>, unset: string[], description: string, actor: string | null) => Promise<Release | null>;
   /** Changes config vars without a release (a build's release follows at once). */
   setConfig: (appId: number, set: Record<string, string>) => Promise<void>;
-  /** Frees an instance's port once it is destroyed. */
-  releasePort: (port: number) => void;
   /** Instances a user who is not an admin may own. */
   maxPerUser: number;
 }): ServiceManager {
@@ -91,13 +89,6 @@ export function createServiceManager(deps: {
     const link = await deps.store.link(i.id, app.id, envVar);
     if (link === 'duplicate') throw conflict(`service '${i.name}' is linked to '${app.name}' already`);
     return link;
-  };
-
-  const removeInstance = async (i: ServiceInstance): Promise<void> => {
-    await instances.removeEverything(i);
-    await deps.store.remove(i.id);
-    deps.releasePort(i.port);
-    log.info({ service: i.name }, 'service instance destroyed');
   };
 
   return {
@@ -158,7 +149,7 @@ export function createServiceManager(deps: {
           const app = await deps.appById(l.appId);
           if (app) await deps.reconfigure(app, {}, [l.envVar], `Detach ${i.name} (${l.envVar}): destroyed`, actor?.name ?? null);
         }
-        await removeInstance(i);
+        await instances.destroy(i);
       });
     },
     async backup(actor, name) {
@@ -218,7 +209,7 @@ export function createServiceManager(deps: {
     async removeMade(name) {
       await instances.serialized(name, async () => {
         const i = await deps.store.find(name);
-        if (i) await removeInstance(i);
+        if (i) await instances.destroy(i);
       });
     },
   };

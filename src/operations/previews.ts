@@ -4,9 +4,11 @@
 import { z } from 'zod';
 import type { PreviewSettings } from '../db/preview-store.js';
 import type { PreviewInfo, PreviewService } from '../previews/preview-service.js';
-import { parseWholeNumber } from '../parse.js';
-import { defineOperation, usage, wordOf } from './operation.js';
+import { parseAssignment, parseWholeNumber } from '../parse.js';
+import { configChanges, splitConfigChanges } from './config-vars.js';
+import { defineOperation, usage, wordOf, wordsOf } from './operation.js';
 import { table, when } from './text.js';
+import { configChangeView } from './views.js';
 
 interface Deps {
   readonly previews: PreviewService;
@@ -128,4 +130,68 @@ export const changePreviewSettings = defineOperation(
   }),
 );
 
-export const previewOperations = [listPreviews, destroyPreview, showPreviewSettings, changePreviewSettings];
+export const previewConfig = defineOperation(
+  {
+    name: 'previews:config',
+    summary: "A preview's own config vars (set over its copy of the app's config at each release of it)",
+    access: { app: 'admin' },
+    input: z.object({ app: z.string(), name: z.string().max(64) }),
+    http: { method: 'GET', path: '/v1/apps/:app/previews/:name/config' },
+    ssh: { usage: 'previews:config APP NAME', help: "show a preview's own config vars", args: ['app', 'name'] },
+  },
+  (d: Deps) => ({
+    run: (actor, i) => d.previews.config(actor, i.app, i.name),
+    text: (c) => (Object.keys(c).length === 0 ? 'no config vars of its own\n' : table(Object.entries(c).map(([k, v]) => [`${k}:`, v]))),
+  }),
+);
+
+const previewConfigChange = z.object({ app: z.string(), name: z.string().max(64), changes: configChanges });
+
+const changePreview = (d: Deps) => async (actor: Parameters<PreviewService['changeConfig']>[0], i: z.output<typeof previewConfigChange>) => {
+  const { set, unset } = splitConfigChanges(i.changes);
+  const { config, release } = configChangeView(await d.previews.changeConfig(actor, i.app, i.name, set, unset));
+  // The answer names the vars; their values stay with previews:config.
+  return { config: Object.keys(config), release };
+};
+
+export const setPreviewConfig = defineOperation(
+  {
+    name: 'previews:config:set',
+    summary: "Set (string) or unset (null) a preview's own config vars: a new release of it when it runs one",
+    access: { app: 'admin' },
+    input: previewConfigChange,
+    http: { method: 'PATCH', path: '/v1/apps/:app/previews/:name/config', body: { into: 'changes' } },
+    ssh: {
+      usage: 'previews:config:set APP NAME KEY=VALUE ...',
+      help: "set a preview's own config vars (over the app's)",
+      args: ['app', 'name'],
+      rest: { into: 'assignments', max: 99 },
+      map: ({ assignments, ...w }) => ({ ...w, changes: Object.fromEntries(wordsOf(assignments).map((a) => parseAssignment(a) ?? usage(`expected KEY=VALUE, got ${JSON.stringify(a.slice(0, 40))}`))) }),
+    },
+  },
+  (d: Deps) => ({
+    run: changePreview(d),
+    text: (r, i) => `set ${Object.keys(i.changes).join(', ')} on preview ${i.name}${r.release ? `: released v${r.release.version}` : ''}\n`,
+  }),
+);
+
+export const unsetPreviewConfig = defineOperation(
+  {
+    name: 'previews:config:unset',
+    summary: "Unset a preview's own config vars (the app's values apply again): a new release of it",
+    access: { app: 'admin' },
+    input: previewConfigChange,
+    ssh: {
+      usage: 'previews:config:unset APP NAME KEY ...',
+      args: ['app', 'name'],
+      rest: { into: 'keys', max: 99 },
+      map: ({ keys, ...w }) => ({ ...w, changes: Object.fromEntries(wordsOf(keys).map((k) => [k, null])) }),
+    },
+  },
+  (d: Deps) => ({
+    run: changePreview(d),
+    text: (r, i) => `unset ${Object.keys(i.changes).join(', ')} on preview ${i.name}${r.release ? `: released v${r.release.version}` : ''}\n`,
+  }),
+);
+
+export const previewOperations = [listPreviews, destroyPreview, showPreviewSettings, changePreviewSettings, previewConfig, setPreviewConfig, unsetPreviewConfig];

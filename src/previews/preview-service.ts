@@ -7,7 +7,9 @@ import type { App, AppStore } from '../db/app-store.js';
 import type { Build } from '../db/build-store.js';
 import type { Preview, PreviewSettings, PreviewStore } from '../db/preview-store.js';
 import type { User } from '../db/user-store.js';
+import type { Release } from '../db/release-store.js';
 import type { ReleaseFlow } from '../deploy/release-flow.js';
+import { parseConfigChanges } from '../deploy/release-service.js';
 import type { DeployTarget, Targets } from '../deploy/target.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -54,6 +56,10 @@ export interface PreviewService extends PushPreviews {
   destroy(actor: User | null, app: string, name: string): Promise<Preview>;
   settings(actor: User | null, app: string): Promise<PreviewSettings>;
   configure(actor: User | null, app: string, changes: PreviewSettingsChanges): Promise<PreviewSettings>;
+  /** A preview's own config vars: set over the app's copy at every release of it. */
+  config(actor: User | null, app: string, name: string): Promise<Record<string, string>>;
+  /** Sets and unsets a preview's own config vars: a new release of it when it runs one. */
+  changeConfig(actor: User | null, app: string, name: string, set: Record<string, string>, unset: string[]): Promise<{ config: Record<string, string>; release: Release | null }>;
   /** Releases a preview build to its preview; an error, or undefined once it is live. */
   releaseBuild(app: App, build: Build, say: (line: string) => void): Promise<string | undefined>;
 }
@@ -129,6 +135,37 @@ export function createPreviewService(d: {
     return { preview: created, created: true };
   };
 
+  /** The preview, when the actor has `need` on its app. */
+  const previewOf = async (actor: User | null, appName: string, rawName: string, need: 'read' | 'write' | 'admin'): Promise<{ app: App; preview: Preview }> => {
+    const { app } = await d.apps.require(actor, appName, need);
+    const name = parseName(rawName);
+    const p = await d.store.find(app.id, name);
+    if (!p || p.state === 'doomed') throw notFound(`${app.name} has no preview ${name}${p ? ' (it is being torn down)' : ''}`);
+    return { app, preview: p };
+  };
+
+  /**
+   * A release of a DU on a preview: the app's config, then the preview's fresh services, then the
+   * preview's own config vars. Its state follows the release.
+   */
+  const releaseOn = async (app: App, preview: Preview, du: { buildId: number | null; duId: string; duImage: string; processTypes: Record<string, string> }, description: string, actor: string | null, say: (line: string) => void): Promise<Release | string> => {
+    const target = d.targets.ofPreview(app, preview);
+    let serviceConfig: Record<string, string> = {};
+    try {
+      serviceConfig = d.ensureServices ? await d.ensureServices(app, target, say) : {};
+    } catch (err) {
+      const message = err instanceof AppError ? err.message : 'preparing the preview\'s services failed';
+      log.warn({ err, preview: preview.name }, 'preparing a preview\'s services failed');
+      say(`!     ${message}`);
+      await d.store.setState(preview.id, 'failed');
+      return message;
+    }
+    const config = { ...(await d.appConfig(app.id)), ...serviceConfig, ...(await target.releases.getConfig()) };
+    const release = await d.flow.release(target, { ...du, config, description, createdBy: actor }, say);
+    await d.store.setState(preview.id, release.status === 'failed' ? 'failed' : 'up');
+    return release;
+  };
+
   const doomed = async (p: Preview, why: string): Promise<boolean> => {
     const did = await d.store.doom(p.id);
     if (did) log.info({ preview: p.name, id: p.id, why }, 'preview doomed');
@@ -162,13 +199,28 @@ export function createPreviewService(d: {
       return out;
     },
     async destroy(actor, appName, rawName) {
-      const { app } = await d.apps.require(actor, appName, 'write');
-      const name = parseName(rawName);
-      const p = await d.store.find(app.id, name);
-      if (!p || p.state === 'doomed') throw notFound(`${app.name} has no preview ${name}${p ? ' (it is being torn down)' : ''}`);
+      const { preview: p } = await previewOf(actor, appName, rawName, 'write');
       await doomed(p, 'destroyed');
       await d.reconcile();
       return (await d.store.byId(p.id)) ?? { ...p, state: 'doomed' };
+    },
+    async config(actor, appName, name) {
+      // Config holds secrets: the app admins', as the app's own is.
+      const { preview } = await previewOf(actor, appName, name, 'admin');
+      return d.store.releases.getConfig(preview.id);
+    },
+    async changeConfig(actor, appName, name, set, unset) {
+      const { app, preview } = await previewOf(actor, appName, name, 'admin');
+      parseConfigChanges(set, unset);
+      if (Object.keys(set).length === 0 && unset.length === 0) throw badRequest('nothing to change');
+      const config = await d.store.releases.changeConfig(preview.id, set, unset);
+      const current = await d.store.releases.activeRelease(preview.id);
+      if (!current) return { config, release: null };
+      const parts = [...Object.keys(set).map((k) => `set ${k}`), ...unset.map((k) => `unset ${k}`)];
+      const r = await releaseOn(app, preview, { buildId: current.buildId, duId: current.duId, duImage: current.duImage, processTypes: { ...current.processTypes } }, `Config: ${parts.join(', ')}`, actor?.name ?? null, () => undefined);
+      if (typeof r === 'string') throw new AppError('conflict', `the preview's release failed: ${r}`);
+      if (r.status === 'failed') throw new AppError('conflict', `release v${r.version} of preview ${preview.name} failed: ${r.error ?? 'unknown error'}`);
+      return { config, release: r };
     },
     async settings(actor, appName) {
       const { app } = await d.apps.require(actor, appName, 'read');
@@ -205,37 +257,16 @@ export function createPreviewService(d: {
       }
       const preview = found;
       if (!build.duId || !build.duImage) return 'the build produced no deployment unit';
-      const target = d.targets.ofPreview(app, preview);
-      let serviceConfig: Record<string, string> = {};
-      try {
-        serviceConfig = d.ensureServices ? await d.ensureServices(app, target, say) : {};
-      } catch (err) {
-        const message = err instanceof AppError ? err.message : 'preparing the preview\'s services failed';
-        log.warn({ err, preview: preview.name }, 'preparing a preview\'s services failed');
-        say(`!     ${message}`);
-        await d.store.setState(preview.id, 'failed');
-        return message;
-      }
-      // The app's config, then the preview's fresh services, then the preview's own overrides.
-      const config = { ...(await d.appConfig(app.id)), ...serviceConfig, ...(await target.releases.getConfig()) };
-      const release = await d.flow.release(
-        target,
-        {
-          buildId: build.id,
-          duId: build.duId,
-          duImage: build.duImage,
-          config,
-          processTypes: { ...((await d.processTypesOf(build.duId)) ?? {}) },
-          description: `Deploy build #${build.number} (${build.commit.slice(0, 12)}) of ${branch}`,
-          createdBy: null,
-        },
+      const release = await releaseOn(
+        app,
+        preview,
+        { buildId: build.id, duId: build.duId, duImage: build.duImage, processTypes: { ...((await d.processTypesOf(build.duId)) ?? {}) } },
+        `Deploy build #${build.number} (${build.commit.slice(0, 12)}) of ${branch}`,
+        null,
         say,
       );
-      if (release.status === 'failed') {
-        await d.store.setState(preview.id, 'failed');
-        return release.error ?? 'release failed';
-      }
-      await d.store.setState(preview.id, 'up');
+      if (typeof release === 'string') return release;
+      if (release.status === 'failed') return release.error ?? 'release failed';
       say(`-----> Preview ${preview.name} of ${app.name} (${branch}): ${url(preview)}`);
       // Doomed while it deployed: the reconciler takes down what this release started.
       if ((await d.store.byId(preview.id))?.state !== 'up') d.kick();

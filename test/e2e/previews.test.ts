@@ -172,21 +172,43 @@ test.serial('-o solum.preview previews any branch; it never deploys main; router
 test.serial("regression: an ordinary user cannot list or destroy another tenant's previews (the attack: naming another owner's app in the previews routes)", async (t) => {
   const { solum, app } = await solumWithApp(t, 'prevt', { database: 'postgres' });
   const client = await gitClient(solum, 'http');
-  const repo = await makeRepo(files('main'));
+  const repo = await makeRepo(files('main $COLOR'));
   t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
+  t.is((await solum.api('PATCH', `/v1/apps/${app}/config`, { COLOR: 'red' })).status, 200);
   t.is((await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:secret'], repo)).code, 0);
+  // The preview's config is a copy of the app's.
+  t.is((await solum.viaRouter(`${app}-secret`)).text, 'main red');
   const mallory = await createUser(solum, randomName('mallory'));
-  for (const [method, route] of [['GET', `/v1/apps/${app}/previews`], ['DELETE', `/v1/apps/${app}/previews/secret`], ['GET', `/v1/apps/${app}/preview-settings`], ['PATCH', `/v1/apps/${app}/preview-settings`]] as const) {
-    const r = await solum.api(method, route, method === 'PATCH' ? { pattern: '*' } : undefined, mallory.token);
+  for (const [method, route] of [
+    ['GET', `/v1/apps/${app}/previews`],
+    ['DELETE', `/v1/apps/${app}/previews/secret`],
+    ['GET', `/v1/apps/${app}/preview-settings`],
+    ['PATCH', `/v1/apps/${app}/preview-settings`],
+    ['GET', `/v1/apps/${app}/previews/secret/config`],
+    ['PATCH', `/v1/apps/${app}/previews/secret/config`],
+  ] as const) {
+    const r = await solum.api(method, route, method === 'PATCH' ? (route.endsWith('config') ? { COLOR: 'stolen' } : { pattern: '*' }) : undefined, mallory.token);
     t.is(r.status, 404, `${method} ${route}`);
-    t.notRegex(r.text, /secret/);
+    t.notRegex(r.text, /secret|red/);
   }
-  // A read collaborator lists but does not destroy.
+  // A read collaborator lists but neither destroys nor reads the preview's config (it holds secrets, as the app's does).
   t.is((await solum.api('PUT', `/v1/apps/${app}/collaborators/${mallory.name}`, { role: 'read' })).status, 204);
   t.deepEqual((await previewsOf(solum, app, mallory.token)).map((p) => p.name), ['secret']);
   t.is((await solum.api('DELETE', `/v1/apps/${app}/previews/secret`, undefined, mallory.token)).status, 403);
+  t.is((await solum.api('GET', `/v1/apps/${app}/previews/secret/config`, undefined, mallory.token)).status, 403);
   t.deepEqual((await previewsOf(solum, app)).map((p) => p.name), ['secret']);
-  t.is((await solum.viaRouter(`${app}-secret`)).text, 'main');
+  t.is((await solum.viaRouter(`${app}-secret`)).text, 'main red');
+
+  // The preview's own config vars override the app's copy, in a new release of the preview only.
+  for (const bad of [{ 'NOT A NAME': 'x' }, { PORT: '1' }, {}]) t.is((await solum.api('PATCH', `/v1/apps/${app}/previews/secret/config`, bad)).status, 400, JSON.stringify(bad));
+  const set = await solum.api('PATCH', `/v1/apps/${app}/previews/secret/config`, { COLOR: 'blue' });
+  t.is(set.status, 200, set.text);
+  t.like(set.json, { config: ['COLOR'], release: { version: 2 } });
+  t.deepEqual((await solum.api('GET', `/v1/apps/${app}/previews/secret/config`)).json, { COLOR: 'blue' });
+  t.is((await solum.viaRouter(`${app}-secret`)).text, 'main blue');
+  t.is((await solum.viaRouter(app)).text, 'main red');
+  t.is((await solum.api('PATCH', `/v1/apps/${app}/previews/secret/config`, { COLOR: null })).status, 200);
+  t.is((await solum.viaRouter(`${app}-secret`)).text, 'main red');
 });
 
 test.serial("a preview of an app that links postgres gets a fresh instance of its own, reached by name on the preview's network only, and loses it with the preview", async (t) => {
@@ -230,6 +252,18 @@ test.serial("a preview of an app that links postgres gets a fresh instance of it
   t.is((await rowsOf(solum.databaseUrl!, id)), 0);
   t.deepEqual(await previewKeysInDocker(app), []);
   t.regex((await solum.viaRouter(app)).text, new RegExp(`@${svc}:`));
+
+  // Destroying the app takes a live preview's fresh instance with it (the app's own is only unlinked).
+  t.is((await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:second'], repo)).code, 0);
+  const [secondKey] = await previewKeysInDocker(app);
+  const second = `pre${secondKey!.slice('pre-'.length)}-${svc}`;
+  t.is((await containersLabelled(`io.solum.service=${second}`)).length, 1);
+  t.is((await solum.api('DELETE', `/v1/apps/${app}`)).status, 204);
+  t.deepEqual(await containersLabelled(`io.solum.service=${second}`), []);
+  t.is((await run('docker', ['volume', 'ls', '-q', '--filter', `label=io.solum.service=${second}`])).stdout.trim(), '');
+  t.is((await solum.api('GET', `/v1/services/${second}`)).status, 404);
+  t.deepEqual(await previewKeysInDocker(app), []);
+  t.is((await solum.api('GET', `/v1/services/${svc}`)).status, 200);
 });
 
 test.serial('an idle preview past its TTL is torn down by the reconciler on its own', async (t) => {

@@ -1,11 +1,21 @@
-// Preview apps of an app (decision 0020): list them, destroy one, read or change the app's settings.
+// Preview apps of an app (decision 0020): list them, destroy one, their own config vars, the app's settings.
 import type { Command } from 'commander';
-import { changePreviewSettings, destroyPreview, listPreviews, showPreviewSettings, type PreviewSettingsJson } from '../../operations/previews.js';
-import { define, type Io } from '../context.js';
+import { changePreviewSettings, destroyPreview, listPreviews, previewConfig, setPreviewConfig, showPreviewSettings, type PreviewSettingsJson } from '../../operations/previews.js';
+import { define, type Ctx, type Io } from '../context.js';
 import { UsageError } from '../errors.js';
 import { relativeTime } from '../output.js';
+import { assignments } from './deploys.js';
 
 const settingsText = (s: PreviewSettingsJson): string => `pattern: ${s.pattern ?? 'off'}\nidle TTL: ${s.ttlSeconds}s\nmax previews: ${s.maxPreviews}\n`;
+
+/** Sets (string) or unsets (null) a preview's own config vars; says what changed. */
+async function changeConfig(ctx: Ctx, changes: Record<string, string | null>, verb: string): Promise<void> {
+  const [name = '', ...rest] = ctx.args;
+  if (rest.length === 0) throw new UsageError('give the preview and at least one config var');
+  const app = await ctx.app();
+  const r = await ctx.spin(`${verb === 'Set' ? 'Setting' : 'Unsetting'} config of preview ${name}`, (await ctx.api()).call(setPreviewConfig, { app, name, changes }));
+  ctx.out.emit(r, () => `${verb} ${Object.keys(changes).join(', ')} on preview ${name} of ${app}${r.release ? `: released v${r.release.version}` : ''}\n`);
+}
 
 export function registerPreviews(program: Command, io: Io): void {
   define(program, io, {
@@ -51,6 +61,34 @@ export function registerPreviews(program: Command, io: Io): void {
           ? await api.call(showPreviewSettings, { app })
           : await api.call(changePreviewSettings, { app, ...(pattern !== undefined ? { pattern } : {}), ...(ttl !== undefined ? { ttl } : {}), ...(max !== undefined ? { maxPreviews: Number(max) } : {}) });
       ctx.out.emit(s, () => settingsText(s));
+    },
+  });
+
+  define(program, io, {
+    usage: 'previews:config <name>',
+    summary: "show a preview's own config vars (set over its copy of the app's)",
+    app: true,
+    async run(ctx) {
+      const c = await (await ctx.api()).call(previewConfig, { app: await ctx.app(), name: ctx.arg(0) ?? '' });
+      ctx.out.emit(c, () => ctx.out.table(['KEY', 'VALUE'], Object.entries(c), 'No config vars of its own'));
+    },
+  });
+
+  define(program, io, {
+    usage: 'previews:config:set <name> <pairs...>',
+    summary: "set a preview's own config vars (KEY=VALUE ...): a new release of it",
+    app: true,
+    async run(ctx) {
+      await changeConfig(ctx, Object.fromEntries(assignments(ctx.args.slice(1))), 'Set');
+    },
+  });
+
+  define(program, io, {
+    usage: 'previews:config:unset <name> <keys...>',
+    summary: "unset a preview's own config vars (KEY ...): the app's values apply again",
+    app: true,
+    async run(ctx) {
+      await changeConfig(ctx, Object.fromEntries(ctx.args.slice(1).map((k) => [k, null])), 'Unset');
     },
   });
 }
