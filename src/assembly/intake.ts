@@ -202,7 +202,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     knownHostsFile: path.join(config.dataDir, 'known_hosts'),
     fetchTimeoutMs: config.fetchTimeoutMs,
   });
-  const webhooks = createWebhooks({ apps: d.apps, appStore: stores.apps, sources: stores.sources, pulls, url: (app) => o.addresses.webhookUrl(app), maxAgeMs: config.webhookMaxAgeMs });
+  const webhooks = createWebhooks({ apps: d.apps, appStore: stores.apps, sources: stores.sources, pulls, previews, url: (app) => o.addresses.webhookUrl(app), maxAgeMs: config.webhookMaxAgeMs });
   const securityRebuilds = createSecurityRebuilds({
     apps: stores.apps,
     builds: stores.builds,

@@ -128,7 +128,7 @@ export function createPushHandler(deps: {
     // A preview is made (or its idle clock restarted) before its build is queued; a refusal changes nothing.
     let preview: { preview: Preview; created: boolean } | undefined;
     if (asPreview && deps.previews) {
-      const prepared = await deps.previews.prepare(app, update.ref.slice('refs/heads/'.length));
+      const prepared = await deps.previews.prepare(app, update.ref);
       if ('refused' in prepared) {
         out.line(`!     ${prepared.refused}`);
         return 1;
@@ -137,8 +137,8 @@ export function createPushHandler(deps: {
       out.line(`-----> ${prepared.created ? 'New preview' : 'Preview'} ${prepared.preview.name} of ${app.name}: ${deps.previews.url(prepared.preview)}`);
     }
     const code = await queueAndWait(options, out, app, update, env, preview !== undefined);
-    // The branch stays as it was: a preview made for it goes again.
-    if (code !== 0 && preview?.created) await deps.previews?.abandon(preview.preview);
+    // The branch stays as it was: a preview made for it goes again, one that existed keeps its live release.
+    if (code !== 0 && preview) await deps.previews?.buildFailed(preview.preview, preview.created);
     return code;
   };
 

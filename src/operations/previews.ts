@@ -29,6 +29,7 @@ export interface PreviewJson {
 
 export interface PreviewSettingsJson {
   readonly pattern: string | null;
+  readonly pullRequests: boolean;
   readonly ttlSeconds: number;
   readonly maxPreviews: number;
 }
@@ -44,13 +45,13 @@ const previewView = (p: PreviewInfo): PreviewJson => ({
   release: p.release,
 });
 
-const settingsView = (s: PreviewSettings): PreviewSettingsJson => ({ pattern: s.pattern, ttlSeconds: s.ttlSeconds, maxPreviews: s.maxPreviews });
+const settingsView = (s: PreviewSettings): PreviewSettingsJson => ({ pattern: s.pattern, pullRequests: s.pullRequests, ttlSeconds: s.ttlSeconds, maxPreviews: s.maxPreviews });
 
 const duration = (seconds: number): string =>
   seconds % 86_400 === 0 ? `${seconds / 86_400}d` : seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
 
 const settingsText = (s: PreviewSettingsJson): string =>
-  `pattern: ${s.pattern ?? 'off (only git push -o solum.preview makes a preview)'}\nidle TTL: ${duration(s.ttlSeconds)}\nmax previews: ${s.maxPreviews}\n`;
+  `pattern: ${s.pattern ?? 'off (only git push -o solum.preview makes a preview)'}\npull requests: ${s.pullRequests ? 'previews (by webhook; without the app\'s config)' : 'no previews'}\nidle TTL: ${duration(s.ttlSeconds)}\nmax previews: ${s.maxPreviews}\n`;
 
 export const listPreviews = defineOperation(
   {
@@ -88,7 +89,7 @@ export const destroyPreview = defineOperation(
 export const showPreviewSettings = defineOperation(
   {
     name: 'previews:settings',
-    summary: "An app's preview settings: branch pattern, idle TTL, maximum",
+    summary: "An app's preview settings: branch pattern, pull requests, idle TTL, maximum",
     access: { app: 'read' },
     input: z.object({ app: z.string() }),
     http: { method: 'GET', path: '/v1/apps/:app/preview-settings' },
@@ -109,18 +110,25 @@ export const changePreviewSettings = defineOperation(
       .object({
         app: z.string(),
         pattern: z.string().max(200).optional(),
+        pullRequests: z.boolean().optional(),
         ttl: z.string().max(40).optional(),
         maxPreviews: z.number().int().min(0, 'max previews is from 0 to 100').max(100, 'max previews is from 0 to 100').optional(),
       })
       .strict(),
     http: { method: 'PATCH', path: '/v1/apps/:app/preview-settings', body: 'fields' },
     ssh: {
-      usage: 'previews:settings:set APP [--pattern GLOB|off] [--ttl 7d] [--max N]',
+      usage: 'previews:settings:set APP [--pattern GLOB|off] [--pull-requests on|off] [--ttl 7d] [--max N]',
       help: "change an app's preview settings",
       args: ['app'],
-      options: { '--pattern': 'pattern', '--ttl': 'ttl', '--max': 'max' },
-      map({ max, ...words }) {
-        return { ...words, ...(max === undefined ? {} : { maxPreviews: parseWholeNumber(wordOf(max), 100) ?? usage('--max takes a whole number from 0 to 100') }) };
+      options: { '--pattern': 'pattern', '--ttl': 'ttl', '--max': 'max', '--pull-requests': 'pullRequests' },
+      map({ max, pullRequests, ...words }) {
+        const pr = pullRequests === undefined ? undefined : wordOf(pullRequests);
+        if (pr !== undefined && pr !== 'on' && pr !== 'off') usage('--pull-requests takes on or off');
+        return {
+          ...words,
+          ...(max === undefined ? {} : { maxPreviews: parseWholeNumber(wordOf(max), 100) ?? usage('--max takes a whole number from 0 to 100') }),
+          ...(pr === undefined ? {} : { pullRequests: pr === 'on' }),
+        };
       },
     },
   },

@@ -15,7 +15,7 @@ import { AppError, badRequest, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseAppName } from '../names.js';
 import type { NotificationFacts } from '../notifications/payloads.js';
-import { expiresAt, MAX_PREVIEW_NAME, parseTtl, previewPatternProblem, previewRouterName, previewSlug, routerNameClash } from './preview-rules.js';
+import { expiresAt, MAX_PREVIEW_NAME, parseTtl, previewOfRef, previewPatternProblem, previewRouterName, routerNameClash } from './preview-rules.js';
 
 /** A preview as listed: its row, where it answers, when it expires idle, its live release. */
 export interface PreviewInfo {
@@ -29,6 +29,8 @@ export interface PreviewInfo {
 export interface PreviewSettingsChanges {
   /** A branch glob, or `off` / empty for none. */
   readonly pattern?: string | undefined;
+  /** Whether pull requests (by webhook) become previews. */
+  readonly pullRequests?: boolean | undefined;
   /** `3d`, `12h`, `30m`, `45s` or seconds. */
   readonly ttl?: string | undefined;
   readonly maxPreviews?: number | undefined;
@@ -39,18 +41,24 @@ export interface PushPreviews {
   /** The app's preview pattern and the branches that have a preview now. */
   state(app: App): Promise<{ pattern: string | null; branches: ReadonlySet<string> }>;
   /**
-   * The preview a push of `branch` builds: made (state building) or, when it exists, its idle clock
-   * restarted; or why not, with nothing changed.
+   * The preview a branch (`refs/heads/<b>`) or a pull request (`refs/pull/<n>/head`) builds: made
+   * (state building) or, when it exists, its idle clock restarted; or why not, with nothing changed.
    */
-  prepare(app: App, branch: string): Promise<{ preview: Preview; created: boolean } | { refused: string }>;
+  prepare(app: App, ref: string): Promise<{ preview: Preview; created: boolean } | { refused: string }>;
   /** Takes back a preview `prepare` made for a push that was then refused. */
   abandon(preview: Preview): Promise<void>;
+  /** A push's build failed: a preview made for it goes again; one that existed keeps serving its live release, if any. */
+  buildFailed(preview: Preview, created: boolean): Promise<void>;
   /** Dooms the previews of deleted branches and wakes the reconciler; their names. */
   doomBranches(app: App, branches: readonly string[]): Promise<string[]>;
   url(preview: Preview): string;
 }
 
 export interface PreviewService extends PushPreviews {
+  /** Whether the app's settings make its pull requests previews. */
+  pullRequestsAllowed(app: App): Promise<boolean>;
+  /** A closed pull request's preview is doomed (the reconciler takes it down); its name, if it had one. */
+  closePullRequest(app: App, ref: string): Promise<string | undefined>;
   list(actor: User | null, app: string): Promise<PreviewInfo[]>;
   /** Dooms the preview and waits for the reconciler's pass that tears it down. */
   destroy(actor: User | null, app: string, name: string): Promise<Preview>;
@@ -65,7 +73,6 @@ export interface PreviewService extends PushPreviews {
 }
 
 const NAME = new RegExp(`^[a-z0-9](?:[a-z0-9-]{0,${MAX_PREVIEW_NAME - 2}}[a-z0-9])?$`);
-const branchOf = (ref: string): string => ref.replace(/^refs\/heads\//, '');
 
 export function createPreviewService(d: {
   apps: AppService;
@@ -107,14 +114,15 @@ export function createPreviewService(d: {
     return routerNameClash(routerName, { app: appNamed, environment: (await d.environmentNamed(routerName)) !== undefined, previewOf: owner && owner.appId !== app.id ? 'another app' : null }, app.name);
   };
 
-  const prepare: PushPreviews['prepare'] = async (app, branch) => {
-    let name: string;
+  const prepare: PushPreviews['prepare'] = async (app, ref) => {
+    let of: ReturnType<typeof previewOfRef>;
     try {
-      name = previewSlug(branch);
+      of = previewOfRef(ref);
     } catch (err) {
       if (err instanceof AppError) return { refused: err.message };
       throw err;
     }
+    const { name, branch } = of;
     const existing = await d.store.find(app.id, name);
     if (existing) {
       if (existing.branch !== branch) return { refused: `the preview ${name} is branch ${existing.branch}'s: ${branch} would share its name; push it under another name` };
@@ -129,7 +137,7 @@ export function createPreviewService(d: {
     if (routerName.length > 63) return { refused: `${routerName} is longer than a host name's 63 characters: push the branch under a shorter name` };
     const clash = await clashOf(app, routerName);
     if (clash) return { refused: clash };
-    const created = await d.store.create({ appId: app.id, name, branch, routerName, source: 'push' });
+    const created = await d.store.create({ appId: app.id, name, branch, routerName, source: of.pullRequest === null ? 'push' : 'pull-request' });
     if (created === 'duplicate') return { refused: `${routerName} was taken a moment ago: its host is not this preview's to take` };
     log.info({ app: app.name, preview: name, id: created.id }, 'preview created');
     return { preview: created, created: true };
@@ -145,8 +153,9 @@ export function createPreviewService(d: {
   };
 
   /**
-   * A release of a DU on a preview: the app's config, then the preview's fresh services, then the
-   * preview's own config vars. Its state follows the release.
+   * A release of a DU on a preview: the app's config (not for a pull request's: its code is not the
+   * app's collaborators', so it never sees the app's secrets), then the preview's fresh services,
+   * then the preview's own config vars. Its state follows the release.
    */
   const releaseOn = async (app: App, preview: Preview, du: { buildId: number | null; duId: string; duImage: string; processTypes: Record<string, string> }, description: string, actor: string | null, say: (line: string) => void): Promise<Release | string> => {
     const target = d.targets.ofPreview(app, preview);
@@ -160,7 +169,8 @@ export function createPreviewService(d: {
       await d.store.setState(preview.id, 'failed');
       return message;
     }
-    const config = { ...(await d.appConfig(app.id)), ...serviceConfig, ...(await target.releases.getConfig()) };
+    const copied = preview.source === 'pull-request' ? {} : await d.appConfig(app.id);
+    const config = { ...copied, ...serviceConfig, ...(await target.releases.getConfig()) };
     const release = await d.flow.release(target, { ...du, config, description, createdBy: actor }, say);
     await d.store.setState(preview.id, release.status === 'failed' ? 'failed' : 'up');
     return release;
@@ -175,11 +185,18 @@ export function createPreviewService(d: {
   return {
     async state(app) {
       const settings = await d.store.settings(app.id);
-      return { pattern: settings.pattern, branches: new Set((await d.store.list(app.id)).map((p) => p.branch)) };
+      return { pattern: settings.pattern, branches: new Set((await d.store.list(app.id)).filter((p) => p.source === 'push').map((p) => p.branch)) };
     },
     prepare,
     async abandon(p) {
       if (await doomed(p, 'its push was refused')) d.kick();
+    },
+    async buildFailed(p, created) {
+      if (created) {
+        if (await doomed(p, 'its first build failed')) d.kick();
+        return;
+      }
+      await d.store.setState(p.id, (await d.store.releases.activeRelease(p.id)) ? 'up' : 'failed');
     },
     async doomBranches(app, branches) {
       const out: string[] = [];
@@ -236,18 +253,31 @@ export function createPreviewService(d: {
         next.pattern = off ? null : changes.pattern;
       }
       if (changes.ttl !== undefined) next.ttlSeconds = parseTtl(changes.ttl);
+      if (changes.pullRequests !== undefined) next.pullRequests = changes.pullRequests;
       if (changes.maxPreviews !== undefined) {
         if (!Number.isInteger(changes.maxPreviews) || changes.maxPreviews < 0 || changes.maxPreviews > 100) throw badRequest('max previews is a whole number from 0 to 100');
         next.maxPreviews = changes.maxPreviews;
       }
-      if (Object.keys(next).length === 0) throw badRequest('nothing to change: give a pattern, a ttl or a maximum');
+      if (Object.keys(next).length === 0) throw badRequest('nothing to change: give a pattern, pull requests, a ttl or a maximum');
       return d.store.setSettings(app.id, next);
     },
+    async pullRequestsAllowed(app) {
+      return (await d.store.settings(app.id)).pullRequests;
+    },
+    async closePullRequest(app, ref) {
+      const { name } = previewOfRef(ref);
+      const p = await d.store.find(app.id, name);
+      if (!p || p.source !== 'pull-request' || !(await doomed(p, 'its pull request was closed'))) return undefined;
+      d.kick();
+      return p.name;
+    },
     async releaseBuild(app, build, say) {
-      const branch = branchOf(build.ref);
       let found: Preview | undefined;
+      let branch = build.ref;
       try {
-        found = await d.store.find(app.id, previewSlug(branch));
+        const of = previewOfRef(build.ref);
+        branch = of.branch;
+        found = await d.store.find(app.id, of.name);
       } catch {
         found = undefined;
       }

@@ -4,6 +4,7 @@
 // branch tears it down until nothing is left in Docker, the database or the router; a server killed
 // mid-teardown finishes it at its next start; clashes, the maximum and other tenants are refused.
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -264,6 +265,40 @@ test.serial("a preview of an app that links postgres gets a fresh instance of it
   t.is((await solum.api('GET', `/v1/services/${second}`)).status, 404);
   t.deepEqual(await previewKeysInDocker(app), []);
   t.is((await solum.api('GET', `/v1/services/${svc}`)).status, 200);
+});
+
+test.serial("a pull request becomes a preview when the app's settings allow it, without the app's config; closing it tears the preview down", async (t) => {
+  const { solum, app } = await solumWithApp(t, 'prevpr', { database: 'postgres' });
+  const src = await makeRepo(files('main'));
+  await run('git', ['checkout', '-q', '-b', 'feature'], { cwd: src });
+  const head = await writeAndCommit(src, { 'greeting.txt': 'pull request 7 [$COLOR]\n' }, 'pr');
+  await run('git', ['update-ref', 'refs/pull/7/head', head], { cwd: src });
+  t.is((await solum.api('POST', '/v1/apps', { name: app })).status, 201);
+  t.is((await solum.api('PUT', `/v1/apps/${app}/source`, { url: `file://${src}`, ref: 'main' })).status, 200);
+  t.is((await solum.api('PATCH', `/v1/apps/${app}/config`, { COLOR: 'red' })).status, 200);
+  const { secret } = (await solum.api('POST', `/v1/apps/${app}/webhook/secret`)).json as { secret: string };
+  const send = async (delivery: string, payload: unknown) => {
+    const body = JSON.stringify(payload);
+    const sig = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    const res = await fetch(`http://127.0.0.1:${solum.httpPort}/v1/apps/${app}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'pull_request', 'x-github-delivery': delivery, 'x-hub-signature-256': sig }, body });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+  const opened = { action: 'opened', number: 7, pull_request: { number: 7, head: { sha: head }, updated_at: new Date().toISOString() } };
+  t.like(await send('d-1', opened), { status: 200, json: { status: 'ignored' } }, 'off by default');
+  t.deepEqual(await previewsOf(solum, app), []);
+  t.is((await solum.api('PATCH', `/v1/apps/${app}/preview-settings`, { pullRequests: true })).status, 200);
+  t.like(await send('d-2', opened), { status: 202, json: { status: 'queued', preview: 'pr-7' } });
+  await waitFor('the pull request preview', async () => ((await previewsOf(solum, app))[0]?.state === 'up' ? true : undefined), 120_000);
+  t.like((await previewsOf(solum, app))[0], { name: 'pr-7', branch: 'pull/7', release: 1 });
+  // A pull request's code never sees the app's config (its secrets).
+  t.is((await solum.viaRouter(`${app}-pr-7`)).text, 'pull request 7 []');
+  const [key] = await previewKeysInDocker(app);
+  const id = Number(key!.slice('pre-'.length));
+
+  t.like(await send('d-3', { action: 'closed', number: 7, pull_request: { number: 7, merged: false, updated_at: new Date().toISOString() } }), { status: 200, json: { status: 'torn-down', preview: 'pr-7' } });
+  await waitFor('teardown', async () => ((await rowsOf(solum.databaseUrl!, id)) === 0 && (await previewKeysInDocker(app)).length === 0 ? true : undefined), 60_000);
+  t.deepEqual(await previewsOf(solum, app), []);
+  t.like(await send('d-4', { action: 'closed', number: 8, pull_request: { number: 8, updated_at: new Date().toISOString() } }), { status: 200, json: { status: 'ignored' } });
 });
 
 test.serial('an idle preview past its TTL is torn down by the reconciler on its own', async (t) => {

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { relativeTime } from '../output.js';
 import { assignments } from './deploys.js';
 
-const settingsText = (s: PreviewSettingsJson): string => `pattern: ${s.pattern ?? 'off'}\nidle TTL: ${s.ttlSeconds}s\nmax previews: ${s.maxPreviews}\n`;
+const settingsText = (s: PreviewSettingsJson): string => `pattern: ${s.pattern ?? 'off'}\npull requests: ${s.pullRequests ? 'on' : 'off'}\nidle TTL: ${s.ttlSeconds}s\nmax previews: ${s.maxPreviews}\n`;
 
 /** Sets (string) or unsets (null) a preview's own config vars; says what changed. */
 async function changeConfig(ctx: Ctx, changes: Record<string, string | null>, verb: string): Promise<void> {
@@ -42,10 +42,11 @@ export function registerPreviews(program: Command, io: Io): void {
 
   define(program, io, {
     usage: 'previews:settings',
-    summary: "show an app's preview settings, or change them with --pattern, --ttl and --max",
+    summary: "show an app's preview settings, or change them with --pattern, --pull-requests, --ttl and --max",
     app: true,
     options: (cmd) => {
       cmd.option('--pattern <glob>', 'branches that get a preview when pushed, like preview/* (off: none)');
+      cmd.option('--pull-requests <on|off>', 'pull requests (by webhook) become previews, without the app\'s config');
       cmd.option('--ttl <duration>', 'an idle preview is torn down after this long: 7d, 12h, 30m, 45s');
       cmd.option('--max <n>', 'at most this many previews of the app (0 to 100)');
     },
@@ -54,12 +55,14 @@ export function registerPreviews(program: Command, io: Io): void {
       const pattern = ctx.opt('pattern');
       const ttl = ctx.opt('ttl');
       const max = ctx.opt('max');
+      const pr = ctx.opt('pullRequests');
       if (max !== undefined && !/^\d{1,3}$/.test(max)) throw new UsageError('--max takes a whole number from 0 to 100');
+      if (pr !== undefined && pr !== 'on' && pr !== 'off') throw new UsageError('--pull-requests takes on or off');
       const api = await ctx.api();
       const s =
-        pattern === undefined && ttl === undefined && max === undefined
+        pattern === undefined && ttl === undefined && max === undefined && pr === undefined
           ? await api.call(showPreviewSettings, { app })
-          : await api.call(changePreviewSettings, { app, ...(pattern !== undefined ? { pattern } : {}), ...(ttl !== undefined ? { ttl } : {}), ...(max !== undefined ? { maxPreviews: Number(max) } : {}) });
+          : await api.call(changePreviewSettings, { app, ...(pattern !== undefined ? { pattern } : {}), ...(ttl !== undefined ? { ttl } : {}), ...(max !== undefined ? { maxPreviews: Number(max) } : {}), ...(pr !== undefined ? { pullRequests: pr === 'on' } : {}) });
       ctx.out.emit(s, () => settingsText(s));
     },
   });
