@@ -100,10 +100,15 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
   });
   const processQuota = {
     max: config.quotas.processes,
-    // The formations of the owner's apps (environments have their own; they are the app admins' to scale).
+    // The formations of the owner's apps and of their previews (decision 0020; environments have
+    // their own, they are the app admins' to scale).
     used: async (ownerId: number) => {
+      const sum = (f: Readonly<Record<string, number>>): number => Object.values(f).reduce((x, y) => x + y, 0);
       let n = 0;
-      for (const a of await stores.apps.listOwnedBy(ownerId)) n += Object.values(await stores.releases.getFormation(a.id)).reduce((x, y) => x + y, 0);
+      for (const a of await stores.apps.listOwnedBy(ownerId)) {
+        n += sum(await stores.releases.getFormation(a.id));
+        for (const p of await stores.previews.list(a.id)) n += sum(await stores.previews.releases.getFormation(p.id));
+      }
       return n;
     },
     ownerIsAdmin: async (ownerId: number) => (await stores.users.findUserById(ownerId))?.isAdmin ?? false,
@@ -181,6 +186,7 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     reconfigure: (app, set, unset, description, actor) => releases.reconfigure(app, set, unset, description, actor),
     setConfig: async (appId, set) => { await stores.releases.changeConfig(appId, set, []); },
     maxPerUser: config.quotas.services,
+    ownerIsAdmin: (id) => processQuota.ownerIsAdmin(id),
   });
   const notifier = createNotifier({ store: stores.notifications, apps, logger, retryBaseMs: config.notifications.retryBaseMs, maxAttempts: config.notifications.maxAttempts });
   const advancer = createRunAdvancer({
@@ -246,5 +252,5 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     return run ? pipelines.advance(run.id, say) : releaseToApp(app, build, say);
   };
   const domains = createDomainService({ apps, store: stores.domains, router, certificates: o.edge.certificates, routerDomain: config.router.domain, allowed: config.router.customDomains });
-  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, flow, targets, accounts, apps, releases, canaries, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches, oneOffs, cron, runs };
+  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, flow, processQuota, targets, accounts, apps, releases, canaries, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches, oneOffs, cron, runs };
 }

@@ -96,6 +96,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     reconcile: () => reconciler.reconcile(),
     kick: () => { reconciler.kick(); },
     notify: notifyPreview,
+    processQuota: d.processQuota,
     logger,
   });
   const releaseAndNote = async (app: App, build: Build, say: (line: string) => void): Promise<string | undefined> => {

@@ -64,6 +64,8 @@ export function createServiceManager(deps: {
   setConfig: (appId: number, set: Record<string, string>) => Promise<void>;
   /** Instances a user who is not an admin may own. */
   maxPerUser: number;
+  /** Whether an app's owner is an admin (the fresh instances of a preview count for its app's owner). */
+  ownerIsAdmin?: (ownerId: number) => Promise<boolean>;
 }): ServiceManager {
   const log = deps.logger.child({ component: 'services' });
   const { instances } = deps;
@@ -196,6 +198,9 @@ export function createServiceManager(deps: {
         const i = await instances.serialized(name, async () => {
           const found = made.has(l.envVar) ? await deps.store.find(name) : undefined;
           if (found) return found;
+          if (!(await deps.ownerIsAdmin?.(app.ownerId)) && (await deps.store.list({ ownerId: app.ownerId })).length >= deps.maxPerUser) {
+            throw new AppError('quota_exceeded', `the owner of ${app.name} owns ${deps.maxPerUser} service instances already, the most a user may: this preview gets no fresh ${linked.kind}`);
+          }
           say(`-----> Creating ${linked.kind} service ${name} for this preview (the app links ${l.service} as ${l.envVar})`);
           // A name taken by anyone else fails the create: Solum never records, nor later removes, an instance it did not make.
           const created = await instances.create(linked.kind, name, app.ownerId);

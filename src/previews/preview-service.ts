@@ -93,6 +93,8 @@ export function createPreviewService(d: {
   /** Wakes the reconciler without waiting for it. */
   kick: () => void;
   notify: (appId: number, facts: NotificationFacts) => Promise<void>;
+  /** The owner's process quota: a new preview runs a web process of its own. */
+  processQuota?: { readonly max: number; used(ownerId: number): Promise<number>; ownerIsAdmin(ownerId: number): Promise<boolean> };
   logger: Logger;
 }): PreviewService {
   const log = d.logger.child({ component: 'previews' });
@@ -137,6 +139,11 @@ export function createPreviewService(d: {
     if (routerName.length > 63) return { refused: `${routerName} is longer than a host name's 63 characters: push the branch under a shorter name` };
     const clash = await clashOf(app, routerName);
     if (clash) return { refused: clash };
+    const q = d.processQuota;
+    if (q && !(await q.ownerIsAdmin(app.ownerId))) {
+      const used = await q.used(app.ownerId);
+      if (used + 1 > q.max) return { refused: `the apps of ${app.name}'s owner would run ${used + 1} processes with this preview, more than the ${q.max} a user may: destroy a preview or scale something down` };
+    }
     const created = await d.store.create({ appId: app.id, name, branch, routerName, source: of.pullRequest === null ? 'push' : 'pull-request' });
     if (created === 'duplicate') return { refused: `${routerName} was taken a moment ago: its host is not this preview's to take` };
     log.info({ app: app.name, preview: name, id: created.id }, 'preview created');

@@ -16,7 +16,7 @@ import { containersLabelled, removeAppImages } from '../support/docker.js';
 import { solumWithApp, waitFor } from '../support/fixtures.js';
 import { gitClient, makeRepo, transports, writeAndCommit } from '../support/git.js';
 import { makeSshIdentity, randomName, run, type RunningSolum } from '../support/solum.js';
-import { createUser } from '../support/users.js';
+import { createUser, gitEnvFor, urlFor } from '../support/users.js';
 
 /** A web process that answers every request with the first line of greeting.txt ($NAME: that env var); `stubborn` ignores SIGTERM (a stop then takes Docker's 10 s). */
 const serve = (stubborn = false): string =>
@@ -299,6 +299,23 @@ test.serial("a pull request becomes a preview when the app's settings allow it, 
   await waitFor('teardown', async () => ((await rowsOf(solum.databaseUrl!, id)) === 0 && (await previewKeysInDocker(app)).length === 0 ? true : undefined), 60_000);
   t.deepEqual(await previewsOf(solum, app), []);
   t.like(await send('d-4', { action: 'closed', number: 8, pull_request: { number: 8, updated_at: new Date().toISOString() } }), { status: 200, json: { status: 'ignored' } });
+});
+
+test.serial("a preview's web process counts against its app owner's process quota: a preview beyond it is refused, nothing changed", async (t) => {
+  const { solum, app } = await solumWithApp(t, 'prevq', { database: 'postgres', env: { SOLUM_QUOTA_PROCESSES: '2' } });
+  const carol = await createUser(solum, randomName('carol'));
+  t.is((await solum.api('POST', '/v1/apps', { name: app }, carol.token)).status, 201);
+  const repo = await makeRepo(files('main'));
+  const push = (args: string[]) => run('git', ['push', ...args], { cwd: repo, env: gitEnvFor(carol) });
+  t.is((await push([urlFor(solum, 'http', app, carol), 'main'])).code, 0);
+  const one = await push(['-o', 'solum.preview', urlFor(solum, 'http', app, carol), 'HEAD:one']);
+  t.is(one.code, 0, one.stderr);
+  const two = await push(['-o', 'solum.preview', urlFor(solum, 'http', app, carol), 'HEAD:two']);
+  t.not(two.code, 0);
+  t.regex(two.stderr, /would run 3 processes with this preview, more than the 2 a user may/);
+  t.deepEqual((await previewsOf(solum, app, carol.token)).map((p) => p.name), ['one']);
+  // Her previews' processes count for scaling the app too.
+  t.is((await solum.api('PATCH', `/v1/apps/${app}/formation`, { web: 2 }, carol.token)).status, 403);
 });
 
 test.serial('an idle preview past its TTL is torn down by the reconciler on its own', async (t) => {
