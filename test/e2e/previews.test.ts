@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -130,8 +131,23 @@ test.serial('-o solum.preview previews any branch; it never deploys main; router
   t.regex(onMain.stderr, /solum\.preview builds a branch other than main/);
   t.is((await solum.viaRouter(app)).text, 'main');
 
+  // Subscribers hear of previews going up and down.
+  const events: Array<{ event: string; preview?: { name: string; url: string } }> = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => { events.push(JSON.parse(body) as (typeof events)[number]); res.writeHead(204).end(); });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => receiver.close(() => { resolve(); })));
+  const subscribed = await solum.api('POST', `/v1/apps/${app}/notifications`, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, events: 'preview.up,preview.down' });
+  t.is(subscribed.status, 201, subscribed.text);
+
   const forced = await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:topic'], repo);
   t.is(forced.code, 0, forced.stderr);
+  const up = await waitFor('preview.up', () => Promise.resolve(events.find((e) => e.event === 'preview.up')));
+  t.like(up.preview, { name: 'topic' });
+  t.regex(up.preview?.url ?? '', new RegExp(`^http://${app}-topic\\.localhost:\\d+`));
   t.is((await solum.viaRouter(`${app}-topic`)).text, 'not for main');
   t.is((await solum.viaRouter(app)).text, 'main');
 
@@ -168,6 +184,7 @@ test.serial('-o solum.preview previews any branch; it never deploys main; router
   t.deepEqual(await previewKeysInDocker(app), []);
   t.is((await solum.viaRouter(app)).text, 'main');
   t.is((await ssh(`previews ${app}`)).stdout, 'no previews\n');
+  t.like(await waitFor('preview.down', () => Promise.resolve(events.find((e) => e.event === 'preview.down'))), { preview: { name: 'topic' } });
 });
 
 test.serial("regression: an ordinary user cannot list or destroy another tenant's previews (the attack: naming another owner's app in the previews routes)", async (t) => {
