@@ -99,6 +99,11 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     processQuota: d.processQuota,
     logger,
   });
+  // A preview build that failed leaves its preview on its live release, or failed.
+  const onStatus = (build: Build): void => {
+    reported(build);
+    if (isPreviewBuild(build)) void previews.buildEnded(build).catch((err: unknown) => { logger.error({ err }, 'settling a preview after its build failed'); });
+  };
   const releaseAndNote = async (app: App, build: Build, say: (line: string) => void): Promise<string | undefined> => {
     if (isPreviewBuild(build)) return previews.releaseBuild(app, build, say);
     const why = await d.releaseBuild(app, build, say);
@@ -133,7 +138,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     deployRefHead,
     archivesDir: config.archivesDir,
     logMaxBytes: config.buildLogMaxBytes,
-    onStatus: reported,
+    onStatus,
     onFinished: (status, seconds) => { o.metrics.buildFinished(status, seconds); },
   });
   const worker = createBuildWorker({
@@ -141,7 +146,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     runner: b.runner,
     onReleasable: () => { tracker.notify(); },
     onFinished: (status, seconds) => { o.metrics.buildFinished(status, seconds); },
-    onStatus: reported,
+    onStatus,
   });
   const queue = createBuildQueue({
     apps: stores.apps,

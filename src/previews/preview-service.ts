@@ -68,6 +68,8 @@ export interface PreviewService extends PushPreviews {
   config(actor: User | null, app: string, name: string): Promise<Record<string, string>>;
   /** Sets and unsets a preview's own config vars: a new release of it when it runs one. */
   changeConfig(actor: User | null, app: string, name: string, set: Record<string, string>, unset: string[]): Promise<{ config: Record<string, string>; release: Release | null }>;
+  /** A preview build that ended without success: its preview keeps its live release (up), or has none (failed). */
+  buildEnded(build: Build): Promise<void>;
   /** Releases a preview build to its preview; an error, or undefined once it is live. */
   releaseBuild(app: App, build: Build, say: (line: string) => void): Promise<string | undefined>;
 }
@@ -277,6 +279,16 @@ export function createPreviewService(d: {
       if (!p || p.source !== 'pull-request' || !(await doomed(p, 'its pull request was closed'))) return undefined;
       d.kick();
       return p.name;
+    },
+    async buildEnded(build) {
+      if (build.status === 'succeeded' || build.status === 'queued' || build.status === 'running') return;
+      let p: Preview | undefined;
+      try {
+        p = await d.store.find(build.appId, previewOfRef(build.ref).name);
+      } catch {
+        return;
+      }
+      if (p?.state === 'building') await d.store.setState(p.id, (await d.store.releases.activeRelease(p.id)) ? 'up' : 'failed');
     },
     async releaseBuild(app, build, say) {
       let found: Preview | undefined;

@@ -290,6 +290,8 @@ test.serial("a pull request becomes a preview when the app's settings allow it, 
   await run('git', ['checkout', '-q', '-b', 'feature'], { cwd: src });
   const head = await writeAndCommit(src, { 'greeting.txt': 'pull request 7 [$COLOR]\n' }, 'pr');
   await run('git', ['update-ref', 'refs/pull/7/head', head], { cwd: src });
+  const broken = await writeAndCommit(src, { 'build.sh': 'echo broken; exit 1\n' }, 'broken');
+  await run('git', ['update-ref', 'refs/pull/9/head', broken], { cwd: src });
   t.is((await solum.api('POST', '/v1/apps', { name: app })).status, 201);
   t.is((await solum.api('PUT', `/v1/apps/${app}/source`, { url: `file://${src}`, ref: 'main' })).status, 200);
   t.is((await solum.api('PATCH', `/v1/apps/${app}/config`, { COLOR: 'red' })).status, 200);
@@ -311,6 +313,11 @@ test.serial("a pull request becomes a preview when the app's settings allow it, 
   t.is((await solum.viaRouter(`${app}-pr-7`)).text, 'pull request 7 []');
   const [key] = await previewKeysInDocker(app);
   const id = Number(key!.slice('pre-'.length));
+  // A pull request whose build fails is listed as failed, with nothing running.
+  t.like(await send('d-5', { action: 'opened', number: 9, pull_request: { number: 9, head: { sha: broken }, updated_at: new Date().toISOString() } }), { status: 202, json: { preview: 'pr-9' } });
+  t.like(await waitFor('the failed preview', async () => (await previewsOf(solum, app)).find((p) => p.name === 'pr-9' && p.state === 'failed'), 120_000), { release: null });
+  t.is((await previewKeysInDocker(app)).length, 1);
+  t.like(await send('d-6', { action: 'closed', number: 9, pull_request: { number: 9, updated_at: new Date().toISOString() } }), { status: 200, json: { status: 'torn-down', preview: 'pr-9' } });
 
   t.like(await send('d-3', { action: 'closed', number: 7, pull_request: { number: 7, merged: false, updated_at: new Date().toISOString() } }), { status: 200, json: { status: 'torn-down', preview: 'pr-7' } });
   await waitFor('teardown', async () => ((await rowsOf(solum.databaseUrl!, id)) === 0 && (await previewKeysInDocker(app)).length === 0 ? true : undefined), 60_000);
