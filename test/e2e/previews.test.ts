@@ -325,15 +325,23 @@ test.serial("a pull request becomes a preview when the app's settings allow it, 
   t.like(await send('d-4', { action: 'closed', number: 8, pull_request: { number: 8, updated_at: new Date().toISOString() } }), { status: 200, json: { status: 'ignored' } });
 });
 
-test.serial("a preview's web process counts against its app owner's process quota: a preview beyond it is refused, nothing changed", async (t) => {
-  const { solum, app } = await solumWithApp(t, 'prevq', { database: 'postgres', env: { SOLUM_QUOTA_PROCESSES: '2' } });
+test.serial("a preview counts against its app owner's quotas: its fresh service instances and its processes; beyond them nothing is made", async (t) => {
+  const { solum, app } = await solumWithApp(t, 'prevq', { database: 'postgres', env: { SOLUM_QUOTA_PROCESSES: '2', SOLUM_QUOTA_SERVICES: '1' } });
   const carol = await createUser(solum, randomName('carol'));
   t.is((await solum.api('POST', '/v1/apps', { name: app }, carol.token)).status, 201);
   const repo = await makeRepo(files('main'));
   const push = (args: string[]) => run('git', ['push', ...args], { cwd: repo, env: gitEnvFor(carol) });
   t.is((await push([urlFor(solum, 'http', app, carol), 'main'])).code, 0);
+  // Her one service instance is linked to the app: a preview's fresh one would be her second.
+  const svc = randomName('db');
+  t.is((await solum.api('POST', '/v1/services', { kind: 'postgres', name: svc }, carol.token)).status, 201);
+  t.teardown(async () => { await solum.api('DELETE', `/v1/services/${svc}?confirm=${svc}&force=1`); });
+  t.is((await solum.api('PUT', `/v1/services/${svc}/links/${app}`, undefined, carol.token)).status, 200);
   const one = await push(['-o', 'solum.preview', urlFor(solum, 'http', app, carol), 'HEAD:one']);
-  t.is(one.code, 0, one.stderr);
+  t.regex(one.stderr, /the owner of .* owns 1 service instances already, the most a user may: this preview gets no fresh postgres/);
+  t.like((await previewsOf(solum, app, carol.token))[0], { name: 'one', state: 'failed', release: null });
+  t.is(((await solum.api('GET', '/v1/services', undefined, carol.token)).json as unknown[]).length, 1);
+  // The preview's web process counts too: a second preview would be her third process.
   const two = await push(['-o', 'solum.preview', urlFor(solum, 'http', app, carol), 'HEAD:two']);
   t.not(two.code, 0);
   t.regex(two.stderr, /would run 3 processes with this preview, more than the 2 a user may/);
