@@ -136,7 +136,7 @@ export function createPreviewService(d: {
     }
     const settings = await d.store.settings(app.id);
     const count = (await d.store.list(app.id)).length;
-    if (count >= settings.maxPreviews) return { refused: `${app.name} has ${count} preview${count === 1 ? '' : 's'}, the most its settings allow: destroy one (previews:destroy ${app.name} NAME) or raise the maximum (previews:settings ${app.name} --max N)` };
+    if (count >= settings.maxPreviews) return { refused: `${app.name} has ${count} preview${count === 1 ? '' : 's'}, the most its settings allow: destroy one (previews:destroy ${app.name} NAME) or raise the maximum (previews:settings:set ${app.name} --max N)` };
     const routerName = previewRouterName(app.name, name);
     if (routerName.length > 63) return { refused: `${routerName} is longer than a host name's 63 characters: push the branch under a shorter name` };
     const clash = await clashOf(app, routerName);
@@ -164,7 +164,8 @@ export function createPreviewService(d: {
   /**
    * A release of a DU on a preview: the app's config (not for a pull request's: its code is not the
    * app's collaborators', so it never sees the app's secrets), then the preview's fresh services,
-   * then the preview's own config vars. Its state follows the release.
+   * then the preview's own config vars. It is up while a release of it serves (a failed one
+   * leaves the one before serving), failed when none does.
    */
   const releaseOn = async (app: App, preview: Preview, du: { buildId: number | null; duId: string; duImage: string; processTypes: Record<string, string> }, description: string, actor: string | null, say: (line: string) => void): Promise<Release | string> => {
     const target = d.targets.ofPreview(app, preview);
@@ -175,13 +176,13 @@ export function createPreviewService(d: {
       const message = err instanceof AppError ? err.message : 'preparing the preview\'s services failed';
       log.warn({ err, preview: preview.name }, 'preparing a preview\'s services failed');
       say(`!     ${message}`);
-      await d.store.setState(preview.id, 'failed');
+      await d.store.setState(preview.id, (await target.releases.activeRelease()) ? 'up' : 'failed');
       return message;
     }
     const copied = preview.source === 'pull-request' ? {} : await d.appConfig(app.id);
     const config = { ...copied, ...serviceConfig, ...(await target.releases.getConfig()) };
     const release = await d.flow.release(target, { ...du, config, description, createdBy: actor }, say);
-    await d.store.setState(preview.id, release.status === 'failed' ? 'failed' : 'up');
+    await d.store.setState(preview.id, release.status !== 'failed' || (await target.releases.activeRelease()) ? 'up' : 'failed');
     return release;
   };
 

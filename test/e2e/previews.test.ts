@@ -162,8 +162,17 @@ test.serial('-o solum.preview previews any branch; it never deploys main; router
   t.regex((await client.git(['ls-remote', client.url(app)], repo)).stdout, /refs\/heads\/topic/);
   t.notRegex((await client.git(['ls-remote', client.url(app)], repo)).stdout, /refs\/heads\/taken/);
 
-  // The app's maximum.
-  t.is((await solum.api('PATCH', `/v1/apps/${app}/preview-settings`, { maxPreviews: 1 })).status, 200);
+  // The app's maximum, set with the CLI, which lists previews too.
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'solum-cli-home-'));
+  t.teardown(() => fs.rm(home, { recursive: true, force: true }));
+  const cli = (args: string[]) => run('node', ['dist/src/cli/main.js', ...args, '-a', app], { env: { HOME: home, SOLUM_URL: `http://127.0.0.1:${solum.httpPort}`, SOLUM_TOKEN: solum.token, NO_COLOR: '1' } });
+  const listed = await cli(['previews']);
+  t.is(listed.code, 0, listed.stderr);
+  t.regex(listed.stdout, new RegExp(`topic +topic +http://${app}-topic\\.localhost:\\d+/? +up +v1`));
+  t.is((await cli(['previews:settings', '--max', 'lots'])).code, 2);
+  const capped = await cli(['previews:settings', '--max', '1']);
+  t.is(capped.code, 0, capped.stderr);
+  t.regex(capped.stdout, /max previews: 1/);
   const full = await client.git(['push', '-o', 'solum.preview', client.url(app), 'HEAD:second'], repo);
   t.not(full.code, 0);
   t.regex(full.stderr, /has 1 preview, the most its settings allow/);
