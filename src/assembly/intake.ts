@@ -90,7 +90,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
       const id = target.preview?.id;
       if (id === undefined) return {};
       const made = new Map((await stores.previews.services(id)).map((s) => [s.envVar, s.service]));
-      return d.services.freshFor(app, `pre${id}`, made, (service, envVar) => stores.previews.addService(id, service, envVar), say);
+      return d.services.freshFor(app, { key: target.key, tag: `pre${id}` }, made, (service, envVar) => stores.previews.addService(id, service, envVar), say);
     },
     url: previewUrl,
     reconcile: () => reconciler.reconcile(),

@@ -40,10 +40,11 @@ export interface ServiceManager {
   /**
    * Fresh instances, for a preview (decision 0020), of each service the app links: made once
    * (`made`: env var → instance already made for it), named `<tag>-<linked name>`, owned by the
-   * app's owner, linked to no app; `record` is told of each new one once it exists. Answers the
-   * config vars pointing at them, under the env vars of the app's links.
+   * app's owner, linked to no app, their data volumes labelled with `target`; `record` is told of
+   * each new one once it exists. Answers the config vars pointing at them, under the env vars of
+   * the app's links.
    */
-  freshFor(app: App, tag: string, made: ReadonlyMap<string, string>, record: (service: string, envVar: string) => Promise<void>, say: (line: string) => void): Promise<Record<string, string>>;
+  freshFor(app: App, target: { readonly key: string; readonly tag: string }, made: ReadonlyMap<string, string>, record: (service: string, envVar: string) => Promise<void>, say: (line: string) => void): Promise<Record<string, string>>;
   /** Removes an instance Solum made for itself (a torn-down preview's) and its data; gone already is fine. */
   removeMade(name: string): Promise<void>;
 }
@@ -189,12 +190,12 @@ export function createServiceManager(deps: {
         });
       }
     },
-    async freshFor(app, tag, made, record, say) {
+    async freshFor(app, target, made, record, say) {
       const config: Record<string, string> = {};
       for (const l of await deps.store.linksOfApp(app.id)) {
         const linked = await deps.store.find(l.service);
         if (!linked) continue;
-        const name = made.get(l.envVar) ?? parseServiceName(`${tag}-${l.service}`.slice(0, 63).replace(/-+$/, ''));
+        const name = made.get(l.envVar) ?? parseServiceName(`${target.tag}-${l.service}`.slice(0, 63).replace(/-+$/, ''));
         const i = await instances.serialized(name, async () => {
           const found = made.has(l.envVar) ? await deps.store.find(name) : undefined;
           if (found) return found;
@@ -203,7 +204,7 @@ export function createServiceManager(deps: {
           }
           say(`-----> Creating ${linked.kind} service ${name} for this preview (the app links ${l.service} as ${l.envVar})`);
           // A name taken by anyone else fails the create: Solum never records, nor later removes, an instance it did not make.
-          const created = await instances.create(linked.kind, name, app.ownerId);
+          const created = await instances.create(linked.kind, name, app.ownerId, target.key);
           await record(name, l.envVar);
           return created;
         });
@@ -214,7 +215,8 @@ export function createServiceManager(deps: {
     async removeMade(name) {
       await instances.serialized(name, async () => {
         const i = await deps.store.find(name);
-        if (i) await instances.destroy(i);
+        // Without its record, whatever Docker still holds under its name goes.
+        await (i ? instances.destroy(i) : instances.removeEverything({ name }));
       });
     },
   };

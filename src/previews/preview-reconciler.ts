@@ -29,7 +29,7 @@ export function createPreviewReconciler(d: {
   containers: Containers;
   deployer: Pick<Deployer, 'stopAll'>;
   router: Pick<Router, 'knows' | 'forget'>;
-  /** Removes one of a preview's service instances (its container, network and volume) and its record. */
+  /** Removes one of a preview's service instances (its container, network and volume) and its record; gone already is fine. */
   removeService?: (service: string) => Promise<void>;
   /** Removes DUs beyond retention (those the removed previews' releases held). */
   sweepDus: () => Promise<unknown>;
@@ -50,10 +50,10 @@ export function createPreviewReconciler(d: {
 
   /** What Docker and the router hold, per preview ID. */
   const actualState = async (ids: ReadonlySet<number>): Promise<ActualPreview[]> => {
-    const byId = new Map<number, { processes: number; network: boolean }>();
-    const entry = (id: number): { processes: number; network: boolean } => {
+    const byId = new Map<number, { processes: number; network: boolean; services: Set<string> }>();
+    const entry = (id: number): { processes: number; network: boolean; services: Set<string> } => {
       let e = byId.get(id);
-      if (!e) byId.set(id, (e = { processes: 0, network: false }));
+      if (!e) byId.set(id, (e = { processes: 0, network: false, services: new Set() }));
       return e;
     };
     for (const role of ['process', 'one-off'] as const) {
@@ -66,8 +66,14 @@ export function createPreviewReconciler(d: {
       const id = previewIdOfKey(n.key);
       if (id !== undefined) entry(id).network = true;
     }
+    // A preview's service instances by the target label on their data volumes (made for it, for good).
+    for (const v of await d.containers.listVolumes({ [LABEL.role]: 'service-data' })) {
+      const id = previewIdOfKey(v.labels[LABEL.target] ?? '');
+      const service = v.labels[LABEL.service];
+      if (id !== undefined && service) entry(id).services.add(service);
+    }
     for (const id of ids) if (d.router.knows(previewTargetKey(id))) entry(id);
-    return [...byId].map(([id, e]) => ({ id, processes: e.processes, network: e.network, routed: d.router.knows(previewTargetKey(id)), services: [] }));
+    return [...byId].map(([id, e]) => ({ id, processes: e.processes, network: e.network, routed: d.router.knows(previewTargetKey(id)), services: [...e.services] }));
   };
 
   const apply = async (a: ReconcileAction, row: Preview | undefined): Promise<void> => {

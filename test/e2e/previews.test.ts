@@ -263,6 +263,8 @@ test.serial("a preview of an app that links postgres gets a fresh instance of it
     return (await run('docker', ['network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{end}}', net])).stdout;
   };
   t.regex(await members(key!), new RegExp(`solum-svc-${fresh}-`));
+  // Its data volume is labelled with the preview for good: found even without the preview's rows.
+  t.regex((await run('docker', ['volume', 'ls', '--filter', `label=io.solum.target=${key!}`, '--format', '{{.Label "io.solum.service"}}'])).stdout, new RegExp(`^${fresh}$`, 'm'));
   const appKey = (await run('docker', ['ps', '--filter', `label=io.solum.app=${app}`, '--format', '{{.Label "io.solum.target"}}'])).stdout.split('\n').find((k) => k.startsWith('app-'))!;
   t.notRegex(await members(appKey), new RegExp(fresh));
   // A second push reuses it.
