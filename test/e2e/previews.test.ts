@@ -13,7 +13,7 @@ import path from 'node:path';
 import test from 'ava';
 import pg from 'pg';
 import { createTestDatabase } from '../support/database.js';
-import { containersLabelled, removeAppImages } from '../support/docker.js';
+import { containersLabelled, imageExists, removeAppImages } from '../support/docker.js';
 import { solumWithApp, waitFor } from '../support/fixtures.js';
 import { gitClient, makeRepo, transports, writeAndCommit } from '../support/git.js';
 import { makeSshIdentity, randomName, run, type RunningSolum } from '../support/solum.js';
@@ -58,7 +58,7 @@ const previewsOf = async (solum: RunningSolum, app: string, token?: string): Pro
 
 for (const transport of transports) {
   test.serial(`a pushed preview branch answers at its own host while the app serves main; a second push updates it; deleting the branch leaves nothing in Docker, the database or the router [${transport}]`, async (t) => {
-    const { solum, app } = await solumWithApp(t, 'prev', { database: 'postgres' });
+    const { solum, app } = await solumWithApp(t, 'prev', { database: 'postgres', env: { SOLUM_KEEP_DUS: '1' } });
     const client = await gitClient(solum, transport);
     const repo = await makeRepo(files('main says hi'));
     const first = await client.git(['push', client.url(app), 'main'], repo);
@@ -103,6 +103,8 @@ for (const transport of transports) {
     const key = keys[0]!;
     const id = Number(key.slice('pre-'.length));
     t.true(await routerHolds(solum.dataDir, key));
+    // Build #2 (the preview's v1) is neither the newest DU nor, once the preview is gone, released.
+    t.true(await imageExists(`solum/${app}:2`));
 
     // Deleting the branch tears it all down.
     const gone = await client.git(['push', client.url(app), ':preview/feature-x'], repo);
@@ -115,6 +117,9 @@ for (const transport of transports) {
     t.not((await solum.viaRouter(host)).text, 'feature x v2');
     t.deepEqual(await previewsOf(solum, app), []);
     t.is((await solum.viaRouter(app)).text, 'main says hi');
+    // Its DUs beyond retention went with it; main's (released) and the newest stay.
+    await waitFor('DUs beyond retention removed', async () => ((await imageExists(`solum/${app}:2`)) ? undefined : true), 15_000);
+    t.true(await imageExists(`solum/${app}:1`));
   });
 }
 
