@@ -478,7 +478,7 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
       }
       return schedule();
     },
-    knows: (targetKey) => entries.has(targetKey),
+    keys: () => [...entries.keys()],
     forget(targetKey) {
       const e = entries.get(targetKey);
       if (!e) return Promise.resolve();

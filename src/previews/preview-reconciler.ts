@@ -28,7 +28,7 @@ export function createPreviewReconciler(d: {
   store: PreviewStore;
   containers: Containers;
   deployer: Pick<Deployer, 'stopAll'>;
-  router: Pick<Router, 'knows' | 'forget'>;
+  router: Pick<Router, 'keys' | 'forget'>;
   /** Removes one of a preview's service instances (its container, network and volume) and its record; gone already is fine. */
   removeService?: (service: string) => Promise<void>;
   /** Removes DUs beyond retention (those the removed previews' releases held). */
@@ -49,11 +49,11 @@ export function createPreviewReconciler(d: {
   let loop: Promise<void> | undefined;
 
   /** What Docker and the router hold, per preview ID. */
-  const actualState = async (ids: ReadonlySet<number>): Promise<ActualPreview[]> => {
-    const byId = new Map<number, { processes: number; network: boolean; services: Set<string> }>();
-    const entry = (id: number): { processes: number; network: boolean; services: Set<string> } => {
+  const actualState = async (): Promise<ActualPreview[]> => {
+    const byId = new Map<number, { processes: number; network: boolean; routed: boolean; services: Set<string> }>();
+    const entry = (id: number): { processes: number; network: boolean; routed: boolean; services: Set<string> } => {
       let e = byId.get(id);
-      if (!e) byId.set(id, (e = { processes: 0, network: false, services: new Set() }));
+      if (!e) byId.set(id, (e = { processes: 0, network: false, routed: false, services: new Set() }));
       return e;
     };
     for (const role of ['process', 'one-off'] as const) {
@@ -72,8 +72,11 @@ export function createPreviewReconciler(d: {
       const service = v.labels[LABEL.service];
       if (id !== undefined && service) entry(id).services.add(service);
     }
-    for (const id of ids) if (d.router.knows(previewTargetKey(id))) entry(id);
-    return [...byId].map(([id, e]) => ({ id, processes: e.processes, network: e.network, routed: d.router.knows(previewTargetKey(id)), services: [...e.services] }));
+    for (const key of d.router.keys()) {
+      const id = previewIdOfKey(key);
+      if (id !== undefined) entry(id).routed = true;
+    }
+    return [...byId].map(([id, e]) => ({ id, processes: e.processes, network: e.network, routed: e.routed, services: [...e.services] }));
   };
 
   const apply = async (a: ReconcileAction, row: Preview | undefined): Promise<void> => {
@@ -107,7 +110,7 @@ export function createPreviewReconciler(d: {
     const byId = new Map(rows.map((p) => [p.id, p]));
     const desired = [];
     for (const p of rows) desired.push({ id: p.id, state: p.state, serviceNames: (await d.store.services(p.id)).map((s) => s.service) });
-    const plan = planReconcile(desired, await actualState(new Set(rows.map((p) => p.id))));
+    const plan = planReconcile(desired, await actualState());
     if (plan.length === 0) return;
     const failed = new Set<number>();
     const removed: Preview[] = [];

@@ -244,7 +244,7 @@ test.serial("regression: an ordinary user cannot list or destroy another tenant'
 });
 
 test.serial("a preview of an app that links postgres gets a fresh instance of its own, reached by name on the preview's network only, and loses it with the preview", async (t) => {
-  const { solum, app } = await solumWithApp(t, 'prevs', { database: 'postgres' });
+  const { solum, app } = await solumWithApp(t, 'prevs', { database: 'postgres', env: { SOLUM_PREVIEW_RECONCILE_SECONDS: '2' } });
   const client = await gitClient(solum, 'http');
   const repo = await makeRepo(files('db $DATABASE_URL'));
   t.is((await client.git(['push', client.url(app), 'main'], repo)).code, 0);
@@ -292,12 +292,15 @@ test.serial("a preview of an app that links postgres gets a fresh instance of it
   const [secondKey] = await previewKeysInDocker(app);
   const second = `pre${secondKey!.slice('pre-'.length)}-${svc}`;
   t.is((await containersLabelled(`io.solum.service=${second}`)).length, 1);
+  t.true(await routerHolds(solum.dataDir, secondKey!));
   t.is((await solum.api('DELETE', `/v1/apps/${app}`)).status, 204);
   t.deepEqual(await containersLabelled(`io.solum.service=${second}`), []);
   t.is((await run('docker', ['volume', 'ls', '-q', '--filter', `label=io.solum.service=${second}`])).stdout.trim(), '');
   t.is((await solum.api('GET', `/v1/services/${second}`)).status, 404);
   t.deepEqual(await previewKeysInDocker(app), []);
   t.is((await solum.api('GET', `/v1/services/${svc}`)).status, 200);
+  // Its rows went with the app's; the reconciler's next pass drops its router entry too.
+  await waitFor('the router forgets the destroyed app\'s preview', async () => ((await routerHolds(solum.dataDir, secondKey!)) ? undefined : true), 20_000);
 });
 
 test.serial("a pull request becomes a preview when the app's settings allow it, without the app's config; closing it tears the preview down", async (t) => {

@@ -39,7 +39,7 @@ function world(rows: Preview[], o: { failStop?: boolean; idle?: Preview[] } = {}
     store,
     containers,
     deployer: { stopAll: (t) => { log.push(`stop ${t.key} ${t.name}`); return o.failStop ? Promise.reject(new Error('docker is down')) : Promise.resolve(); } },
-    router: { knows: (key) => key === 'pre-1' || key === 'pre-2', forget: (key) => { log.push(`unroute ${key}`); return Promise.resolve(); } },
+    router: { keys: () => ['app-1', 'pre-1', 'pre-2', 'pre-7'], forget: (key) => { log.push(`unroute ${key}`); return Promise.resolve(); } },
     removeService: (name) => { log.push(`service ${name}`); return Promise.resolve(); },
     sweepDus: () => { log.push('sweep'); return Promise.resolve(); },
     notify: (_appId, f) => { log.push(`notify ${f.event} ${f.preview?.name ?? ''}`); return Promise.resolve(); },
@@ -51,7 +51,7 @@ function world(rows: Preview[], o: { failStop?: boolean; idle?: Preview[] } = {}
   return { r, log };
 }
 
-test('a doomed preview and one without rows lose what they hold, in order; live previews, the app and users\' services are untouched', async (t) => {
+test('a doomed preview and those without rows lose what they hold, in order; live previews, the app and users\' services are untouched', async (t) => {
   const { r, log } = world([row(1, 'doomed'), row(2, 'up')]);
   await r.reconcile();
   t.deepEqual(log, [
@@ -61,6 +61,7 @@ test('a doomed preview and one without rows lose what they hold, in order; live 
     'unrecord 1 pre1-db',
     'network pre-1',
     'rows 1',
+    'unroute pre-7',
     'stop pre-9 pre-9',
     'service pre9-db',
     'unrecord 9 pre9-db',
