@@ -211,10 +211,7 @@ export const messageOf = (err: unknown): string => (err instanceof Error ? err.m
 
 export const isAbort = (err: unknown): boolean => err instanceof DOMException && err.name === 'AbortError';
 
-/**
- * Every route the dashboard calls. Previews and canaries are newer server features: their routes
- * are guessed from the operations' naming and kept here so they can be adjusted in one place.
- */
+/** Every route the dashboard calls, in one place. */
 export const routes = {
   user: (): string => '/v1/user',
   apps: (): string => '/v1/apps',

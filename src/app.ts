@@ -62,6 +62,8 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     const canaries = await domain.canaries.adoptable();
     await domain.deployer.adopt((await domain.targets.active()).map((a) => ({ ...a, canary: canaries.get(a.target.key) })));
     domain.canaries.startMonitor();
+    // After re-adoption (a doomed preview's processes are not re-adopted): the reconciler finishes any teardown a stop cut short.
+    await intake.reconciler.start();
     await domain.cron.start();
     await intake.worker.start();
     await intake.tracker.start();
@@ -85,6 +87,7 @@ export async function createSolum(config: Config, logger: Logger, overrides: Sol
     intake.retention.stop();
     await domain.cron.stop();
     domain.canaries.stopMonitor();
+    await intake.reconciler.stop();
     await ssh.stop();
     const closed = new Promise<void>((resolve) => httpServer.close(() => { resolve(); }));
     httpServer.closeIdleConnections();

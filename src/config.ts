@@ -86,6 +86,8 @@ const schema = z.object({
   SOLUM_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   /** How often a running canary's web processes are probed (decision 0019); 3 failures in a row abort it. */
   SOLUM_CANARY_CHECK_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  /** How often the preview reconciler compares what should exist with what does (decision 0020); it also runs after every teardown. */
+  SOLUM_PREVIEW_RECONCILE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   SOLUM_APP_CPUS: z.coerce.number().min(0.01).max(64).default(1),
   SOLUM_SERVICE_CPUS: z.coerce.number().min(0.01).max(64).default(1),
   /** isolated: a Docker network per target, build and service behind Solum's firewall; host: single-tenant hosts only. */
@@ -155,6 +157,8 @@ export interface Config {
     readonly graceMs: number;
     readonly healthTimeoutMs: number;
     readonly canaryCheckMs: number;
+    /** How often the preview reconciler runs besides after each teardown. */
+    readonly previewReconcileMs: number;
   };
   readonly buildLimits: { readonly memoryBytes: number; readonly nanoCpus: number; readonly pids: number; readonly timeoutMs: number };
   /** Bytes of output a build's log keeps; the rest is dropped with a note. */
@@ -250,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       graceMs: e.SOLUM_DEPLOY_GRACE_SECONDS * 1000,
       healthTimeoutMs: e.SOLUM_HEALTH_TIMEOUT_SECONDS * 1000,
       canaryCheckMs: e.SOLUM_CANARY_CHECK_MS,
+      previewReconcileMs: e.SOLUM_PREVIEW_RECONCILE_SECONDS * 1000,
     }),
     buildLimits: Object.freeze({
       memoryBytes: e.SOLUM_BUILD_MEMORY_MB * 1024 * 1024,

@@ -74,7 +74,7 @@ export async function assembleBuilding(
     sbom: sboms,
   });
   const events = createBuildEvents();
-  const ensureEnvironment = environmentEnsurer({ appStore: stores.apps, environments: stores.environments });
+  const ensureEnvironment = environmentEnsurer({ appStore: stores.apps, environments: stores.environments, previewNamed: async (name) => (await stores.previews.byRouterName(name)) !== undefined });
   const withPipeline = pipelineBuilds({ store: stores.pipelines, ensureEnvironment, containers, packs: () => registry.packs(), testTimeoutMs: config.buildLimits.timeoutMs,
     logMaxBytes: config.buildLogMaxBytes, runUrl, events, logger });
   const workerId = newWorkerId();

@@ -43,8 +43,11 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
   const isolated = containers.networks.mode === 'isolated';
   const instances = createServiceInstances({ store: stores.services, containers, ports, logger, nanoCpus: config.deploy.serviceNanoCpus });
   // Services linked to an app are on its network before any container of its releases starts (environments have no links).
-  // A preview never reaches the app's own instances: it gets fresh ones of its own (decision 0020).
-  const joinServices = (target: DeployTarget, network: NetworkRef): Promise<void> => (target.environment || target.preview ? Promise.resolve() : instances.joinApp(target.app.id, network));
+  // A preview never reaches the app's own instances: it joins the fresh ones made for it (decision 0020).
+  const joinServices = async (target: DeployTarget, network: NetworkRef): Promise<void> => {
+    if (target.preview) await instances.joinNamed((await stores.previews.services(target.preview.id)).map((s) => s.service), network);
+    else if (!target.environment) await instances.joinApp(target.app.id, network);
+  };
   const deployer = createDeployer({
     containers,
     router,
@@ -70,7 +73,16 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     users: stores.users,
     repos,
     policy: o.policy,
-    stopProcesses: (app) => deployer.stopApp(app),
+    // Its previews' rows go with the app: the service instances made for them go first (decision 0020).
+    stopProcesses: async (app) => {
+      for (const p of await stores.previews.list(app.id, { all: true })) {
+        for (const s of await stores.previews.services(p.id)) {
+          const i = await stores.services.find(s.service);
+          if (i) await instances.serialized(i.name, () => instances.destroy(i));
+        }
+      }
+      await deployer.stopApp(app);
+    },
     packExists: (name) => Promise.resolve(b.registry.packs().some((p) => p.name === name)),
     // A new app may not take the host of an environment or of a preview (decision 0020) either.
     environmentNamed: async (name) => {
@@ -88,10 +100,15 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
   });
   const processQuota = {
     max: config.quotas.processes,
-    // The formations of the owner's apps (environments have their own; they are the app admins' to scale).
+    // The formations of the owner's apps and of their previews (decision 0020; environments have
+    // their own, they are the app admins' to scale).
     used: async (ownerId: number) => {
+      const sum = (f: Readonly<Record<string, number>>): number => Object.values(f).reduce((x, y) => x + y, 0);
       let n = 0;
-      for (const a of await stores.apps.listOwnedBy(ownerId)) n += Object.values(await stores.releases.getFormation(a.id)).reduce((x, y) => x + y, 0);
+      for (const a of await stores.apps.listOwnedBy(ownerId)) {
+        n += sum(await stores.releases.getFormation(a.id));
+        for (const p of await stores.previews.list(a.id)) n += sum(await stores.previews.releases.getFormation(p.id));
+      }
       return n;
     },
     ownerIsAdmin: async (ownerId: number) => (await stores.users.findUserById(ownerId))?.isAdmin ?? false,
@@ -168,8 +185,8 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     configOf: (appId) => stores.releases.getConfig(appId),
     reconfigure: (app, set, unset, description, actor) => releases.reconfigure(app, set, unset, description, actor),
     setConfig: async (appId, set) => { await stores.releases.changeConfig(appId, set, []); },
-    releasePort: (port) => { ports.release(port); },
     maxPerUser: config.quotas.services,
+    ownerIsAdmin: (id) => processQuota.ownerIsAdmin(id),
   });
   const notifier = createNotifier({ store: stores.notifications, apps, logger, retryBaseMs: config.notifications.retryBaseMs, maxAttempts: config.notifications.maxAttempts });
   const advancer = createRunAdvancer({
@@ -235,5 +252,5 @@ export function assembleDomain(f: Foundation, b: Building, o: { policy: PolicySe
     return run ? pipelines.advance(run.id, say) : releaseToApp(app, build, say);
   };
   const domains = createDomainService({ apps, store: stores.domains, router, certificates: o.edge.certificates, routerDomain: config.router.domain, allowed: config.router.customDomains });
-  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, targets, accounts, apps, releases, canaries, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches, oneOffs, cron, runs };
+  return { policy: o.policy, notifier, repos, router, domains, ports, deployer, flow, processQuota, targets, accounts, apps, releases, canaries, releaseToApp, releaseBuild, instances, services, advancer, pipelines, removeCaches, oneOffs, cron, runs };
 }

@@ -29,6 +29,7 @@ export async function assembleEdges(f: Foundation, b: Building, d: Domain, i: In
     apps: d.apps,
     releases: d.releases,
     canaries: d.canaries,
+    previews: i.previews,
     buildControl: i.buildControl,
     buildSources: i.buildSources,
     pulls: i.pulls,

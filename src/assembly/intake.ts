@@ -20,6 +20,9 @@ import { createAffected } from '../supply-chain/affected.js';
 import { createAttestations } from '../supply-chain/attestations.js';
 import type { SigningKey } from '../supply-chain/signing-key.js';
 import { createPushHandler } from '../hooks/push-handler.js';
+import { isPreviewBuild } from '../build/queue/release-rules.js';
+import { createPreviewReconciler } from '../previews/preview-reconciler.js';
+import { createPreviewService } from '../previews/preview-service.js';
 import { createPushSessions } from '../hooks/push-sessions.js';
 import { createHookServer } from '../http/hook-server.js';
 import type { Metrics } from '../metrics.js';
@@ -47,7 +50,62 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     void statuses.report(build);
     if (build.status !== 'queued' && build.status !== 'running') void notes.record(build.app, { build, buildUrl: o.addresses.buildUrl(build.id) });
   };
+  // DUs released to an environment or a preview count as released too.
+  const releasedAnywhere = {
+    ...stores.releases,
+    listReleases: async (id: number) => {
+      const previewReleases = [];
+      for (const p of await stores.previews.list(id, { all: true })) previewReleases.push(...(await stores.previews.releases.listReleases(p.id)));
+      return [...(await stores.releases.listReleases(id)), ...(await stores.environments.releasesOfApp(id)), ...previewReleases];
+    },
+  };
+  const retention = createRetention({ containers, apps: stores.apps, builds: stores.builds, releases: releasedAnywhere, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
+  // Preview apps (decision 0020): the reconciler tears down what every way down doomed.
+  const previewUrl = (routerName: string): string => d.router.url(routerName);
+  const notifyPreview = (appId: number, facts: Parameters<typeof d.notifier.notify>[1]): Promise<void> => d.notifier.notify(appId, facts);
+  const reconciler = createPreviewReconciler({
+    store: stores.previews,
+    containers,
+    deployer: d.deployer,
+    router: d.router,
+    removeService: (name) => d.services.removeMade(name),
+    sweepDus: () => retention.sweep(),
+    notify: notifyPreview,
+    appName: async (id) => (await stores.apps.findAppById(id))?.name,
+    url: previewUrl,
+    intervalMs: config.deploy.previewReconcileMs,
+    logger,
+  });
+  const previews = createPreviewService({
+    apps: d.apps,
+    appStore: stores.apps,
+    store: stores.previews,
+    environmentNamed: (name) => stores.environments.findByRouterName(name),
+    targets: d.targets,
+    flow: d.flow,
+    appConfig: (appId) => stores.releases.getConfig(appId),
+    processTypesOf: async (duId) => (await containers.readDu(duId))?.processTypes,
+    // Fresh instances of what the app links, named after the preview's ID (unique for ever).
+    ensureServices: async (app, target, say) => {
+      const id = target.preview?.id;
+      if (id === undefined) return {};
+      const made = new Map((await stores.previews.services(id)).map((s) => [s.envVar, s.service]));
+      return d.services.freshFor(app, { key: target.key, tag: `pre${id}` }, made, (service, envVar) => stores.previews.addService(id, service, envVar), say);
+    },
+    url: previewUrl,
+    reconcile: () => reconciler.reconcile(),
+    kick: () => { reconciler.kick(); },
+    notify: notifyPreview,
+    processQuota: d.processQuota,
+    logger,
+  });
+  // A preview build that failed leaves its preview on its live release, or failed.
+  const onStatus = (build: Build): void => {
+    reported(build);
+    if (isPreviewBuild(build)) void previews.buildEnded(build).catch((err: unknown) => { logger.error({ err }, 'settling a preview after its build failed'); });
+  };
   const releaseAndNote = async (app: App, build: Build, say: (line: string) => void): Promise<string | undefined> => {
+    if (isPreviewBuild(build)) return previews.releaseBuild(app, build, say);
     const why = await d.releaseBuild(app, build, say);
     const live = await stores.releases.activeRelease(app.id);
     if (live?.buildId === build.id) void notes.record(app.name, { build, buildUrl: o.addresses.buildUrl(build.id), release: { version: live.version, url: d.releases.url(app.name) } });
@@ -80,7 +138,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     deployRefHead,
     archivesDir: config.archivesDir,
     logMaxBytes: config.buildLogMaxBytes,
-    onStatus: reported,
+    onStatus,
     onFinished: (status, seconds) => { o.metrics.buildFinished(status, seconds); },
   });
   const worker = createBuildWorker({
@@ -88,7 +146,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     runner: b.runner,
     onReleasable: () => { tracker.notify(); },
     onFinished: (status, seconds) => { o.metrics.buildFinished(status, seconds); },
-    onStatus: reported,
+    onStatus,
   });
   const queue = createBuildQueue({
     apps: stores.apps,
@@ -114,9 +172,22 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     packExists: (name) => Promise.resolve(b.registry.packs().some((p) => p.name === name)),
     isAdmin: async (id) => (await stores.users.findUserById(id))?.isAdmin ?? false,
     buildUrl: (id) => o.addresses.buildUrl(id),
+    previews,
   });
   const hookServer = createHookServer({ sessions: pushSessions, handler: pushHandler, logger });
-  const gitAccess = createGitAccess({ apps: stores.apps, repos: d.repos, pushSessions, policy: d.policy, hookUrl: () => hookServer.url(), createForPush: (user, name) => d.apps.createForPush(user, name) });
+  const gitAccess = createGitAccess({
+    apps: stores.apps,
+    repos: d.repos,
+    pushSessions,
+    policy: d.policy,
+    hookUrl: () => hookServer.url(),
+    createForPush: (user, name) => d.apps.createForPush(user, name),
+    // Then the hook script hands every push to the server: another branch may build as a preview.
+    hasPreviews: async (app) => {
+      const s = await previews.state(app);
+      return s.pattern !== null || s.branches.size > 0;
+    },
+  });
   const buildControl = createBuildControl({ apps: d.apps, builds: stores.builds, events, stopLocal: (id) => worker.cancel(id), removeCaches: d.removeCaches });
   const buildSources = createBuildSources({
     apps: d.apps,
@@ -137,7 +208,7 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     knownHostsFile: path.join(config.dataDir, 'known_hosts'),
     fetchTimeoutMs: config.fetchTimeoutMs,
   });
-  const webhooks = createWebhooks({ apps: d.apps, appStore: stores.apps, sources: stores.sources, pulls, url: (app) => o.addresses.webhookUrl(app), maxAgeMs: config.webhookMaxAgeMs });
+  const webhooks = createWebhooks({ apps: d.apps, appStore: stores.apps, sources: stores.sources, pulls, previews, url: (app) => o.addresses.webhookUrl(app), maxAgeMs: config.webhookMaxAgeMs });
   const securityRebuilds = createSecurityRebuilds({
     apps: stores.apps,
     builds: stores.builds,
@@ -147,9 +218,6 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     queue,
     repoPath: (app) => d.repos.pathOf(app.name),
   });
-  // DUs released to an environment count as released too.
-  const releasedAnywhere = { ...stores.releases, listReleases: async (id: number) => [...(await stores.releases.listReleases(id)), ...(await stores.environments.releasesOfApp(id))] };
-  const retention = createRetention({ containers, apps: stores.apps, builds: stores.builds, releases: releasedAnywhere, keep: config.retention.keep, intervalMs: config.retention.intervalMs, logger });
   const attestations = createAttestations({ builds: buildControl, store: stores.sboms, recorder: b.sboms, containers, signer: o.signer });
   const affected = createAffected({
     targets: d.targets,
@@ -161,5 +229,5 @@ export function assembleIntake(f: Foundation, b: Building, d: Domain, o: { addre
     rebuilds: securityRebuilds,
     logger,
   });
-  return { tracker, worker, queue, pushHandler, hookServer, gitAccess, maxPushIdleMs, notes, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention, attestations, affected };
+  return { tracker, worker, queue, pushHandler, previews, reconciler, hookServer, gitAccess, maxPushIdleMs, notes, buildControl, buildSources, pulls, statuses, webhooks, securityRebuilds, retention, attestations, affected };
 }

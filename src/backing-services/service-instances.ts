@@ -18,13 +18,19 @@ import { DATA_DIR, PG_USER, kinds } from './service-kinds.js';
 export interface ServiceInstances {
   /** Runs `fn` after every earlier operation on the instance `name` has finished. */
   serialized<T>(name: string, fn: () => Promise<T>): Promise<T>;
-  /** Creates an instance and waits until it serves; a failed create leaves nothing behind. */
-  create(kind: ServiceKind, name: string, ownerId: number): Promise<ServiceInstance>;
+  /**
+   * Creates an instance and waits until it serves; a failed create leaves nothing behind. `target`:
+   * the deploy target it is made for (a preview's), labelled on its data volume for good, so what
+   * is left of it is found even without its records.
+   */
+  create(kind: ServiceKind, name: string, ownerId: number, target?: string): Promise<ServiceInstance>;
   /** The container of a running instance; a conflict otherwise. */
   running(i: ServiceInstance): Promise<string>;
   state(i: ServiceInstance): Promise<'running' | 'stopped' | 'missing'>;
-  /** Removes the instance's containers and its data volume. */
-  removeEverything(i: ServiceInstance): Promise<void>;
+  /** Removes the instance's containers, network and data volume (found by its name's labels). */
+  removeEverything(i: Pick<ServiceInstance, 'name'>): Promise<void>;
+  /** Removes everything of the instance, its record and its port: it is gone. */
+  destroy(i: ServiceInstance): Promise<void>;
   /** At start: reserves the instances' ports and starts (or re-creates) their containers. */
   adopt(): Promise<void>;
   /** The URL an app linked to the instance reaches it at. */
@@ -35,6 +41,8 @@ export interface ServiceInstances {
   detach(i: ServiceInstance, app: App): Promise<void>;
   /** Joins every instance linked to the app to `network` (before the app's processes start on it). */
   joinApp(appId: number, network: NetworkRef): Promise<void>;
+  /** Joins the named instances to `network`, each under its own name (a preview's fresh ones, decision 0020). */
+  joinNamed(names: readonly string[], network: NetworkRef): Promise<void>;
 }
 
 export async function collect(p: ExecProcess): Promise<{ exitCode: number; stdout: string; stderr: string }> {
@@ -110,8 +118,8 @@ export function createServiceInstances(deps: {
     for (const l of await deps.store.linksOfService(i.id)) await c.networks.connect(await appNetwork(l.appId, l.app), containerId, [i.name]);
   };
 
-  const startContainer = async (i: ServiceInstance): Promise<string> => {
-    await c.ensureVolume(volumeName(i), { ...labels(i), [LABEL.role]: 'service-data' });
+  const startContainer = async (i: ServiceInstance, target?: string): Promise<string> => {
+    await c.ensureVolume(volumeName(i), { ...labels(i), [LABEL.role]: 'service-data', ...(target ? { [LABEL.target]: target } : {}) });
     // Apps reach it from their own networks: it listens on every address of its own network namespace.
     const env: Record<string, string> = { SOLUM_SERVICE_PORT: String(i.port), SOLUM_SERVICE_PASSWORD: i.password, SOLUM_SERVICE_LISTEN: isolated ? '0.0.0.0' : '127.0.0.1' };
     if (i.kind === 'postgres') Object.assign(env, { SOLUM_SERVICE_DATABASE: i.name, SOLUM_SERVICE_USER: PG_USER });
@@ -133,7 +141,7 @@ export function createServiceInstances(deps: {
     return id;
   };
 
-  const removeEverything = async (i: ServiceInstance): Promise<void> => {
+  const removeEverything = async (i: Pick<ServiceInstance, 'name'>): Promise<void> => {
     for (const found of await c.list({ [LABEL.role]: 'service', [LABEL.service]: i.name })) await c.stopAndRemove(found.id, 10);
     await c.networks.removeService(i.name);
     await c.removeVolumes({ [LABEL.role]: 'service-data', [LABEL.service]: i.name });
@@ -142,9 +150,18 @@ export function createServiceInstances(deps: {
   /** The instance's container, found by label (whatever ID the store remembers). */
   const containerOf = async (i: ServiceInstance): Promise<string | undefined> => (await c.list({ [LABEL.role]: 'service', [LABEL.service]: i.name }))[0]?.id ?? i.containerId ?? undefined;
 
+  const joinNamed = async (names: readonly string[], network: NetworkRef): Promise<void> => {
+    if (!isolated) return;
+    for (const name of names) {
+      const i = await deps.store.find(name);
+      const id = i ? await containerOf(i) : undefined;
+      if (i && id) await c.networks.connect(network, id, [i.name]);
+    }
+  };
+
   return {
     serialized,
-    async create(kind, name, ownerId) {
+    async create(kind, name, ownerId, target) {
       const labelsOfImage = await c.imageLabels(imageOf(kind));
       if (!labelsOfImage) throw new AppError('conflict', `the ${kind} service image ${imageOf(kind)} is missing: run scripts/provision.sh`);
       // An image from before container networks listens on loopback only: apps could not reach it.
@@ -157,7 +174,7 @@ export function createServiceInstances(deps: {
         throw conflict(`service '${name}' already exists`);
       }
       try {
-        await waitReady(created, await startContainer(created));
+        await waitReady(created, await startContainer(created, target));
       } catch (err) {
         log.warn({ err, service: name }, 'service instance failed to start');
         await removeEverything(created).catch((e: unknown) => { log.error({ err: e, service: name }, 'cleaning up a failed service failed'); });
@@ -178,6 +195,12 @@ export function createServiceInstances(deps: {
       return state ? (state.running ? 'running' : 'stopped') : 'missing';
     },
     removeEverything,
+    async destroy(i) {
+      await removeEverything(i);
+      await deps.store.remove(i.id);
+      deps.ports.release(i.port);
+      log.info({ service: i.name }, 'service instance destroyed');
+    },
     async adopt() {
       const containers = await c.list({ [LABEL.role]: 'service' });
       const known = new Set<string>();
@@ -225,12 +248,8 @@ export function createServiceInstances(deps: {
       if (id) await c.networks.disconnect(await appNetwork(app.id, app.name), id);
     },
     async joinApp(appId, network) {
-      if (!isolated) return;
-      for (const l of await deps.store.linksOfApp(appId)) {
-        const i = await deps.store.find(l.service);
-        const id = i ? await containerOf(i) : undefined;
-        if (i && id) await c.networks.connect(network, id, [i.name]);
-      }
+      await joinNamed((await deps.store.linksOfApp(appId)).map((l) => l.service), network);
     },
+    joinNamed: (names, network) => joinNamed(names, network),
   };
 }

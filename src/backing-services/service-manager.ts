@@ -37,6 +37,16 @@ export interface ServiceManager {
   restore(actor: User | null, name: string, dump: Readable): Promise<void>;
   /** What an app's manifest asks for: makes sure one instance of each kind is linked (no release). */
   ensureForApp(app: App, wanted: readonly ServiceKind[], say: (line: string) => void): Promise<void>;
+  /**
+   * Fresh instances, for a preview (decision 0020), of each service the app links: made once
+   * (`made`: env var → instance already made for it), named `<tag>-<linked name>`, owned by the
+   * app's owner, linked to no app, their data volumes labelled with `target`; `record` is told of
+   * each new one once it exists. Answers the config vars pointing at them, under the env vars of
+   * the app's links.
+   */
+  freshFor(app: App, target: { readonly key: string; readonly tag: string }, made: ReadonlyMap<string, string>, record: (service: string, envVar: string) => Promise<void>, say: (line: string) => void): Promise<Record<string, string>>;
+  /** Removes an instance Solum made for itself (a torn-down preview's) and its data; gone already is fine. */
+  removeMade(name: string): Promise<void>;
 }
 
 export function createServiceManager(deps: {
@@ -53,10 +63,10 @@ export function createServiceManager(deps: {
   reconfigure: (app: App, set: Record<string, string>, unset: string[], description: string, actor: string | null) => Promise<Release | null>;
   /** Changes config vars without a release (a build's release follows at once). */
   setConfig: (appId: number, set: Record<string, string>) => Promise<void>;
-  /** Frees an instance's port once it is destroyed. */
-  releasePort: (port: number) => void;
   /** Instances a user who is not an admin may own. */
   maxPerUser: number;
+  /** Whether an app's owner is an admin (the fresh instances of a preview count for its app's owner). */
+  ownerIsAdmin?: (ownerId: number) => Promise<boolean>;
 }): ServiceManager {
   const log = deps.logger.child({ component: 'services' });
   const { instances } = deps;
@@ -142,10 +152,7 @@ export function createServiceManager(deps: {
           const app = await deps.appById(l.appId);
           if (app) await deps.reconfigure(app, {}, [l.envVar], `Detach ${i.name} (${l.envVar}): destroyed`, actor?.name ?? null);
         }
-        await instances.removeEverything(i);
-        await deps.store.remove(i.id);
-        deps.releasePort(i.port);
-        log.info({ service: i.name }, 'service instance destroyed');
+        await instances.destroy(i);
       });
     },
     async backup(actor, name) {
@@ -182,6 +189,35 @@ export function createServiceManager(deps: {
           say(`       Linked ${name} as ${link.envVar}`);
         });
       }
+    },
+    async freshFor(app, target, made, record, say) {
+      const config: Record<string, string> = {};
+      for (const l of await deps.store.linksOfApp(app.id)) {
+        const linked = await deps.store.find(l.service);
+        if (!linked) continue;
+        const name = made.get(l.envVar) ?? parseServiceName(`${target.tag}-${l.service}`.slice(0, 63).replace(/-+$/, ''));
+        const i = await instances.serialized(name, async () => {
+          const found = made.has(l.envVar) ? await deps.store.find(name) : undefined;
+          if (found) return found;
+          if (!(await deps.ownerIsAdmin?.(app.ownerId)) && (await deps.store.list({ ownerId: app.ownerId })).length >= deps.maxPerUser) {
+            throw new AppError('quota_exceeded', `the owner of ${app.name} owns ${deps.maxPerUser} service instances already, the most a user may: this preview gets no fresh ${linked.kind}`);
+          }
+          say(`-----> Creating ${linked.kind} service ${name} for this preview (the app links ${l.service} as ${l.envVar})`);
+          // A name taken by anyone else fails the create: Solum never records, nor later removes, an instance it did not make.
+          const created = await instances.create(linked.kind, name, app.ownerId, target.key);
+          await record(name, l.envVar);
+          return created;
+        });
+        config[l.envVar] = instances.urlOf(i);
+      }
+      return config;
+    },
+    async removeMade(name) {
+      await instances.serialized(name, async () => {
+        const i = await deps.store.find(name);
+        // Without its record, whatever Docker still holds under its name goes.
+        await (i ? instances.destroy(i) : instances.removeEverything({ name }));
+      });
     },
   };
 }

@@ -8,6 +8,7 @@ import { registerApps } from './commands/apps.js';
 import { registerDeploys } from './commands/deploys.js';
 import { registerDomains } from './commands/domains.js';
 import { registerOneOffs } from './commands/one-offs.js';
+import { registerPreviews } from './commands/previews.js';
 import { registerServices } from './commands/services.js';
 import { registerPipelines } from './commands/pipelines.js';
 import { registerSupplyChain } from './commands/supply-chain.js';
@@ -65,6 +66,7 @@ function buildProgram(io: Io): Command {
   registerDeploys(program, io);
   registerDomains(program, io);
   registerOneOffs(program, io);
+  registerPreviews(program, io);
   program
     .command('worker')
     .description('Run a build worker on this machine: claims builds from the server\'s PostgreSQL (DATABASE_URL) and builds with the local Docker engine; SOLUM_SERVER_URL and SOLUM_WORKER_TOKEN let it fetch sources from a server on another machine')

@@ -177,7 +177,7 @@ export function createCronScheduler(d: {
       await ticking;
     },
     async sync(target, release, manifest, say) {
-      if (target.environment) return;
+      if (target.environment || target.preview) return;
       const wanted = manifest.cron ?? [];
       const had = (await d.store.listOfApp(target.app.id)).length;
       if (wanted.length === 0 && had === 0) return;

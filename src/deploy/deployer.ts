@@ -32,7 +32,7 @@ export interface Deployer {
   /** Makes `release` live. Resolves undefined on success, else why it failed (old processes untouched). */
   deploy(target: DeployTarget, release: Release, log: (line: string) => void): Promise<string | undefined>;
   /** Stops every process of the target. */
-  stopAll(target: DeployTarget): Promise<void>;
+  stopAll(target: Pick<DeployTarget, 'key' | 'name'>): Promise<void>;
   /** Stops every process of the app and of all its environments (the app is being destroyed). */
   stopApp(app: App): Promise<void>;
   processes(target: DeployTarget): Promise<ProcessInfo[]>;
@@ -96,7 +96,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
     return run;
   };
 
-  const containersOf = (target: DeployTarget) => o.containers.list({ [LABEL.target]: target.key, [LABEL.role]: 'process' });
+  const containersOf = (target: Pick<DeployTarget, 'key'>) => o.containers.list({ [LABEL.target]: target.key, [LABEL.role]: 'process' });
 
   const remove = async (id: string, port: string | undefined, graceSeconds: number): Promise<void> => {
     await o.containers.stopAndRemove(id, graceSeconds);

@@ -25,6 +25,10 @@ export interface Router {
    * kept on the release it got (decision 0019); null takes the canary out (its sessions go live).
    */
   setCanary(target: RoutedTarget, canary: { readonly version: number; readonly share: number; readonly backends: readonly Backend[] } | null): Promise<void>;
+  /** The target keys the router holds entries for (routed now or not). */
+  keys(): string[];
+  /** Drops a target's entry altogether (a torn-down preview): its host answers nothing, its backend goes. */
+  forget(targetKey: string): Promise<void>;
   /** The URL a target's name is served at (https once its host has a certificate). */
   url(name: string): string;
   /** Where the router listens, as a base URL reachable from this host. */

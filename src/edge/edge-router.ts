@@ -478,6 +478,14 @@ export function createEdgeRouter(o: EdgeRouterOptions): EdgeRouter {
       }
       return schedule();
     },
+    keys: () => [...entries.keys()],
+    forget(targetKey) {
+      const e = entries.get(targetKey);
+      if (!e) return Promise.resolve();
+      entries.delete(targetKey);
+      if (names.get(e.name) === targetKey) names.delete(e.name);
+      return schedule();
+    },
     setCanary(target, canary) {
       const e = entryOf(target);
       assign(e.canary, canary?.backends ?? []);

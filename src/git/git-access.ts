@@ -70,6 +70,8 @@ export function createGitAccess(deps: {
   hookUrl: () => string;
   /** Creates the app a first push names (namespace and quota checked; a lost race refused). */
   createForPush: (user: User, name: AppName) => Promise<App>;
+  /** Whether any branch of the app may build as a preview (a pattern, or previews that exist). */
+  hasPreviews?: (app: App) => Promise<boolean>;
 }): GitAccess {
   return {
     async open(user, appName, service, options) {
@@ -107,6 +109,7 @@ export function createGitAccess(deps: {
         extra.SOLUM_HOOK_URL = deps.hookUrl();
         extra.SOLUM_PUSH_TOKEN = session.token;
         extra.SOLUM_DEPLOY_REF = `refs/heads/${app.deployBranch}`;
+        if (await deps.hasPreviews?.(app)) extra.SOLUM_PREVIEWS = '1';
         done = session.end;
       }
       const configArgs = push ? [] : fetchConfigFor(decision.role);

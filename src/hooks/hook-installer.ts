@@ -1,6 +1,8 @@
 // The hook script written into each app repo. A push that does not touch the app's deploy branch
 // needs nothing from the server, so the script stores it without starting Node (its messages
-// match hooks/push-plan.ts, which a test checks); any other push goes to the hook program.
+// match hooks/push-plan.ts, which a test checks); any other push goes to the hook program, and so
+// does every push with push options (`-o solum.preview`) or to an app with previews (decision 0020),
+// whose other branches may build.
 import { fileURLToPath } from 'node:url';
 
 const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -14,6 +16,10 @@ if [ -z "\${SOLUM_PUSH_TOKEN:-}" ] || [ -z "\${SOLUM_DEPLOY_REF:-}" ]; then
   exit 1
 fi
 input=$(cat)
+if [ -n "\${SOLUM_PREVIEWS:-}" ] || [ "\${GIT_PUSH_OPTION_COUNT:-0}" != 0 ]; then
+  printf '%s\\n' "$input" | ${shellQuote(nodePath)} ${shellQuote(program)} pre-receive
+  exit $?
+fi
 case "
 $input
 " in

@@ -33,6 +33,8 @@ import { pipelineOperations } from './pipelines.js';
 import { processOperations } from './processes.js';
 import { releaseOperations } from './releases.js';
 import { canaryOperations } from './canaries.js';
+import { previewOperations } from './previews.js';
+import type { PreviewService } from '../previews/preview-service.js';
 import type { CanaryService } from '../deploy/canary-service.js';
 import { runOperations } from './runs.js';
 import { serviceOperations } from './services.js';
@@ -45,6 +47,7 @@ export interface OperationDeps {
   readonly apps: AppService;
   readonly releases: ReleaseService;
   readonly canaries: CanaryService;
+  readonly previews: PreviewService;
   readonly buildControl: BuildControl;
   readonly buildSources: BuildSources;
   readonly pulls: PullBuilds;
@@ -71,6 +74,7 @@ export const operations: readonly Operation<Input, unknown, OperationDeps>[] = [
   ...buildOperations,
   ...releaseOperations,
   ...canaryOperations,
+  ...previewOperations,
   ...domainOperations,
   ...processOperations,
   ...runOperations,

@@ -6,7 +6,7 @@ import { archiveWithFiles, inspectArchive } from '../build/runner/archive.js';
 import { parseAppManifest } from '../build/runner/app-manifest.js';
 import type { BuildEvents } from '../build/queue/build-events.js';
 import type { BuildRunner } from '../build/runner/build-runner.js';
-import { goesLive } from '../build/queue/release-rules.js';
+import { goesLive, isPreviewBuild } from '../build/queue/release-rules.js';
 import { detectPack, type LanguagePack } from '../build/packs/language-packs.js';
 import type { Containers } from '../containers/containers.js';
 import { LABEL } from '../containers/labels.js';
@@ -84,8 +84,9 @@ export function pipelineBuilds(d: PipelineBuildsDeps): (inner: BuildRunner) => B
 
   return (inner) => async (input) => {
     const { build, app, archive } = input;
-    // Only builds that would go live run a pipeline; others (pull requests, other branches) build as before.
-    if (!goesLive(build, app)) return inner(input);
+    // Only builds that would go live on the app run a pipeline; others (pull requests, other
+    // branches, previews) build as before.
+    if (!goesLive(build, app) || isPreviewBuild(build)) return inner(input);
     let found;
     try {
       found = await definitionFor(app, archive, (l) => { input.log.line(l); });

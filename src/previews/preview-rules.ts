@@ -27,6 +27,19 @@ export function previewSlug(branch: string): string {
   return `${base.slice(0, MAX_PREVIEW_NAME - tail.length - 1).replace(/-+$/, '')}-${tail}`;
 }
 
+/**
+ * The preview a ref builds: a branch (`refs/heads/<b>`) is named by its slug; a pull request's head
+ * (`refs/pull/<n>/head`, or where a pull build keeps it, `refs/solum/source/pull/<n>/head`) is
+ * `pr-<n>`, its branch shown as `pull/<n>`. Pure; a ref that is neither is refused.
+ */
+export function previewOfRef(ref: string): { readonly branch: string; readonly name: string; readonly pullRequest: number | null } {
+  const pr = /^refs\/(?:solum\/source\/)?pull\/([1-9]\d{0,9})\/head$/.exec(ref)?.[1];
+  if (pr !== undefined) return { branch: `pull/${pr}`, name: `pr-${pr}`, pullRequest: Number(pr) };
+  if (!ref.startsWith('refs/heads/')) throw badRequest(`${JSON.stringify(ref.slice(0, 80))} is neither a branch nor a pull request`);
+  const branch = ref.slice('refs/heads/'.length);
+  return { branch, name: previewSlug(branch), pullRequest: null };
+}
+
 /** The router name (the host's first label) of an app's preview: `<app>-<name>`. Pure. */
 export const previewRouterName = (app: string, name: string): string => `${app}-${name}`;
 

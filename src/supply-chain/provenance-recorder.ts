@@ -6,6 +6,7 @@ import type { Build, BuildOutcome } from '../db/build-store.js';
 import type { SbomStore } from '../db/sbom-store.js';
 import type { Containers } from '../containers/containers.js';
 import type { Logger } from '../logger.js';
+import { isPullRequestBuild } from '../build/queue/release-rules.js';
 import { signEnvelope } from './dsse.js';
 import { provenanceStatement, serializeStatement, triggerOf } from './provenance.js';
 import type { SigningKey } from './signing-key.js';
@@ -40,7 +41,7 @@ export function createProvenanceRecorder(d: {
         const packs = outcome.languagePacks && outcome.languagePacks.length > 0 ? outcome.languagePacks : outcome.languagePack ? [{ name: outcome.languagePack, image: outcome.languagePackImage }] : [];
         const statement = provenanceStatement({
           du: { image: outcome.duImage, id: outcome.duId },
-          source: { repository: d.repoUrl(build.app), ref: build.ref, commit: build.commit, trigger: triggerOf(build.source), pullRequest: build.source === 'pull-request' },
+          source: { repository: d.repoUrl(build.app), ref: build.ref, commit: build.commit, trigger: triggerOf(build.source), pullRequest: isPullRequestBuild(build) },
           packs,
           buildpacks: du?.buildpacks ?? [],
           internal: { installation: d.installation, worker: d.workerId, ...(du?.s2iScripts ? { s2iScripts: du.s2iScripts } : {}) },

@@ -23,6 +23,7 @@ export function triggerOf(source: string): string {
     case 'api':
       return 'pull';
     case 'pull-request':
+    case 'pull-request-preview':
       return 'webhook';
     default:
       return source;

@@ -30,11 +30,11 @@ for (const transport of transports) {
     t.deepEqual(await list(), []);
     t.truthy((await remoteRefs(client, app, repo)).get('refs/heads/main'));
 
-    // Previews do not run yet: asking for one refuses the push rather than deploying the app itself.
+    // A preview is of another branch: asked for on the deploy branch, the push is refused rather than deploying the app itself.
     await writeAndCommit(repo, { 'p.txt': '1' }, 'preview asked');
     const preview = await client.git(['push', '-o', 'solum.preview', client.url(app), 'main'], repo);
     t.not(preview.code, 0);
-    t.regex(preview.stderr, /solum\.preview: preview apps are not available on this server yet/);
+    t.regex(preview.stderr, /solum\.preview builds a branch other than main as a preview: push main without it/);
     t.deepEqual(await list(), [], 'no build started');
     t.not((await remoteRefs(client, app, repo)).get('refs/heads/main'), (await run('git', ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim(), 'the branch did not move');
 

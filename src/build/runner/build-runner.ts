@@ -14,6 +14,7 @@ import { deploySettings, type DeploySettings } from './deploy-settings.js';
 import { buildWithBuilder } from './builder-kind.js';
 import { buildWithDockerfile } from './dockerfile-kind.js';
 import { parseProcfile } from './procfile.js';
+import { isPullRequestBuild } from '../queue/release-rules.js';
 import { buildWithS2i } from './s2i-kind.js';
 
 export { duRepository, type BuildRunInput, type StopReason } from './build-context.js';
@@ -129,7 +130,7 @@ export function createBuildRunner(opts: BuildRunnerOptions): BuildRunner {
       processTypes,
       procfileTypes: new Map(processTypes),
       labels: builderLabels(app, build),
-      untrusted: build.source === 'pull-request',
+      untrusted: isPullRequestBuild(build),
       networkFor: (packs) => {
         if (!packs.some((p) => p.network === 'host')) return Promise.resolve('none');
         network ??= opts.containers.networks.forBuild({ app: app.name, buildId: build.id });

@@ -33,7 +33,7 @@ export interface PullBuilds {
   pull(
     actor: User | null,
     app: string,
-    request: { ref?: string | undefined; commit?: string | undefined; onlyIfChanged?: boolean; source?: 'api' | 'webhook' | 'pull-request' },
+    request: { ref?: string | undefined; commit?: string | undefined; onlyIfChanged?: boolean; source?: 'api' | 'webhook' | 'pull-request' | 'pull-request-preview' },
     trusted?: App,
   ): Promise<PullResult>;
 }

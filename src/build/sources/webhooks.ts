@@ -5,10 +5,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { sameSecret } from '../../access/tokens.js';
 import type { AppService } from '../../apps/app-service.js';
 import type { App, AppStore } from '../../db/app-store.js';
+import type { Preview } from '../../db/preview-store.js';
 import type { SourceStore } from '../../db/source-store.js';
 import type { User } from '../../db/user-store.js';
 import { AppError } from '../../errors.js';
 import { parseAppName } from '../../names.js';
+import type { PreviewService } from '../../previews/preview-service.js';
+import { PULL_REQUEST_PREVIEW_SOURCE } from '../queue/release-rules.js';
 import type { PullBuilds } from './pull-builds.js';
 
 export type Flavor = 'github' | 'gitea' | 'gitlab' | 'generic';
@@ -36,6 +39,8 @@ export function verifyWebhook(h: Headers, body: Buffer, secret: string): Flavor 
 
 export type WebhookEvent =
   | { readonly kind: 'build'; readonly ref: string; readonly commit: string; readonly pullRequest: boolean }
+  /** A pull request closed (merged or not): its preview, if it has one, goes (decision 0020). */
+  | { readonly kind: 'closed'; readonly ref: string }
   | { readonly kind: 'ignore'; readonly reason: string };
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -58,6 +63,11 @@ export function parseWebhookEvent(flavor: Flavor, h: Headers, payload: unknown):
       if (event === 'push') return push(str(p.ref), str(p.after));
       if (event === 'pull_request') {
         const action = str(p.action);
+        if (action === 'closed') {
+          const pr = (p.pull_request ?? {}) as Record<string, unknown>;
+          const number = typeof p.number === 'number' ? p.number : typeof pr.number === 'number' ? pr.number : undefined;
+          return number !== undefined && Number.isSafeInteger(number) && number > 0 ? { kind: 'closed', ref: `refs/pull/${number}/head` } : ignore('pull_request without number');
+        }
         if (action !== 'opened' && action !== 'synchronize' && action !== 'synchronized' && action !== 'reopened') return ignore(`pull_request ${action ?? ''} does not build`);
         const pr = (p.pull_request ?? {}) as Record<string, unknown>;
         const head = (pr.head ?? {}) as Record<string, unknown>;
@@ -115,6 +125,8 @@ export function createWebhooks(deps: {
   appStore: AppStore;
   sources: SourceStore;
   pulls: PullBuilds;
+  /** Preview apps of pull requests, when the app's preview settings allow them (decision 0020). */
+  previews?: Pick<PreviewService, 'pullRequestsAllowed' | 'prepare' | 'abandon' | 'closePullRequest' | 'url'>;
   url: (app: string) => string;
   /** A delivery whose event is older than this is refused (a replay of a captured delivery). */
   maxAgeMs: number;
@@ -153,22 +165,34 @@ export function createWebhooks(deps: {
       }
       const event = parseWebhookEvent(flavor, headers, payload);
       if (event.kind === 'ignore') return { status: 200, body: { status: 'ignored', reason: event.reason } };
-      if (event.pullRequest && !app.pullRequestBuilds) {
-        return { status: 200, body: { status: 'ignored', reason: `pull-request builds are off for ${app.name}: an app admin turns them on (pullRequestBuilds)` } };
+      const asPreview = event.kind === 'build' && event.pullRequest && deps.previews !== undefined && (await deps.previews.pullRequestsAllowed(app));
+      if (event.kind === 'build' && event.pullRequest && !asPreview && !app.pullRequestBuilds) {
+        return { status: 200, body: { status: 'ignored', reason: `pull-request builds are off for ${app.name}: an app admin turns them on (pullRequestBuilds, or previews:settings:set --pull-requests on)` } };
       }
       const source = await deps.sources.get(app.id);
-      if (!event.pullRequest && source.ref && event.ref !== `refs/heads/${source.ref}`) {
+      if (event.kind === 'build' && !event.pullRequest && source.ref && event.ref !== `refs/heads/${source.ref}`) {
         return { status: 200, body: { status: 'ignored', reason: `only ${source.ref} builds` } };
       }
       const delivery = header(headers, 'x-github-delivery') ?? header(headers, 'x-gitea-delivery') ?? header(headers, 'x-gitlab-event-uuid') ?? header(headers, 'x-solum-delivery');
       if (delivery && !(await deps.sources.recordDelivery(app.id, delivery.slice(0, 200)))) {
         return { status: 200, body: { status: 'duplicate', reason: `delivery ${delivery.slice(0, 80)} was already received` } };
       }
+      if (event.kind === 'closed') {
+        const name = deps.previews ? await deps.previews.closePullRequest(app, event.ref) : undefined;
+        return { status: 200, body: name ? { status: 'torn-down', preview: name } : { status: 'ignored', reason: 'the pull request has no preview' } };
+      }
+      let preview: { preview: Preview; created: boolean } | undefined;
       try {
-        const result = await deps.pulls.pull(null, app.name, { ref: event.ref, commit: event.commit, source: event.pullRequest ? 'pull-request' : 'webhook' }, app);
+        if (asPreview && deps.previews) {
+          const prepared = await deps.previews.prepare(app, event.ref);
+          if ('refused' in prepared) return { status: 409, body: { code: 'conflict', message: prepared.refused } };
+          preview = prepared;
+        }
+        const result = await deps.pulls.pull(null, app.name, { ref: event.ref, commit: event.commit, source: preview ? PULL_REQUEST_PREVIEW_SOURCE : event.pullRequest ? 'pull-request' : 'webhook' }, app);
         if ('skipped' in result) return { status: 200, body: { status: 'ignored', reason: result.skipped } };
-        return { status: 202, body: { status: 'queued', build: result.build.number, id: result.build.id } };
+        return { status: 202, body: { status: 'queued', build: result.build.number, id: result.build.id, ...(preview && deps.previews ? { preview: preview.preview.name, url: deps.previews.url(preview.preview) } : {}) } };
       } catch (err) {
+        if (preview?.created) await deps.previews?.abandon(preview.preview);
         if (err instanceof AppError && err.expose) return { status: err.status, body: { code: err.code, message: err.message } };
         throw err;
       }

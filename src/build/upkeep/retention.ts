@@ -19,6 +19,8 @@ export interface PruneReport {
 
 export interface Retention {
   prune(actor: User | null): Promise<PruneReport>;
+  /** A prune asked for by Solum itself (a preview torn down: its DUs beyond retention go). */
+  sweep(): Promise<PruneReport>;
   start(): void;
   stop(): void;
 }
@@ -79,6 +81,7 @@ export function createRetention(deps: {
       if (!actor?.isAdmin) throw forbidden('pruning is an operator task: admins only');
       return run();
     },
+    sweep: () => run(),
     start() {
       timer = setInterval(() => { run().catch((err: unknown) => { log.error({ err }, 'scheduled prune failed'); }); }, deps.intervalMs);
       timer.unref();

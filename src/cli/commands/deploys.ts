@@ -29,7 +29,7 @@ const tailOption = (raw: string): number => {
 };
 
 /** KEY=VALUE words; the value may itself contain '=' and may be empty. */
-const assignments = (words: readonly string[]): (readonly [string, string])[] =>
+export const assignments = (words: readonly string[]): (readonly [string, string])[] =>
   words.map((w) => {
     const a = parseAssignment(w);
     if (!a) throw new UsageError(`expected KEY=VALUE, got ${JSON.stringify(w)}`);

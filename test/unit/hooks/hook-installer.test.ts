@@ -20,6 +20,11 @@ test('the hook script stores pushes without a deploy-branch update itself, sayin
   t.deepEqual(out.trimEnd().split('\n'), planPush(updates, 'main').stored.map((s) => `-----> ${s}`));
   // Without a push token (a push made around the Solum server) it refuses.
   t.throws(() => run({}));
+  // With push options (-o solum.preview), or for an app with previews, every push goes to the hook
+  // program (here: a missing binary, so it fails): another branch may build.
+  t.throws(() => run({ SOLUM_PUSH_TOKEN: 'push_x', SOLUM_DEPLOY_REF: 'refs/heads/main', GIT_PUSH_OPTION_COUNT: '1' }));
+  t.throws(() => run({ SOLUM_PUSH_TOKEN: 'push_x', SOLUM_DEPLOY_REF: 'refs/heads/main', SOLUM_PREVIEWS: '1' }));
+  t.notThrows(() => run({ SOLUM_PUSH_TOKEN: 'push_x', SOLUM_DEPLOY_REF: 'refs/heads/main', GIT_PUSH_OPTION_COUNT: '0' }));
   // An update of the deploy branch goes to the hook program (here: a missing binary, so it fails).
   t.throws(() => execFileSync('sh', ['-c', hookScript('/nonexistent/node')], { input: `${a} ${b} refs/heads/main\n`, env: { PATH: process.env.PATH ?? '', SOLUM_PUSH_TOKEN: 'x', SOLUM_DEPLOY_REF: 'refs/heads/main' }, stdio: 'pipe' }));
 });

@@ -1,6 +1,6 @@
 // Preview apps' pure rules: names and hosts, patterns, TTLs, and the reconciler's plan.
 import test from 'ava';
-import { expiresAt, idleDue, matchesPreviewPattern, MAX_PREVIEW_NAME, parseTtl, planReconcile, previewIdOfKey, previewPatternProblem, previewSlug, previewTargetKey, routerNameClash } from '../../../src/previews/preview-rules.js';
+import { expiresAt, idleDue, matchesPreviewPattern, MAX_PREVIEW_NAME, parseTtl, planReconcile, previewIdOfKey, previewOfRef, previewPatternProblem, previewSlug, previewTargetKey, routerNameClash } from '../../../src/previews/preview-rules.js';
 
 test('preview slug: lowercase [a-z0-9-], bounded, and two long branches sharing a prefix differ', (t) => {
   t.is(previewSlug('preview/Fix_Login'), 'preview-fix-login');
@@ -90,4 +90,11 @@ test('reconciler plan: a teardown cut short after its processes went is finished
   t.deepEqual(half, [{ kind: 'remove-service', id: 2, service: 'pv2-db' }, { kind: 'remove-network', id: 2 }, { kind: 'remove-rows', id: 2 }]);
   t.deepEqual(planReconcile([], []), [], 'idempotent: once the rows are gone nothing is left to do');
   t.deepEqual(planReconcile([{ id: 5, state: 'building', serviceNames: [] }], [{ id: 5, processes: 0, routed: false, network: true, services: [] }]), [], 'a preview being built keeps its network');
+});
+
+test('the preview a ref builds: a branch by its slug, a pull request as pr-N wherever its head is kept; anything else refused', (t) => {
+  t.deepEqual(previewOfRef('refs/heads/preview/Feature_X'), { branch: 'preview/Feature_X', name: 'preview-feature-x', pullRequest: null });
+  t.deepEqual(previewOfRef('refs/pull/7/head'), { branch: 'pull/7', name: 'pr-7', pullRequest: 7 });
+  t.deepEqual(previewOfRef('refs/solum/source/pull/12/head'), { branch: 'pull/12', name: 'pr-12', pullRequest: 12 });
+  for (const bad of ['refs/tags/v1', 'refs/pull/0/head', 'refs/pull/7/merge', 'main', 'refs/solum/source/main']) t.throws(() => previewOfRef(bad), undefined, bad);
 });
