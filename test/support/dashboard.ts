@@ -1,0 +1,55 @@
+// Helpers for the dashboard's browser tests beyond signing in (test/support/browser.ts): another tab
+// with a session of its own (a second user in the same browser), and keyboard-only navigation.
+import type { Locator, Page } from 'playwright-core';
+import type { TestBrowser } from './browser.js';
+
+export interface Tab {
+  readonly page: Page;
+  /** Uncaught exceptions and console errors of this tab so far (failed requests excluded). */
+  errors(): string[];
+}
+
+/**
+ * A new tab in the test's browser. The dashboard keeps its token in sessionStorage, which is per
+ * tab: each tab signs in as its own user.
+ */
+export async function openTab(browser: TestBrowser): Promise<Tab> {
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(`console: ${msg.text()}`);
+  });
+  return { page, errors: () => [...errors] };
+}
+
+export interface Focused {
+  readonly tag: string;
+  readonly id: string;
+  /** The accessible text of the element: its text content, trimmed. */
+  readonly text: string;
+}
+
+/** What has focus now. */
+export const focused = (page: Page): Promise<Focused> =>
+  page.evaluate<Focused>('({ tag: document.activeElement?.tagName ?? "", id: document.activeElement?.id ?? "", text: (document.activeElement?.textContent ?? "").trim() })');
+
+/**
+ * Presses Tab (Shift+Tab with `backwards`) until the focused element matches `wanted`, at most
+ * `max` times. Returns the elements passed on the way (the focus order), or null if it never got there.
+ */
+export async function tabTo(page: Page, wanted: (el: Focused) => boolean, options: { max?: number; backwards?: boolean } = {}): Promise<Focused[] | null> {
+  const passed: Focused[] = [];
+  for (let i = 0; i < (options.max ?? 80); i++) {
+    await page.keyboard.press(options.backwards ? 'Shift+Tab' : 'Tab');
+    const el = await focused(page);
+    passed.push(el);
+    if (wanted(el)) return passed;
+  }
+  return null;
+}
+
+/** An attribute of each element `locator` matches, in document order. */
+export async function attributes(locator: Locator, name: string): Promise<Array<string | null>> {
+  return Promise.all((await locator.all()).map((l) => l.getAttribute(name)));
+}
