@@ -4,10 +4,10 @@
 // a running build canceled from the live status; a canary promoted and aborted. Before each action
 // a read collaborator, in a tab of their own, sees the same state without the buttons; a user
 // without access gets the not-found page and none of the app's data; Try again after Solum could
-// not be reached.
+// not be reached. axe-core checks each of these states for serious violations.
 import test from 'ava';
 import { openBrowser, signIn, type TestBrowser } from '../support/browser.js';
-import { attributes, focused, openTab, tabTo, type Tab } from '../support/dashboard.js';
+import { attributes, focused, openTab, seriousViolations, tabTo, type Tab } from '../support/dashboard.js';
 import { removeAppImages } from '../support/docker.js';
 import { okWebServer, waitFor } from '../support/fixtures.js';
 import { gitClient, makeRepo, writeAndCommit, type GitClient } from '../support/git.js';
@@ -60,11 +60,14 @@ interface AppJson {
 test.before(async () => {
   const solum = await startSolum();
   const browser = await openBrowser();
-  shared = { solum, browser, base: `http://127.0.0.1:${solum.httpPort}`, client: await gitClient(solum, 'http'), reader: await createUser(solum, 'rita'), readerTab: await openTab(browser), apps: [] };
-  const res = await fetch(`${shared.base}/dashboard/app.js`);
+  const base = `http://127.0.0.1:${solum.httpPort}`;
+  const res = await fetch(`${base}/dashboard/app.js`);
   if (res.status !== 200) throw new Error('the dashboard is not compiled: run `npm run build`');
-  await signIn(browser.page, shared.base, solum.token);
-  await signIn(shared.readerTab.page, shared.base, shared.reader.token);
+  await signIn(browser.page, base, solum.token);
+  const reader = await createUser(solum, 'rita');
+  const readerTab = await openTab(browser);
+  await signIn(readerTab.page, base, reader.token);
+  shared = { solum, browser, base, client: await gitClient(solum, 'http'), reader, readerTab, apps: [] };
 });
 
 test.after.always(async () => {
@@ -74,8 +77,9 @@ test.after.always(async () => {
   for (const app of shared.apps) await removeAppImages(app);
 });
 
-/** The app page in `page`, loaded. */
+/** The app page in `page`, loaded, its tab in front (a background tab's timers are throttled). */
 async function openApp(page: Tab['page'], app: string): Promise<void> {
+  await page.bringToFront();
   await page.goto(`${s().base}/#/apps/${app}`);
   await page.getByRole('heading', { level: 1, name: `App ${app}` }).waitFor();
 }
@@ -124,8 +128,11 @@ test.serial('pipeline gate: a read collaborator sees it without buttons; Approve
   t.is(await readerItem.getByRole('button').count(), 0, 'no Approve or Reject for a reader');
   t.regex((await readerItem.textContent()) ?? '', /You cannot decide this gate: it needs approval by an app write\./);
   t.is(await readerTab.page.locator('#page button').count(), 0, 'no action button anywhere on the reader\'s page');
+  t.deepEqual(await seriousViolations(page), [], 'axe: a run waiting at its gate, with Approve and Reject');
+  t.deepEqual(await seriousViolations(readerTab.page), [], 'axe: the reader\'s view of it');
 
   // Approve with the mouse: the run goes on and production runs the build's DU.
+  await page.bringToFront();
   await page.getByRole('button', { name: `Approve run #${first}` }).click();
   await page.getByRole('status').filter({ hasText: `Run #${first} approved: now succeeded.` }).waitFor({ timeout: 60_000 });
   await runItem(page, first).and(page.locator('[data-status="succeeded"]')).waitFor();
@@ -152,6 +159,7 @@ test.serial('pipeline gate: a read collaborator sees it without buttons; Approve
   const dialog = page.getByRole('dialog', { name: `Reject run #${second}?` });
   await dialog.waitFor();
   t.is((await focused(page)).text, 'Cancel', 'the safe choice has focus first');
+  t.deepEqual(await seriousViolations(page), [], 'axe: the confirmation open');
   await page.keyboard.press('Space');
   await dialog.waitFor({ state: 'detached' });
   t.is((await focused(page)).id, `reject-run-${second}`, 'focus goes back to Reject');
@@ -205,6 +213,7 @@ test.serial('live status: builds appear without a reload; a read collaborator se
   t.deepEqual(builds.map((b) => [b.number, b.status]), [[2, 'queued'], [1, 'running']]);
   const builder = () => run('docker', ['ps', '-q', '--filter', `label=io.solum.app=${app}`, '--filter', 'label=io.solum.role=builder']).then((r) => r.stdout.trim());
   t.not(await builder(), '', 'build #1 runs in a builder container');
+  t.deepEqual(await seriousViolations(page), [], 'axe: the live status with a running and a queued build');
 
   // The reader sees both, with no Cancel.
   await openApp(readerTab.page, app);
@@ -214,6 +223,7 @@ test.serial('live status: builds appear without a reload; a read collaborator se
   t.regex((await readerTab.page.locator('#live-summary').textContent()) ?? '', /1 build running, 1 queued\./);
 
   // Cancel #2 (queued): the dialog's Cancel changes nothing; its confirm button cancels.
+  await page.bringToFront();
   const cancel2 = page.getByRole('button', { name: 'Cancel build #2' });
   await cancel2.click();
   const dialog2 = page.getByRole('dialog', { name: 'Cancel build #2?' });
@@ -286,8 +296,11 @@ test.serial('canary: a read collaborator sees the share and releases without Pro
   t.is(await readerTab.page.locator('#page button').count(), 0, 'no Promote, Abort or Rollback for a reader');
   t.regex((await readerTab.page.locator('#canary').textContent()) ?? '', /Promoting or aborting a canary needs write access to .+; your role is read\./);
   t.regex((await readerTab.page.locator('#rollback-note').textContent()) ?? '', /Rolling back needs write access to .+; your role is read\./);
+  t.deepEqual(await seriousViolations(page), [], 'axe: a canary with Promote and Abort');
+  t.deepEqual(await seriousViolations(readerTab.page), [], 'axe: the reader\'s view of it');
 
   // Promote (no confirmation: nothing is lost): v3 is live, v2's processes stop.
+  await page.bringToFront();
   await page.getByRole('button', { name: 'Promote v3' }).click();
   await page.getByRole('status').filter({ hasText: 'Promoted v3.' }).waitFor({ timeout: 60_000 });
   await page.locator('#canary').waitFor({ state: 'hidden' });
@@ -345,6 +358,7 @@ test.serial('a user without access to an app gets a not-found page for it and fo
   // The app's page: not found, in words, and nothing of the app.
   await page.goto(`${base}/#/apps/${app}`);
   await page.getByRole('heading', { level: 1, name: 'This page could not be loaded' }).waitFor();
+  t.deepEqual(await seriousViolations(page), [], 'axe: the not-found page');
   t.is(await page.locator('#page .inline-error').textContent(), `app '${app}' does not exist or you have no access to it`);
   t.is(await page.title(), 'Error · Solum');
   t.is(await page.locator('#page section').count(), 0, 'no section of the app is drawn');

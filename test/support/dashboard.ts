@@ -1,5 +1,8 @@
 // Helpers for the dashboard's browser tests beyond signing in (test/support/browser.ts): another tab
-// with a session of its own (a second user in the same browser), and keyboard-only navigation.
+// with a session of its own (a second user in the same browser), keyboard-only navigation, and
+// axe-core's accessibility check.
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { Locator, Page } from 'playwright-core';
 import type { TestBrowser } from './browser.js';
 
@@ -52,4 +55,26 @@ export async function tabTo(page: Page, wanted: (el: Focused) => boolean, option
 /** An attribute of each element `locator` matches, in document order. */
 export async function attributes(locator: Locator, name: string): Promise<Array<string | null>> {
   return Promise.all((await locator.all()).map((l) => l.getAttribute(name)));
+}
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+let axeSource: string | undefined;
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: string[] }>;
+}
+
+/** axe-core's serious and critical violations on the page as it is now, one line each. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  // Evaluated over the DevTools protocol: the dashboard's Content-Security-Policy (script-src
+  // 'self') rightly refuses an injected script tag.
+  axeSource ??= await fs.readFile(axePath, 'utf8');
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate<AxeViolation[]>('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)');
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact ?? '?'} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
 }
