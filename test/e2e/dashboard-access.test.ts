@@ -4,7 +4,7 @@
 // checked through the API.
 import test from 'ava';
 import { openBrowser } from '../support/browser.js';
-import { seriousViolations, tabTo } from '../support/dashboard.js';
+import { focusOn, seriousViolations, tabTo } from '../support/dashboard.js';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { randomName, startSolum } from '../support/solum.js';
@@ -59,7 +59,7 @@ test('every dashboard page passes axe-core with no serious violations; sign in, 
   t.is(await page.evaluate('document.activeElement?.textContent'), 'Cancel', 'the safe choice has focus first');
   // Escape closes it and changes nothing; focus returns to the button.
   await page.keyboard.press('Escape');
-  t.is(await page.evaluate('document.activeElement?.id'), 'rollback-v1');
+  t.is((await focusOn(page, 'rollback-v1')).id, 'rollback-v1');
   t.is(((await solum.api('GET', `/v1/apps/${app}/releases`)).json as unknown[]).length, 2, 'Escape made no release');
   await page.keyboard.press('Enter');
   await page.getByRole('dialog').waitFor();

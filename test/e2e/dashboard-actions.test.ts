@@ -7,7 +7,7 @@
 // not be reached. axe-core checks each of these states for serious violations.
 import test from 'ava';
 import { openBrowser, signIn, type TestBrowser } from '../support/browser.js';
-import { attributes, focused, openTab, seriousViolations, tabTo, type Tab } from '../support/dashboard.js';
+import { attributes, focused, focusOn, openTab, seriousViolations, tabTo, type Tab } from '../support/dashboard.js';
 import { removeAppImages } from '../support/docker.js';
 import { okWebServer, waitFor } from '../support/fixtures.js';
 import { gitClient, makeRepo, writeAndCommit, type GitClient } from '../support/git.js';
@@ -58,7 +58,9 @@ interface AppJson {
 }
 
 test.before(async () => {
-  const solum = await startSolum();
+  // Canaries are not probed during these tests (every 10 min): on a loaded machine slow probes could
+  // abort one before its buttons are pressed; canary.test.ts covers the probes.
+  const solum = await startSolum({ env: { SOLUM_CANARY_CHECK_MS: '600000' } });
   const browser = await openBrowser();
   const base = `http://127.0.0.1:${solum.httpPort}`;
   const res = await fetch(`${base}/dashboard/app.js`);
@@ -162,7 +164,7 @@ test.serial('pipeline gate: a read collaborator sees it without buttons; Approve
   t.deepEqual(await seriousViolations(page), [], 'axe: the confirmation open');
   await page.keyboard.press('Space');
   await dialog.waitFor({ state: 'detached' });
-  t.is((await focused(page)).id, `reject-run-${second}`, 'focus goes back to Reject');
+  t.is((await focusOn(page, `reject-run-${second}`)).id, `reject-run-${second}`, 'focus goes back to Reject');
   t.is((await runOf(second)).status, 'waiting', 'canceling the dialog rejects nothing');
   // Enter opens it again; Tab goes round its two buttons only; Enter on the confirm button rejects.
   await page.keyboard.press('Enter');
@@ -176,7 +178,7 @@ test.serial('pipeline gate: a read collaborator sees it without buttons; Approve
   await page.keyboard.press('Enter');
   await page.getByRole('status').filter({ hasText: `Run #${second} rejected: now rejected.` }).waitFor({ timeout: 60_000 });
   await runItem(page, second).and(page.locator('[data-status="rejected"]')).waitFor();
-  t.is((await focused(page)).id, 'pipeline-runs-title', 'focus moves to the refreshed runs');
+  t.is((await focusOn(page, 'pipeline-runs-title')).id, 'pipeline-runs-title', 'focus moves to the refreshed runs');
   const rejected = await runOf(second);
   t.is(rejected.status, 'rejected');
   t.deepEqual(stageStatuses(rejected), { build: 'succeeded', approval: 'rejected', 'deploy-production': 'skipped' });
@@ -229,7 +231,7 @@ test.serial('live status: builds appear without a reload; a read collaborator se
   const dialog2 = page.getByRole('dialog', { name: 'Cancel build #2?' });
   await dialog2.getByRole('button', { name: 'Cancel', exact: true }).click();
   await dialog2.waitFor({ state: 'detached' });
-  t.is((await focused(page)).id, 'cancel-build-2', 'focus goes back to the button');
+  t.is((await focusOn(page, 'cancel-build-2')).id, 'cancel-build-2', 'focus goes back to the button');
   t.is((await buildsOf(app)).find((b) => b.number === 2)?.status, 'queued', 'a canceled dialog cancels nothing');
   await cancel2.click();
   await dialog2.getByRole('button', { name: 'Cancel build #2' }).click();
@@ -316,14 +318,18 @@ test.serial('canary: a read collaborator sees the share and releases without Pro
   t.like(await appOf(app), { release: 'v3', canary: { version: 4, percent: 25 } });
   await page.reload();
   const abort = page.getByRole('button', { name: 'Abort v4' });
-  await abort.waitFor();
+  await abort.waitFor().catch(async (err: unknown) => {
+    // Say what the server and the page had instead.
+    const checks = solum.logs().split('\n').filter((l) => l.includes('canary') && l.includes(app)).slice(-5).join('\n');
+    throw new Error(`no Abort v4 button: app ${JSON.stringify(await appOf(app))}, page: ${(await page.locator('#page').textContent())?.slice(0, 400) ?? ''}; canary log:\n${checks}\n${String(err)}`);
+  });
   t.regex((await share.textContent()) ?? '', /^v4 gets 25% of new sessions/);
   await abort.click();
   const dialog = page.getByRole('dialog', { name: 'Abort canary v4?' });
   t.regex((await dialog.textContent()) ?? '', /All new sessions go back to v3\./);
   await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
   await dialog.waitFor({ state: 'detached' });
-  t.is((await focused(page)).id, 'canary-abort');
+  t.is((await focusOn(page, 'canary-abort')).id, 'canary-abort', 'focus goes back to the button');
   t.like(await appOf(app), { canary: { version: 4 } }, 'a canceled dialog aborts nothing');
   t.is((await processes(app, 4)).length, 1);
   await abort.click();

@@ -78,3 +78,13 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact ?? '?'} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
 }
+
+/**
+ * What has focus once the element with ID `id` has it, or after `timeout` ms. Focus moves in a
+ * task of its own after what a test waits on: a dialog's close event comes after the dialog leaves
+ * the accessibility tree, and an action's focus after the redraw that shows its outcome.
+ */
+export async function focusOn(page: Page, id: string, timeout = 10_000): Promise<Focused> {
+  await page.locator(`[id="${id}"]:focus`).waitFor({ timeout }).catch(() => undefined);
+  return focused(page);
+}
