@@ -191,7 +191,7 @@ test.serial('pipeline gate: a read collaborator sees it without buttons; Approve
   t.deepEqual(readerTab.errors(), []);
 });
 
-test.serial('live status: builds appear without a reload; a read collaborator sees them without Cancel; Cancel of a queued and of a running build (a canceled dialog first) stops them in Docker', async (t) => {
+test.serial('live status: builds appear without a reload; a read collaborator sees them without Cancel; Cancel of a queued and of a running build (a canceled dialog first) stops them in Docker; the duration chart draws each kind of build as it ends', async (t) => {
   const { solum, client, reader, readerTab } = s();
   const { page } = s().browser;
   const app = appName('dslow');
@@ -255,6 +255,26 @@ test.serial('live status: builds appear without a reload; a read collaborator se
   // The chart counts the canceled build that ran (the queued one never started).
   await page.locator('#chart-summary').filter({ hasText: /^1 build: 0 succeeded, 0 failed, 1 canceled or abandoned;/ }).waitFor();
   t.is(await page.locator('#build-chart rect[data-kind="other"]').count(), 1);
+
+  // A failing build and a passing one: the chart draws all three in order, each kind in its own
+  // fill, the failure marked ✗, as they end (still no reload); its table opens from its summary.
+  const failing = await client.git(['push', '--force', client.url(app), 'main'], await makeRepo({ 'build.sh': 'echo broken >&2\nexit 1\n' }));
+  t.not(failing.code, 0);
+  const passing = await client.git(['push', '--force', client.url(app), 'main'], await makeRepo({ 'build.sh': 'echo fine\n' }));
+  t.is(passing.code, 0, passing.stderr);
+  await page.locator('#chart-summary').filter({ hasText: /^3 builds: 1 succeeded, 1 failed, 1 canceled or abandoned;.*latest #4 succeeded/ }).waitFor({ timeout: 60_000 });
+  t.deepEqual(await attributes(page.locator('#build-chart rect.bar'), 'data-build'), ['1', '3', '4'], 'oldest first; the build canceled while queued never ran');
+  t.deepEqual(await attributes(page.locator('#build-chart rect.bar'), 'data-kind'), ['other', 'failed', 'succeeded']);
+  const fills = await Promise.all(['other', 'failed', 'succeeded'].map((k) => page.evaluate<string>(`getComputedStyle(document.querySelector('#build-chart rect[data-kind="${k}"]')).fill`)));
+  t.is(new Set(fills).size, 3, `three different fills: ${fills.join(', ')}`);
+  t.is(await page.locator('#build-chart text.mark').textContent(), '✗');
+  const table = page.locator('#chart details table');
+  t.false(await table.isVisible());
+  await page.getByText('The durations as a table').click();
+  await table.waitFor();
+  t.deepEqual(await attributes(table.locator('tbody tr'), 'data-key'), ['#4', '#3', '#1']);
+  t.regex((await table.locator('tr[data-key="#3"]').textContent()) ?? '', /failed/);
+  t.is(await page.evaluate('window.solumTestMarker'), 1, 'the page was not reloaded');
   t.deepEqual(s().browser.errors(), []);
   t.deepEqual(readerTab.errors(), []);
 });
