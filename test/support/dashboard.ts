@@ -88,3 +88,41 @@ export async function focusOn(page: Page, id: string, timeout = 10_000): Promise
   await page.locator(`[id="${id}"]:focus`).waitFor({ timeout }).catch(() => undefined);
   return focused(page);
 }
+
+/**
+ * Keeps track of a page's requests; `describe()` says what the page shows and which requests are
+ * still in flight, for a failure message when what a test waits for never appears.
+ */
+export function watchPage(page: Page): { describe(): Promise<string> } {
+  const inFlight = new Set<string>();
+  let crashed = false;
+  page.on('request', (r) => inFlight.add(`${r.method()} ${r.url()}`));
+  page.on('requestfinished', (r) => inFlight.delete(`${r.method()} ${r.url()}`));
+  page.on('requestfailed', (r) => inFlight.delete(`${r.method()} ${r.url()}`));
+  page.on('crash', () => (crashed = true));
+  return {
+    async describe() {
+      const shown = await page
+        .evaluate<string>('JSON.stringify({ url: location.href, title: document.title, busy: document.getElementById("page")?.getAttribute("aria-busy"), dialog: !!document.querySelector("dialog[open]"), text: (document.getElementById("page")?.textContent ?? "").slice(0, 300) })')
+        .catch((err: unknown) => `(not readable: ${String(err)})`);
+      return `page ${crashed ? 'crashed' : shown}; requests in flight: ${[...inFlight].join(', ') || 'none'}`;
+    },
+  };
+}
+
+/**
+ * Reloads the page and waits for `drawn`; once more if it does not come within 45 s. Now and then
+ * on a loaded machine a reloaded dashboard never ran its modules (signIn in browser.ts loads the
+ * page once more for the same reason); a second failure is the test's.
+ */
+export async function reloadUntil(page: Page, drawn: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.reload();
+    try {
+      await drawn.waitFor({ timeout: 45_000 });
+      return;
+    } catch (err) {
+      if (attempt === 2) throw err;
+    }
+  }
+}
