@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import test from 'ava';
 import { openBrowser, signIn } from '../support/browser.js';
-import { focusOn } from '../support/dashboard.js';
+import { focusOn, reloadUntil } from '../support/dashboard.js';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { makeSshIdentity, randomName, run, startSolum, type RunningSolum } from '../support/solum.js';
@@ -40,7 +40,11 @@ test('sign in; a build followed live; rollback from the app page', async (t) => 
   // A wrong token is refused with the API's message and not kept; the right one signs in.
   await page.goto(`${base}/`);
   t.is(await page.evaluate('document.compatMode'), 'CSS1Compat', 'standards mode');
-  await page.getByLabel('API token').fill('solum_not-a-real-token');
+  // The first page of a fresh browser on a loaded machine: as signIn does, once more if its
+  // modules never ran.
+  const tokenField = page.getByLabel('API token');
+  await tokenField.waitFor({ timeout: 45_000 }).catch(() => reloadUntil(page, tokenField));
+  await tokenField.fill('solum_not-a-real-token');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText('That token was not accepted: invalid, revoked or expired token.').waitFor();
   t.is(await page.evaluate("sessionStorage.getItem('solum.token')"), null);
