@@ -264,8 +264,9 @@ export const solum = {
   /** Null when the server has no previews. */
   previews: (app: string, signal?: AbortSignal): Promise<Preview[] | null> => optional(get<Preview[]>(routes.previews(app), signal)),
   destroyPreview: (app: string, name: string, signal?: AbortSignal): Promise<unknown> => api('DELETE', routes.preview(app, name), { signal }),
-  promoteCanary: (app: string, signal?: AbortSignal): Promise<unknown> => api('POST', routes.canaryPromote(app), { signal }),
-  abortCanary: (app: string, signal?: AbortSignal): Promise<unknown> => api('POST', routes.canaryAbort(app), { signal }),
+  // Promote and abort take a JSON body (of no fields): without one the API answers 400.
+  promoteCanary: (app: string, signal?: AbortSignal): Promise<unknown> => api('POST', routes.canaryPromote(app), { body: {}, signal }),
+  abortCanary: (app: string, signal?: AbortSignal): Promise<unknown> => api('POST', routes.canaryAbort(app), { body: {}, signal }),
   keys: (user: string, signal?: AbortSignal): Promise<SshKey[]> => get<SshKey[]>(routes.keys(user), signal),
   addKey: (user: string, key: { name: string; publicKey: string }, signal?: AbortSignal): Promise<SshKey> => api<SshKey>('POST', routes.keys(user), { body: key, signal }),
   removeKey: (user: string, name: string, signal?: AbortSignal): Promise<unknown> => api('DELETE', routes.key(user, name), { signal }),

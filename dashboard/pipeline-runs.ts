@@ -44,7 +44,8 @@ export function pipelineRuns(o: RunsOptions): HTMLElement[] {
         'li',
         { class: `stage${isGate ? ' current' : ''}`, 'data-stage': stage.name, 'data-status': stage.status, ...(isGate ? { 'aria-current': 'step' } : {}) },
         h('span', { class: 'stage-name' }, stage.name),
-        ': ',
+        // For screen readers ("build: succeeded"); the card's layout already separates the two.
+        hidden(': '),
         status(stage.status),
         h('span', { class: 'muted small stage-kind' }, ` ${stage.kind}`),
         stage.decidedBy ? h('span', { class: 'muted small' }, ` by ${stage.decidedBy}`) : null,

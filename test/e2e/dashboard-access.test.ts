@@ -2,52 +2,18 @@
 // Chromium against a real Solum: an automated accessibility check (axe-core) of every page with
 // no serious or critical violations, and a rollback done with the keyboard alone, its effect
 // checked through the API.
-import fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import test from 'ava';
-import type { Page } from 'playwright-core';
 import { openBrowser } from '../support/browser.js';
+import { focusOn, seriousViolations, tabTo } from '../support/dashboard.js';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { randomName, startSolum } from '../support/solum.js';
-
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-let axeSource: string | undefined;
 
 const server = (greeting: string): string => `
 const http = require('http');
 http.createServer((req, res) => res.end(${JSON.stringify(greeting)})).listen(Number(process.env.PORT), '0.0.0.0');
 `;
 const pkg = JSON.stringify({ name: 'web', version: '1.0.0', scripts: { start: 'node server.js' } });
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: string[] }>;
-}
-
-/** axe-core's serious and critical violations on the page as it is now, one line each. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated over the DevTools protocol: the dashboard's Content-Security-Policy (script-src
-  // 'self') rightly refuses an injected script tag.
-  axeSource ??= await fs.readFile(axePath, 'utf8');
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate<AxeViolation[]>('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)');
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact ?? '?'} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
-}
-
-/** Presses Tab until the focused element matches `wanted` (at most 60 times); false if it never does. */
-async function tabTo(page: Page, wanted: (el: { tag: string; text: string; id: string }) => boolean): Promise<boolean> {
-  for (let i = 0; i < 60; i++) {
-    await page.keyboard.press('Tab');
-    const el = await page.evaluate<{ tag: string; text: string; id: string }>('({ tag: document.activeElement?.tagName ?? "", text: (document.activeElement?.textContent ?? "").trim(), id: document.activeElement?.id ?? "" })');
-    if (wanted(el)) return true;
-  }
-  return false;
-}
 
 test('every dashboard page passes axe-core with no serious violations; sign in, open an app and roll back with the keyboard alone', async (t) => {
   const solum = await startSolum();
@@ -78,7 +44,7 @@ test('every dashboard page passes axe-core with no serious violations; sign in, 
   await page.getByRole('heading', { level: 1, name: 'Apps' }).waitFor();
   await page.getByRole('link', { name: app }).first().waitFor();
   t.deepEqual(await seriousViolations(page), [], 'apps page');
-  t.true(await tabTo(page, (el) => el.tag === 'A' && el.text === app), 'Tab reaches the app link');
+  t.truthy(await tabTo(page, (el) => el.tag === 'A' && el.text === app), 'Tab reaches the app link');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { level: 1, name: `App ${app}` }).waitFor();
   await page.locator('#rollback-v1').waitFor();
@@ -86,14 +52,14 @@ test('every dashboard page passes axe-core with no serious violations; sign in, 
 
   // Rollback to v1: Tab to its button, Enter opens the dialog with Cancel focused; Tab to the
   // confirm button, Enter.
-  t.true(await tabTo(page, (el) => el.id === 'rollback-v1'), 'Tab reaches Rollback to v1');
+  t.truthy(await tabTo(page, (el) => el.id === 'rollback-v1'), 'Tab reaches Rollback to v1');
   await page.keyboard.press('Enter');
   await page.getByRole('dialog').waitFor();
   t.deepEqual(await seriousViolations(page), [], 'app page with the confirmation open');
   t.is(await page.evaluate('document.activeElement?.textContent'), 'Cancel', 'the safe choice has focus first');
   // Escape closes it and changes nothing; focus returns to the button.
   await page.keyboard.press('Escape');
-  t.is(await page.evaluate('document.activeElement?.id'), 'rollback-v1');
+  t.is((await focusOn(page, 'rollback-v1')).id, 'rollback-v1');
   t.is(((await solum.api('GET', `/v1/apps/${app}/releases`)).json as unknown[]).length, 2, 'Escape made no release');
   await page.keyboard.press('Enter');
   await page.getByRole('dialog').waitFor();

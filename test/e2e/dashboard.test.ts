@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import test from 'ava';
 import { openBrowser, signIn } from '../support/browser.js';
+import { focusOn, reloadUntil } from '../support/dashboard.js';
 import { removeAppImages } from '../support/docker.js';
 import { gitClient, makeRepo, writeAndCommit } from '../support/git.js';
 import { makeSshIdentity, randomName, run, startSolum, type RunningSolum } from '../support/solum.js';
@@ -39,7 +40,11 @@ test('sign in; a build followed live; rollback from the app page', async (t) => 
   // A wrong token is refused with the API's message and not kept; the right one signs in.
   await page.goto(`${base}/`);
   t.is(await page.evaluate('document.compatMode'), 'CSS1Compat', 'standards mode');
-  await page.getByLabel('API token').fill('solum_not-a-real-token');
+  // The first page of a fresh browser on a loaded machine: as signIn does, once more if its
+  // modules never ran.
+  const tokenField = page.getByLabel('API token');
+  await tokenField.waitFor({ timeout: 45_000 }).catch(() => reloadUntil(page, tokenField));
+  await tokenField.fill('solum_not-a-real-token');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText('That token was not accepted: invalid, revoked or expired token.').waitFor();
   t.is(await page.evaluate("sessionStorage.getItem('solum.token')"), null);
@@ -111,7 +116,7 @@ test('sign in; a build followed live; rollback from the app page', async (t) => 
   await page.getByRole('button', { name: 'Rollback to v1' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
   t.is(((await solum.api('GET', `/v1/apps/${app}/releases`)).json as unknown[]).length, 2, 'a canceled confirm releases nothing');
-  t.is(await page.evaluate('document.activeElement?.id'), 'rollback-v1', 'focus goes back to the button');
+  t.is((await focusOn(page, 'rollback-v1')).id, 'rollback-v1', 'focus goes back to the button');
   await page.getByRole('button', { name: 'Rollback to v1' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Roll back to v1' }).click();
   await row('v3').waitFor({ timeout: 60_000 });
@@ -120,7 +125,7 @@ test('sign in; a build followed live; rollback from the app page', async (t) => 
   t.regex((await row('v2').textContent()) ?? '', /superseded/);
   t.regex((await page.getByRole('status').textContent()) ?? '', /Released v3 \(Rollback to v1\)\./);
   t.regex((await solum.viaRouter(app)).text, /^hello v1 of v3$/);
-  t.is(await page.evaluate('document.activeElement?.id'), 'releases-title', 'focus moves to the refreshed releases');
+  t.is((await focusOn(page, 'releases-title')).id, 'releases-title', 'focus moves to the refreshed releases');
 
   // The apps page: last build, live release and URL.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Apps' }).click();
