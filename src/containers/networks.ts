@@ -8,7 +8,7 @@ import type { NetworkEngine, NetworkSummary } from './container-engine.js';
 import { createEgressProxy, type EgressProxy, type EgressSource } from './egress-proxy.js';
 import { bridgeName, createFirewall, isSolumBridge, type Firewall, type NetworkKind } from './firewall.js';
 import { LABEL } from './labels.js';
-import { contains, formatCidr, freeSubnet, gatewayOf, parseCidr, parsePools, readHostNetworks, type Cidr } from './subnets.js';
+import { contains, formatCidr, freeSubnet, gatewayOf, isVanishedDevice, parseCidr, parsePools, readHostNetworks, type Cidr } from './subnets.js';
 
 /** Where a container is attached: a Solum network, or the host's (host mode). */
 export interface NetworkRef {
@@ -225,10 +225,21 @@ export function isolatedNetworks(o: IsolatedNetworkOptions): Networks {
     async start() {
       // Docker's bridges are container networks themselves (ours and other installations'): not host
       // ranges. The host is read first, then Docker: a network made in between is in Docker's list,
-      // and one removed in between carries a Solum bridge name.
-      const seen = await readHostNetworks(new Set());
-      const bridges = new Set((await o.engine.listNetworks({})).map((n) => n.bridge).filter((b) => b !== ''));
-      pools = parsePools(o.pools, o.networkPrefix, seen.filter((h) => !h.device || !(bridges.has(h.device) || isSolumBridge(h.device))));
+      // one removed in between carries a Solum bridge name, and a route whose device went away
+      // while it was listed names the device by index only (`if<N>`, see isVanishedDevice).
+      const hostRanges = async (): Promise<Array<{ cidr: Cidr; what: string }>> => {
+        const seen = await readHostNetworks(new Set());
+        const bridges = new Set((await o.engine.listNetworks({})).map((n) => n.bridge).filter((b) => b !== ''));
+        return seen.filter((h) => !h.device || !(bridges.has(h.device) || isSolumBridge(h.device) || isVanishedDevice(h.device)));
+      };
+      try {
+        pools = parsePools(o.pools, o.networkPrefix, await hostRanges());
+      } catch {
+        // Networks other Solum processes make and remove on this engine change the host's routes
+        // while they are read: an overlap that is real is still there a moment later.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        pools = parsePools(o.pools, o.networkPrefix, await hostRanges());
+      }
       proxy = createEgressProxy({
         allow: o.allow,
         upstream: { http: o.egress.httpProxy, https: o.egress.httpsProxy },

@@ -90,6 +90,12 @@ export function freeSubnet(pools: readonly Cidr[], prefix: number, used: readonl
   return undefined;
 }
 
+/**
+ * iproute2 names a route's device `if<index>` when no interface has that index any more: the
+ * device went away while the routes were listed (a Docker bridge being removed). Not a host range.
+ */
+export const isVanishedDevice = (device: string): boolean => /^if[0-9]+$/.test(device);
+
 interface IpAddr { ifname?: string; addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }> }
 interface IpRoute { dst?: string; dev?: string }
 

@@ -4,7 +4,7 @@ import test from 'ava';
 import { allowedHost, parseAuthority } from '../../src/containers/egress-proxy.js';
 import { bridgeName, firewallScript } from '../../src/containers/firewall.js';
 import { proxyEnv } from '../../src/containers/networks.js';
-import { formatCidr, freeSubnet, gatewayOf, overlaps, parseCidr, parsePools, type Cidr } from '../../src/containers/subnets.js';
+import { formatCidr, freeSubnet, gatewayOf, isVanishedDevice, overlaps, parseCidr, parsePools, type Cidr } from '../../src/containers/subnets.js';
 
 const cidr = (s: string): Cidr => {
   const c = parseCidr(s);
@@ -28,6 +28,11 @@ test('a pool that overlaps a host address, route, DNS server or reserved range i
   t.throws(() => parsePools('10.213.0.0/28', 26, host), { message: /smaller than one network/ });
   t.throws(() => parsePools('10.213.0.0/16,10.213.5.0/24', 26, host), { message: /overlaps 10\.213\.0\.0\/16/ });
   t.throws(() => parsePools(' , ', 26, host), { message: /empty/ });
+});
+
+test("a route whose device went away while it was listed (iproute2's if<index>) is told apart from named devices", (t) => {
+  for (const gone of ['if2492', 'if1']) t.true(isVanishedDevice(gone), gone);
+  for (const named of ['eth0', 'ifb0', 'if', 'if12a', 'br-0a1b2c3d4e5f', 'lo', 'wlan0']) t.false(isVanishedDevice(named), named);
 });
 
 test('subnets are carved from the pools around every subnet already in use, and run out cleanly', (t) => {
