@@ -180,21 +180,32 @@ export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
       log.info({ app: op.appName, service: 'upload-pack', err: (err as Error).message }, 'http git could not start');
       return;
     }
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      if (stderr.length < STDERR_KEPT) stderr += c.slice(0, STDERR_KEPT - stderr.length);
-    });
+    feed(body, child, op, 'upload-pack');
+    watch(child, op, { service: 'upload-pack', kind: 'rpc', handedOver: true });
+  }
+
+  /** Pipes the request body into git; a body that does not inflate (or a client gone mid-upload) ends git: what it read is not a request. */
+  function feed(body: Readable, child: HandedOverGit, op: GitOperation, service: GitService): void {
     const broken = (err: Error): void => {
-      log.info({ app: op.appName, service: 'upload-pack', err: err.message }, 'git request body unreadable');
+      log.info({ app: op.appName, service, err: err.message }, 'git request body unreadable');
       child.kill();
     };
     if (body.errored) broken(body.errored);
     else body.on('error', broken);
     body.pipe(child.stdin);
+  }
+
+  /** Keeps the start of git's stderr and, when git ends, ends the operation and logs how git ended. */
+  function watch(child: HandedOverGit, op: GitOperation, fields: Record<string, unknown>, ended?: () => number): void {
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      if (stderr.length < STDERR_KEPT) stderr += c.slice(0, STDERR_KEPT - stderr.length);
+    });
     child.on('close', (code, signal) => {
       op.done();
-      if (code === 0) log.debug({ app: op.appName, service: 'upload-pack', kind: 'rpc', handedOver: true }, 'http git ended');
-      else log.info({ app: op.appName, service: 'upload-pack', kind: 'rpc', handedOver: true, code, signal, stderr: stderr.trim() }, 'http git failed');
+      const bytes = ended?.();
+      if (code === 0) log.debug({ app: op.appName, ...fields, bytes }, 'http git ended');
+      else log.info({ app: op.appName, ...fields, code, signal, bytes, stderr: stderr.trim() }, 'http git failed');
     });
   }
 
@@ -217,14 +228,7 @@ export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
     noCache(res);
     let bytes = 0;
     req.on('data', (c: Buffer) => (bytes += c.length));
-    // A body that does not inflate (or a client gone mid-upload) ends git: what it read is not a request.
-    const broken = (err: Error): void => {
-      log.info({ app: op.appName, service, err: err.message }, 'git request body unreadable');
-      child.kill();
-    };
-    if (body.errored) broken(body.errored);
-    else body.on('error', broken);
-    body.pipe(child.stdin);
+    feed(body, child, op, service);
     run(child, res, op, service, 'rpc', () => {
       if (service === 'receive-pack') deps.onPush?.(op.appName, bytes);
       return bytes;
@@ -233,21 +237,12 @@ export function gitHttpMiddleware(deps: GitHttpTransportDeps): Koa.Middleware {
 
   /** Streams git's stdout as the response, as it comes (packs are compressed already: no gzip). */
   function run(child: GitChild, res: ServerResponse, op: GitOperation, service: GitService, kind: 'advertisement' | 'rpc', ended?: () => number): void {
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      if (stderr.length < STDERR_KEPT) stderr += c.slice(0, STDERR_KEPT - stderr.length);
-    });
+    watch(child, op, { service, kind }, ended);
     // git writes its pack in sideband packets of at most 64 KiB: merged, they make fewer chunks and
     // syscalls. Batches of 256 KiB cloned 7-9 % faster than 64 KiB, paired on one machine
     // (decision 0011). The pipe ends the response once everything git wrote has passed.
     const out = child.stdout.pipe(coalesce({ maxBytes: 256 * 1024, maxDelayMs: 1 }));
     out.pipe(res);
-    child.on('close', (code, signal) => {
-      op.done();
-      const bytes = ended?.();
-      if (code === 0) log.debug({ app: op.appName, service, kind, bytes }, 'http git ended');
-      else log.info({ app: op.appName, service, kind, code, signal, bytes, stderr: stderr.trim() }, 'http git failed');
-    });
     // A client that goes away mid-transfer takes its git with it; what git still writes runs dry.
     res.on('close', () => {
       if (res.writableFinished) return;
